@@ -1,0 +1,20 @@
+//! # eks6
+//!
+//! Stand up and check IPv6 Amazon EKS clusters, and do the IPv6 address math that
+//! goes with them.
+//!
+//! ## Organization
+//!
+//! - [`net`]: IPv6 address and prefix math (parsing with precise errors, RFC 5952
+//!   text, reverse names, carving, allocation, longest-prefix match, bracketed URLs).
+//!   No AWS types, no async runtime.
+//!
+//! ## Features
+//!
+//! - `aws` (default): the AWS-facing modules; pulls in the AWS SDK for EC2 and EKS and
+//!   tokio. Turn default features off to get only the address math.
+//! - `cli`: the `eks6` command-line program.
+
+#![warn(missing_docs)]
+
+pub mod net;

@@ -1,0 +1,4 @@
+//! Harnesses shared by the end-to-end suites: the test vectors, and (with the
+//! workflow issue) the local AWS emulator.
+
+pub mod vectors;
