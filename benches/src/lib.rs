@@ -1,1 +1,2 @@
-//! Benches live in `benches/`.
+//! Criterion benches of the eks6 address math live in `benches/net.rs`; this crate has
+//! no library code of its own.

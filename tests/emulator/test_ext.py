@@ -53,8 +53,8 @@ def _finish(proc: subprocess.Popen) -> int:
 def port(tmp_path_factory):
     proc, port = _launch(tmp=tmp_path_factory.mktemp("ext"))
     yield port
-    assert proc.stdout.read() == b"", "launch.py printed more than the port line"
     proc.stdin.close()  # EOF on stdin stops the launcher
+    assert proc.stdout.read() == b"", "launch.py printed more than the port line"
     assert _finish(proc) == 0
 
 

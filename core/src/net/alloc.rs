@@ -48,17 +48,17 @@ impl PrefixAllocator {
         let mut gaps: Vec<(u128, u128)> = Vec::new();
         let mut cursor = Some(first(parent));
         for u in aggregate(used) {
-            if let Some(c) = cursor {
-                if first(u) > c {
-                    gaps.push((c, first(u) - 1));
-                }
+            if let Some(c) = cursor
+                && first(u) > c
+            {
+                gaps.push((c, first(u) - 1));
             }
             cursor = last(u).checked_add(1);
         }
-        if let Some(c) = cursor {
-            if c <= last(parent) {
-                gaps.push((c, last(parent)));
-            }
+        if let Some(c) = cursor
+            && c <= last(parent)
+        {
+            gaps.push((c, last(parent)));
         }
         let mut blocks = Vec::new();
         for (lo, hi) in gaps {
@@ -90,10 +90,10 @@ impl PrefixAllocator {
         // inside exactly one maximal free block, so the lowest such block holds the answer.
         let mut best: Option<(u128, u8)> = None;
         for l in self.parent.prefix_len()..=len {
-            if let Some(&start) = self.free[l as usize].first() {
-                if best.is_none_or(|(s, _)| start < s) {
-                    best = Some((start, l));
-                }
+            if let Some(&start) = self.free[l as usize].first()
+                && best.is_none_or(|(s, _)| start < s)
+            {
+                best = Some((start, l));
             }
         }
         let Some((start, l)) = best else {

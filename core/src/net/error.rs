@@ -135,11 +135,9 @@ impl AddrReason {
         let part = |offset: usize, len: usize| input.get(offset..offset + len).unwrap_or("");
         match *self {
             Self::Empty => f.write_str("empty input"),
-            Self::GroupTooLong { offset, digits } => write!(
-                f,
-                "group {:?} at offset {offset} has {digits} hex digits (at most 4)",
-                part(offset, digits)
-            ),
+            Self::GroupTooLong { offset, digits } => {
+                write!(f, "group {:?} at offset {offset} has {digits} hex digits (at most 4)", part(offset, digits))
+            }
             Self::UnexpectedChar { offset, ch } => {
                 write!(f, "unexpected character {ch:?} at offset {offset} (expected a hex digit, ':' or '.')")
             }
@@ -162,10 +160,9 @@ impl AddrReason {
             Self::PrefixLength { offset } => {
                 write!(f, "prefix length at offset {offset} (a prefix is not an address)")
             }
-            Self::ZoneId { offset } => write!(
-                f,
-                "zone id at offset {offset} (use a scoped address type for link-local addresses with a zone)"
-            ),
+            Self::ZoneId { offset } => {
+                write!(f, "zone id at offset {offset} (use a scoped address type for link-local addresses with a zone)")
+            }
             Self::OctetTooLarge { offset, len } => {
                 write!(f, "IPv4 octet {:?} at offset {offset} is over 255", part(offset, len))
             }
@@ -178,11 +175,12 @@ impl AddrReason {
                 input.get(offset..).unwrap_or("")
             ),
             Self::BadIpv4Part { offset } => write!(f, "malformed IPv4 part at offset {offset}"),
-            Self::Ipv4TailPosition { offset } => write!(
-                f,
-                "IPv4 part at offset {offset} must stand in the last two groups"
-            ),
-            Self::Ipv4Address => f.write_str("this is an IPv4 address (an IPv4-mapped IPv6 address is written ::ffff:a.b.c.d)"),
+            Self::Ipv4TailPosition { offset } => {
+                write!(f, "IPv4 part at offset {offset} must stand in the last two groups")
+            }
+            Self::Ipv4Address => {
+                f.write_str("this is an IPv4 address (an IPv4-mapped IPv6 address is written ::ffff:a.b.c.d)")
+            }
         }
     }
 }
@@ -450,8 +448,6 @@ impl NetError {
     }
 }
 
-
-
 /// Displays a reason with the input it points into.
 struct Reason<'a, R>(&'a R, &'a str);
 
@@ -472,11 +468,9 @@ impl fmt::Display for Reason<'_, PrefixReason> {
                 "prefix length {:?} at offset {offset} is not a decimal number from 0 to 128",
                 input.get(*offset..).unwrap_or("")
             ),
-            PrefixReason::LengthOver128 { offset } => write!(
-                f,
-                "prefix length {} at offset {offset} is over 128",
-                input.get(*offset..).unwrap_or("")
-            ),
+            PrefixReason::LengthOver128 { offset } => {
+                write!(f, "prefix length {} at offset {offset} is over 128", input.get(*offset..).unwrap_or(""))
+            }
         }
     }
 }
@@ -487,10 +481,9 @@ impl fmt::Display for Reason<'_, UrlReason> {
             UrlReason::Scheme => f.write_str("a scheme starts with a letter, then letters, digits, '+', '-' or '.'"),
             UrlReason::EmptyHost => f.write_str("the host is empty"),
             UrlReason::Host(r) => r.write(self.1, f),
-            UrlReason::DnsName { offset } => write!(
-                f,
-                "not an IP address, and not a DNS name: bad character or label at offset {offset}"
-            ),
+            UrlReason::DnsName { offset } => {
+                write!(f, "not an IP address, and not a DNS name: bad character or label at offset {offset}")
+            }
             UrlReason::EmptyZone => f.write_str("the zone id after '%' is empty"),
             UrlReason::ZoneChar { offset } => {
                 write!(f, "white space or control character in the zone id at offset {offset}")

@@ -36,8 +36,8 @@ pub use alloc::PrefixAllocator;
 pub use error::{AddrReason, NetError, NetErrorKind, PrefixReason, UrlReason};
 pub use parse::{parse_addr, parse_prefix, parse_prefix_lenient};
 pub use prefix::{
-    ExactSubnets, Subnets, aggregate, contains, contains_prefix, exclude, nth_subnet, range_to_prefixes,
-    subnet_count, subnets, supernet,
+    ExactSubnets, Subnets, aggregate, contains, contains_prefix, exclude, nth_subnet, range_to_prefixes, subnet_count,
+    subnets, supernet,
 };
 pub use table::PrefixTable;
 pub use text::{AddrText, ReverseName, StackStr, canonical, expanded, reverse_name, reverse_zone};

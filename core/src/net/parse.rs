@@ -53,16 +53,26 @@ pub fn parse_addr(input: &str) -> Result<Ipv6Addr, NetError> {
 #[inline]
 pub(crate) fn parse_u128(s: &[u8]) -> Result<u128, AddrReason> {
     let n = s.len();
-    if n == 0 {
-        return Err(AddrReason::Empty);
+    if n < 2 {
+        return match s.first() {
+            None => Err(AddrReason::Empty),
+            Some(b':') => Err(AddrReason::LeadingColon),
+            Some(_) => Err(short(s)),
+        };
     }
-    let mut groups = [0u16; 8];
+    // Groups are shifted into `acc`; at a `::`, `acc` moves to `head` and the groups
+    // after it gather in `acc` again.
+    let mut acc: u128 = 0;
+    let mut head: u128 = 0;
     let mut count = 0usize;
-    let mut dc: Option<usize> = None;
+    // Number of groups before the `::`, or NO_DC.
+    const NO_DC: usize = usize::MAX;
+    let mut dc = NO_DC;
+    let mut limit = 8usize;
     let mut i = 0usize;
 
     if s[0] == b':' {
-        if n < 2 || s[1] != b':' {
+        if s[1] != b':' {
             return Err(AddrReason::LeadingColon);
         }
         if n == 2 {
@@ -71,7 +81,8 @@ pub(crate) fn parse_u128(s: &[u8]) -> Result<u128, AddrReason> {
         if s[2] == b':' {
             return Err(AddrReason::ThreeColons { offset: 0 });
         }
-        dc = Some(0);
+        dc = 0;
+        limit = 7;
         i = 2;
     }
 
@@ -81,7 +92,7 @@ pub(crate) fn parse_u128(s: &[u8]) -> Result<u128, AddrReason> {
         let mut v: u32 = 0;
         while i < n {
             let h = HEX[s[i] as usize];
-            if h == 0xff {
+            if h > 15 {
                 break;
             }
             v = (v << 4) | h as u32;
@@ -90,31 +101,31 @@ pub(crate) fn parse_u128(s: &[u8]) -> Result<u128, AddrReason> {
         let digits = i - start;
         if i < n && s[i] == b'.' {
             let tail = parse_ipv4_tail(s, start)?;
-            if count > 6 || (dc.is_some() && count > 5) {
-                return Err(if count >= 8 {
+            if count + 2 > limit {
+                return Err(if count >= limit {
                     AddrReason::TooManyGroups { offset: start }
                 } else {
                     AddrReason::Ipv4TailPosition { offset: start }
                 });
             }
-            if count == 0 && dc.is_none() {
+            if count == 0 && dc == NO_DC {
                 return Err(AddrReason::Ipv4Address);
             }
-            groups[count] = (tail >> 16) as u16;
-            groups[count + 1] = tail as u16;
+            acc = (acc << 32) | tail as u128;
             count += 2;
             break;
         }
-        if digits == 0 {
-            return Err(unexpected(s, i));
+        if digits.wrapping_sub(1) >= 4 {
+            return Err(if digits == 0 {
+                unexpected(s, i)
+            } else {
+                AddrReason::GroupTooLong { offset: start, digits }
+            });
         }
-        if digits > 4 {
-            return Err(AddrReason::GroupTooLong { offset: start, digits });
-        }
-        if count == 8 || (count == 7 && dc.is_some()) {
+        if count >= limit {
             return Err(AddrReason::TooManyGroups { offset: start });
         }
-        groups[count] = v as u16;
+        acc = (acc << 16) | v as u128;
         count += 1;
         if i == n {
             break;
@@ -122,50 +133,46 @@ pub(crate) fn parse_u128(s: &[u8]) -> Result<u128, AddrReason> {
         if s[i] != b':' {
             return Err(unexpected(s, i));
         }
-        if i + 1 < n && s[i + 1] == b':' {
-            if dc.is_some() {
-                return Err(AddrReason::SecondDoubleColon { offset: i });
+        i += 1;
+        if i == n {
+            return Err(AddrReason::TrailingColon { offset: i - 1 });
+        }
+        if s[i] == b':' {
+            if dc != NO_DC {
+                return Err(AddrReason::SecondDoubleColon { offset: i - 1 });
             }
-            dc = Some(count);
-            i += 2;
+            if count == 8 {
+                // `::` must stand for at least one group.
+                return Err(AddrReason::TooManyGroups { offset: i + 1 });
+            }
+            dc = count;
+            limit = 7;
+            head = acc;
+            acc = 0;
+            i += 1;
             if i == n {
                 break;
             }
             if s[i] == b':' {
                 return Err(AddrReason::ThreeColons { offset: i - 2 });
             }
-        } else {
-            i += 1;
-            if i == n {
-                return Err(AddrReason::TrailingColon { offset: i - 1 });
-            }
         }
     }
 
-    let mut value: u128 = 0;
-    match dc {
-        None => {
-            if count != 8 {
-                return Err(AddrReason::TooFewGroups { found: count });
-            }
-            for g in groups {
-                value = (value << 16) | g as u128;
-            }
+    if dc == NO_DC {
+        if count != 8 {
+            return Err(AddrReason::TooFewGroups { found: count });
         }
-        Some(at) => {
-            if count == 8 {
-                // `::` must stand for at least one group.
-                return Err(AddrReason::TooManyGroups { offset: n });
-            }
-            let mut full = [0u16; 8];
-            full[..at].copy_from_slice(&groups[..at]);
-            full[8 - (count - at)..].copy_from_slice(&groups[at..count]);
-            for g in full {
-                value = (value << 16) | g as u128;
-            }
-        }
+        return Ok(acc);
     }
-    Ok(value)
+    // `head` holds `dc` groups that belong at the top.
+    Ok(head.checked_shl(16 * (8 - dc) as u32).unwrap_or(0) | acc)
+}
+
+/// The reason for a one-byte input that is not ':'.
+#[cold]
+fn short(s: &[u8]) -> AddrReason {
+    if HEX[s[0] as usize] <= 15 { AddrReason::TooFewGroups { found: 1 } } else { unexpected(s, 0) }
 }
 
 /// Parses the dotted-quad tail that starts at `start` and must run to the end.
@@ -300,7 +307,11 @@ fn split_prefix(input: &str) -> Result<(u128, u8), NetError> {
     };
     let digits = &s[slash + 1..];
     let offset = slash + 1;
-    if digits.is_empty() || digits.len() > 3 || !digits.iter().all(u8::is_ascii_digit) || (digits.len() > 1 && digits[0] == b'0') {
+    if digits.is_empty()
+        || digits.len() > 3
+        || !digits.iter().all(u8::is_ascii_digit)
+        || (digits.len() > 1 && digits[0] == b'0')
+    {
         return Err(NetError::prefix(input, PrefixReason::BadLength { offset }));
     }
     let len: u16 = digits.iter().fold(0u16, |acc, d| acc * 10 + (d - b'0') as u16);
@@ -360,6 +371,9 @@ mod tests {
         assert_eq!(reason("2600:1f13::1/64"), AddrReason::PrefixLength { offset: 12 });
         assert_eq!(reason("fe80::1%eth0"), AddrReason::ZoneId { offset: 7 });
         assert_eq!(reason("1:2:3:4:5:6:7:8::"), AddrReason::TooManyGroups { offset: 17 });
+        assert_eq!(reason("1"), AddrReason::TooFewGroups { found: 1 });
+        assert_eq!(reason("g"), AddrReason::UnexpectedChar { offset: 0, ch: 'g' });
+        assert_eq!(reason(":"), AddrReason::LeadingColon);
         assert_eq!(reason("1:2:3:4::5:6:7:8"), AddrReason::TooManyGroups { offset: 15 });
         assert_eq!(reason("1:2:3:4:5:6:7:1.2.3.4"), AddrReason::Ipv4TailPosition { offset: 14 });
         assert_eq!(reason("::1.2.3.4:5"), AddrReason::BadIpv4Part { offset: 2 });

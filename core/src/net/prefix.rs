@@ -49,8 +49,23 @@ fn check_len(parent: Ipv6Net, new_len: u8) -> Result<(), NetError> {
 /// ```
 #[inline]
 pub fn contains(prefix: Ipv6Net, addr: Ipv6Addr) -> bool {
-    (prefix.addr().to_bits() ^ addr.to_bits()) & mask(prefix.prefix_len()) == 0
+    // Compare in network byte order: one table load instead of two byte swaps.
+    let a = u128::from_ne_bytes(prefix.addr().octets());
+    let b = u128::from_ne_bytes(addr.octets());
+    (a ^ b) & MASK_NE[prefix.prefix_len() as usize & 255] == 0
 }
+
+/// `mask(len)` in network byte order, as a native integer, for each length; entries
+/// past 128 are never used (`Ipv6Net` lengths are at most 128).
+static MASK_NE: [u128; 256] = {
+    let mut t = [u128::MAX; 256];
+    let mut l = 0;
+    while l <= 128 {
+        t[l] = u128::from_ne_bytes(mask(l as u8).to_be_bytes());
+        l += 1;
+    }
+    t
+};
 
 /// Whether `outer` contains every address of `inner`.
 ///
@@ -134,16 +149,10 @@ pub fn supernet(net: Ipv6Net, new_len: u8) -> Result<Ipv6Net, NetError> {
 /// ```
 pub fn subnets(parent: Ipv6Net, new_len: u8) -> Result<Subnets, NetError> {
     check_len(parent, new_len)?;
-    let bits = new_len - parent.prefix_len();
-    let back = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
-    Ok(Subnets {
-        base: first(parent),
-        shift: (128 - new_len as u32) & 127,
-        len: new_len,
-        front: 0,
-        back,
-        done: false,
-    })
+    let shift = (128 - new_len as u32) & 127;
+    // For new_len == 0 there is one subnet, so the step is never taken.
+    let step = if new_len == 0 { 0 } else { 1u128 << shift };
+    Ok(Subnets { front: first(parent), back: last(parent), step, shift, len: new_len, done: false }.fix_back())
 }
 
 /// The subnets of a prefix: an iterator that is double-ended and fused, with O(1)
@@ -153,22 +162,58 @@ pub fn subnets(parent: Ipv6Net, new_len: u8) -> Result<Subnets, NetError> {
 /// 2^64 /128s); [`into_exact`](Self::into_exact) gives one where the count fits.
 #[derive(Debug, Clone)]
 pub struct Subnets {
-    base: u128,
+    /// First address of the next subnet from the front.
+    front: u128,
+    /// First address of the next subnet from the back.
+    back: u128,
+    /// Distance between subnets: 2^shift.
+    step: u128,
     shift: u32,
     len: u8,
-    /// Index of the next subnet from the front.
-    front: u128,
-    /// Index of the next subnet from the back (inclusive).
-    back: u128,
     done: bool,
 }
 
 impl Subnets {
+    /// Clears the host bits of `back` below the subnet length.
+    fn fix_back(mut self) -> Self {
+        self.back &= mask(self.len);
+        self
+    }
+
+    /// Subnets between front and back, minus one.
+    #[inline]
+    fn span(&self) -> u128 {
+        (self.back - self.front) >> self.shift
+    }
+
     /// The exact number of subnets left. The one count a `u128` cannot hold, 2^128 for
     /// `::/0` carved into untouched `/128`s, saturates at `u128::MAX`.
     #[inline]
     pub fn remaining(&self) -> u128 {
-        if self.done { 0 } else { (self.back - self.front).saturating_add(1) }
+        if self.done { 0 } else { self.span().saturating_add(1) }
+    }
+
+    /// Like [`Iterator::nth`], with an index of any size: skips `n` subnets and returns
+    /// the next, in O(1).
+    ///
+    /// ```
+    /// use eks6::net::{parse_prefix, subnets};
+    /// let mut it = subnets(parse_prefix("::/0")?, 128)?;
+    /// assert_eq!(it.nth_u128(u128::MAX - 1).unwrap().to_string(), "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe/128");
+    /// assert_eq!(it.remaining(), 1);
+    /// # Ok::<(), eks6::net::NetError>(())
+    /// ```
+    #[inline]
+    pub fn nth_u128(&mut self, n: u128) -> Option<Ipv6Net> {
+        if self.done {
+            return None;
+        }
+        if n > self.span() {
+            self.done = true;
+            return None;
+        }
+        self.front += n << self.shift;
+        self.next()
     }
 
     /// This iterator as an [`ExactSizeIterator`], when the remaining count fits `usize`.
@@ -183,11 +228,6 @@ impl Subnets {
     pub fn into_exact(self) -> Option<ExactSubnets> {
         usize::try_from(self.remaining()).ok().map(|_| ExactSubnets(self))
     }
-
-    #[inline]
-    fn at(&self, index: u128) -> Ipv6Net {
-        net_from_u128(self.base | (index << self.shift), self.len)
-    }
 }
 
 impl Iterator for Subnets {
@@ -198,13 +238,10 @@ impl Iterator for Subnets {
         if self.done {
             return None;
         }
-        let i = self.front;
-        if i == self.back {
-            self.done = true;
-        } else {
-            self.front += 1;
-        }
-        Some(self.at(i))
+        let a = self.front;
+        self.done = a == self.back;
+        self.front = a.wrapping_add(self.step);
+        Some(net_from_u128(a, self.len))
     }
 
     #[inline]
@@ -217,15 +254,7 @@ impl Iterator for Subnets {
 
     #[inline]
     fn nth(&mut self, n: usize) -> Option<Ipv6Net> {
-        if self.done {
-            return None;
-        }
-        if n as u128 > self.back - self.front {
-            self.done = true;
-            return None;
-        }
-        self.front += n as u128;
-        self.next()
+        self.nth_u128(n as u128)
     }
 
     fn count(self) -> usize {
@@ -243,13 +272,10 @@ impl DoubleEndedIterator for Subnets {
         if self.done {
             return None;
         }
-        let i = self.back;
-        if i == self.front {
-            self.done = true;
-        } else {
-            self.back -= 1;
-        }
-        Some(self.at(i))
+        let a = self.back;
+        self.done = a == self.front;
+        self.back = a.wrapping_sub(self.step);
+        Some(net_from_u128(a, self.len))
     }
 
     #[inline]
@@ -257,11 +283,11 @@ impl DoubleEndedIterator for Subnets {
         if self.done {
             return None;
         }
-        if n as u128 > self.back - self.front {
+        if n as u128 > self.span() {
             self.done = true;
             return None;
         }
-        self.back -= n as u128;
+        self.back -= (n as u128) << self.shift;
         self.next_back()
     }
 }

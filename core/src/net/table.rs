@@ -27,25 +27,29 @@ struct Level {
     slots: Vec<Slot>,
     /// `slots.len() - 1`; the length is a power of two.
     slot_mask: usize,
+    /// `64 - log2(slots.len())`.
+    shift: u32,
     used: usize,
 }
 
+/// Multiplicative hashing (Knuth): the high bits of the product are well mixed, so a
+/// table of 2^k slots takes the top k bits.
 #[inline]
-fn hash(key: u128) -> u64 {
+fn hash(key: u128, shift: u32) -> usize {
     let folded = (key >> 64) as u64 ^ (key as u64).rotate_left(29);
-    folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (folded >> 31)
+    (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize
 }
 
 impl Level {
     fn new(len: u8) -> Self {
-        Self { len, mask: mask(len), slots: vec![FREE; 8], slot_mask: 7, used: 0 }
+        Self { len, mask: mask(len), slots: vec![FREE; 8], slot_mask: 7, shift: 61, used: 0 }
     }
 
     /// Index of the slot that holds `key`, or of the free slot where it would go.
     #[inline]
     fn probe(&self, key: u128) -> usize {
         let (hi, lo) = ((key >> 64) as u64, key as u64);
-        let mut i = (hash(key) as usize) & self.slot_mask;
+        let mut i = hash(key, self.shift);
         loop {
             let s = &self.slots[i];
             if s.idx == EMPTY || (s.hi == hi && s.lo == lo) {
@@ -65,6 +69,7 @@ impl Level {
         let doubled = vec![FREE; self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
         self.slot_mask = self.slots.len() - 1;
+        self.shift -= 1;
         for s in old.into_iter().filter(|s| s.idx != EMPTY) {
             let i = self.probe(((s.hi as u128) << 64) | s.lo as u128);
             self.slots[i] = s;

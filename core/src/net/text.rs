@@ -252,7 +252,7 @@ pub fn reverse_name(addr: Ipv6Addr) -> ReverseName {
 /// ```
 pub fn reverse_zone(prefix: Ipv6Net) -> Result<ReverseName, NetError> {
     let len = prefix.prefix_len();
-    if len % 4 != 0 {
+    if !len.is_multiple_of(4) {
         return Err(NetError::NotNibbleAligned { prefix });
     }
     Ok(reverse_nibbles(prefix.network().to_bits(), (len / 4) as usize))
@@ -278,9 +278,22 @@ mod tests {
     #[test]
     fn agrees_with_std_on_edges() {
         for s in [
-            "::", "::1", "1::", "1:0:0:1:0:0:0:1", "1:0:0:0:1:0:0:1", "0:1:0:1:0:1:0:1", "1:2:3:4:5:6:7:8",
-            "::ffff:0.0.0.0", "::ffff:255.255.255.255", "::1.2.3.4", "ffff::", "0:0:1::", "::1:0:0",
-            "1:0:1:0:1:0:1:0", "fe80::1", "0:0:0:0:0:fffe:0:0",
+            "::",
+            "::1",
+            "1::",
+            "1:0:0:1:0:0:0:1",
+            "1:0:0:0:1:0:0:1",
+            "0:1:0:1:0:1:0:1",
+            "1:2:3:4:5:6:7:8",
+            "::ffff:0.0.0.0",
+            "::ffff:255.255.255.255",
+            "::1.2.3.4",
+            "ffff::",
+            "0:0:1::",
+            "::1:0:0",
+            "1:0:1:0:1:0:1:0",
+            "fe80::1",
+            "0:0:0:0:0:fffe:0:0",
         ] {
             let a: Ipv6Addr = s.parse().unwrap();
             assert_eq!(canonical(a).as_str(), a.to_string(), "{s}");

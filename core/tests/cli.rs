@@ -1,0 +1,88 @@
+//! The `eks6` program: streams, exit codes, and all inputs checked before any output.
+
+use std::process::{Command, Output};
+
+fn eks6(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_eks6")).args(args).output().expect("run eks6")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn canon_forms() {
+    let o = eks6(&["canon", "2001:DB8:0:0:1::1", "::ffff:c000:201"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "2001:db8::1:0:0:1\n::ffff:192.0.2.1\n");
+    let o = eks6(&["canon", "--reverse", "2600:1f13:812::/56"]);
+    assert_eq!(stdout(&o), "0.0.2.1.8.0.3.1.f.1.0.0.6.2.ip6.arpa.\n");
+    let o = eks6(&["canon", "--expanded", "--output", "json", "::1"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["expanded"], "0000:0000:0000:0000:0000:0000:0000:0001");
+    assert_eq!(v[0]["input"], "::1");
+}
+
+#[test]
+fn bad_inputs_leave_stdout_empty_and_exit_2() {
+    let o = eks6(&["canon", "2600:0000:0000:35000000:46f9::1", "::1", "gggg::1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty(), "stdout must stay empty: {:?}", stdout(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(err.contains("group \"35000000\" at offset 15 has 8 hex digits (at most 4)"), "{err}");
+    assert!(err.contains("\"gggg::1\""), "{err}");
+
+    let o = eks6(&["url", "[::1]", "--port", "0", "--path", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert_eq!(stderr(&o).lines().count(), 3, "{}", stderr(&o));
+
+    let o = eks6(&["carve", "2600:1f13:812::1/56", "--len", "64"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean 2600:1f13:812::/56?"));
+
+    // A range past the end is refused before the first line is printed.
+    let o = eks6(&["carve", "2600:1f13:812::/56", "--len", "64", "--start", "255", "--count", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+
+    // Usage errors are exit 2 too.
+    assert_eq!(eks6(&["carve"]).status.code(), Some(2));
+    assert_eq!(eks6(&["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn carve_contains_aggregate_url() {
+    let o = eks6(&["carve", "2600:1f13:812::/56", "--len", "64", "--start", "254"]);
+    assert_eq!(stdout(&o), "2600:1f13:812:fe::/64\n2600:1f13:812:ff::/64\n");
+    let o = eks6(&[
+        "carve",
+        "::/0",
+        "--len",
+        "128",
+        "--start",
+        "340282366920938463463374607431768211455",
+        "--output",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["subnets"][0], "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
+    assert_eq!(v["subnets"].as_array().unwrap().len(), 1);
+
+    let o = eks6(&["contains", "2600:0:0:0:46f9::/80", "2600::405b:0:0:2"]);
+    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "false\n"));
+    let o = eks6(&["contains", "2600:0:0:0:46f9::/80", "2600::46f9:0:0:1"]);
+    assert_eq!((o.status.code(), stdout(&o).as_str()), (Some(0), "true\n"));
+
+    let o = eks6(&["aggregate", "2600:1f13:812::/64", "2600:1f13:812:1::/64", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["output"][0], "2600:1f13:812::/63");
+
+    let o = eks6(&["url", "fe80::1%eth0", "--port", "8080"]);
+    assert_eq!(stdout(&o), "http://[fe80::1%25eth0]:8080/\n");
+}
