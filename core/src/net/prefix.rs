@@ -16,7 +16,8 @@ pub(crate) const fn mask(len: u8) -> u128 {
 /// A prefix from its network bits and length (`len <= 128`, host bits already clear).
 #[inline]
 pub(crate) const fn net_from_u128(bits: u128, len: u8) -> Ipv6Net {
-    Ipv6Net::new_assert(Ipv6Addr::from_bits(bits), len)
+    // Callers pass len <= 128; the clamp lets the compiler drop new_assert's check.
+    Ipv6Net::new_assert(Ipv6Addr::from_bits(bits), if len > 128 { 128 } else { len })
 }
 
 /// The first address of `net` as a `u128`, with any host bits of the value cleared.
