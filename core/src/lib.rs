@@ -8,6 +8,8 @@
 //! - [`net`]: IPv6 address and prefix math (parsing with precise errors, RFC 5952
 //!   text, reverse names, carving, allocation, longest-prefix match, bracketed URLs).
 //!   No AWS types, no async runtime.
+//! - [`plan`]: the cluster plan (TOML or JSON), its address plan, and the offline
+//!   pre-flight checks. No AWS calls.
 //!
 //! ## Features
 //!
@@ -18,3 +20,4 @@
 #![warn(missing_docs)]
 
 pub mod net;
+pub mod plan;

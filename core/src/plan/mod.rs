@@ -1,0 +1,447 @@
+//! The cluster plan: what a user writes (TOML or JSON), its address plan, and the
+//! offline pre-flight checks.
+//!
+//! ```
+//! use eks6::plan::ClusterPlan;
+//! let plan = ClusterPlan::from_toml(r#"
+//!     name = "AWSNewsBlog"
+//!     region = "us-west-2"
+//!     kubernetes_version = "1.30"
+//!     cluster_role_arn = "arn:aws:iam::123456789012:role/EKSClusterRole"
+//!     node_role_arn = "arn:aws:iam::123456789012:role/EKSNodeRole"
+//!     [nodegroup]
+//!     name = "AWSNewsBlog-nodegroup"
+//! "#)?;
+//! assert_eq!(plan.vpc.ipv4_cidr, "10.0.0.0/16");
+//! let err = ClusterPlan::from_toml("name = \"x\"\nbogus = 2").unwrap_err();
+//! assert!(err.to_string().contains("line 2, column 1: unknown field `bogus`"));
+//! # Ok::<(), eks6::plan::PlanError>(())
+//! ```
+
+mod address;
+mod rules;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use address::{AddressPlan, SubnetKind, SubnetPlan};
+pub use rules::{Date, Finding, Severity, VERSION_TABLE, Validation, VersionSupport};
+
+/// Version of the JSON documents eks6 writes (findings, events, reports, journal).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A cluster plan: the walkthrough's variables, with defaults a careful engineer would
+/// pick. Unknown keys are errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterPlan {
+    /// The EKS cluster name (also the owner tag `eks6:cluster`).
+    pub name: String,
+    /// The AWS region. The plan's region is the truth: a different client region is an error.
+    pub region: String,
+    /// Kubernetes version, e.g. `"1.30"` (IPv6 needs 1.21 or later).
+    pub kubernetes_version: String,
+    /// IAM role EKS assumes for the control plane.
+    pub cluster_role_arn: String,
+    /// IAM role of the nodes.
+    pub node_role_arn: String,
+    /// The network: a new dual-stack VPC (default) or an existing one.
+    #[serde(default)]
+    pub vpc: VpcPlan,
+    /// Cluster settings.
+    #[serde(default)]
+    pub cluster: ClusterSettings,
+    /// The managed nodegroup.
+    pub nodegroup: NodegroupPlan,
+    /// The probe rule and check; `None` opens no port.
+    #[serde(default)]
+    pub probe: Option<ProbePlan>,
+    /// Extra tags for every resource eks6 creates.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The network of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpcPlan {
+    /// An existing VPC to use (bring your own); eks6 never deletes it. Omit to create one.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Existing subnets to use, with `id`; omit to let eks6 pick or create subnets.
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    /// IPv4 block of a new VPC (default `10.0.0.0/16`).
+    #[serde(default = "default_ipv4_cidr")]
+    pub ipv4_cidr: String,
+    /// Length of each subnet's IPv4 block (default 20: 4,091 usable addresses).
+    #[serde(default = "default_ipv4_subnet_len")]
+    pub ipv4_subnet_len: u8,
+    /// Availability zones: a count (the first N the region offers) or names / zone ids.
+    #[serde(default)]
+    pub availability_zones: AzSpec,
+    /// Public subnets (default true): `::/0` and `0.0.0.0/0` to the internet gateway.
+    #[serde(default = "yes")]
+    pub public_subnets: bool,
+    /// Private subnets (default true): `::/0` to an egress-only gateway, `0.0.0.0/0` to NAT.
+    #[serde(default = "yes")]
+    pub private_subnets: bool,
+    /// NAT gateways for private subnets' IPv4 egress (default one for the VPC).
+    #[serde(default)]
+    pub nat_gateways: NatGateways,
+    /// For an existing VPC: let eks6 turn on "auto-assign IPv6 address" on its subnets
+    /// (default false: eks6 only checks and reports).
+    #[serde(default)]
+    pub enable_auto_assign_ipv6: bool,
+    /// DNS64 on the subnets eks6 creates (default false; EKS best practice).
+    #[serde(default)]
+    pub dns64: bool,
+}
+
+fn default_ipv4_cidr() -> String {
+    "10.0.0.0/16".into()
+}
+fn default_ipv4_subnet_len() -> u8 {
+    20
+}
+fn yes() -> bool {
+    true
+}
+
+impl Default for VpcPlan {
+    fn default() -> Self {
+        Self {
+            id: None,
+            subnet_ids: Vec::new(),
+            ipv4_cidr: default_ipv4_cidr(),
+            ipv4_subnet_len: default_ipv4_subnet_len(),
+            availability_zones: AzSpec::default(),
+            public_subnets: true,
+            private_subnets: true,
+            nat_gateways: NatGateways::default(),
+            enable_auto_assign_ipv6: false,
+            dns64: false,
+        }
+    }
+}
+
+/// Which availability zones to use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AzSpec {
+    /// The first N zones the region offers, in name order.
+    Count(u8),
+    /// Zones by name (`us-west-2a`) or zone id (`usw2-az1`).
+    Names(Vec<String>),
+}
+
+impl Default for AzSpec {
+    fn default() -> Self {
+        Self::Count(2)
+    }
+}
+
+impl AzSpec {
+    /// How many zones the plan asks for.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Count(n) => *n as usize,
+            Self::Names(v) => v.len(),
+        }
+    }
+
+    /// Whether no zone is asked for.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// NAT gateways for the private subnets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NatGateways {
+    /// One NAT gateway for the VPC (cheapest; one AZ carries all IPv4 egress).
+    #[default]
+    Single,
+    /// One per availability zone (resilient).
+    PerAz,
+    /// None: private subnets get IPv6 egress only.
+    None,
+}
+
+/// Cluster settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// Public API endpoint (default true, as the walkthrough).
+    #[serde(default = "yes")]
+    pub endpoint_public_access: bool,
+    /// Private API endpoint (default true, as the walkthrough).
+    #[serde(default = "yes")]
+    pub endpoint_private_access: bool,
+    /// The IP family; only `ipv6` is eks6's business (default `ipv6`).
+    #[serde(default = "default_ip_family")]
+    pub ip_family: String,
+    /// Must stay unset: EKS picks an IPv6 service range itself.
+    #[serde(default, rename = "service_ipv4_cidr", alias = "serviceIpv4Cidr")]
+    pub service_ipv4_cidr: Option<String>,
+    /// The VPC CNI version, if pinned (IPv6 needs 1.10.1 or later).
+    #[serde(default)]
+    pub vpc_cni_version: Option<String>,
+}
+
+fn default_ip_family() -> String {
+    "ipv6".into()
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        Self {
+            endpoint_public_access: true,
+            endpoint_private_access: true,
+            ip_family: default_ip_family(),
+            service_ipv4_cidr: None,
+            vpc_cni_version: None,
+        }
+    }
+}
+
+/// Which subnets the nodes use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeSubnets {
+    /// The private subnets.
+    Private,
+    /// The public subnets.
+    Public,
+}
+
+/// The managed nodegroup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodegroupPlan {
+    /// Nodegroup name.
+    pub name: String,
+    /// Instance types (Nitro only; default `m5.large`).
+    #[serde(default = "default_instance_types")]
+    pub instance_types: Vec<String>,
+    /// Desired node count (default 2).
+    #[serde(default = "default_desired")]
+    pub desired_size: u32,
+    /// Minimum node count (default: the desired size).
+    #[serde(default)]
+    pub min_size: Option<u32>,
+    /// Maximum node count (default: the desired size).
+    #[serde(default)]
+    pub max_size: Option<u32>,
+    /// EC2 key pair for SSH; optional.
+    #[serde(default)]
+    pub ssh_key_pair: Option<String>,
+    /// Node subnets (default private when private subnets exist, else public).
+    #[serde(default)]
+    pub subnets: Option<NodeSubnets>,
+    /// AMI type (default chosen by EKS); Windows types are refused.
+    #[serde(default)]
+    pub ami_type: Option<String>,
+}
+
+fn default_instance_types() -> Vec<String> {
+    vec!["m5.large".into()]
+}
+fn default_desired() -> u32 {
+    2
+}
+
+impl NodegroupPlan {
+    /// The subnets the nodes use under this plan's network.
+    pub fn node_subnets(&self, vpc: &VpcPlan) -> NodeSubnets {
+        self.subnets.unwrap_or(if vpc.private_subnets { NodeSubnets::Private } else { NodeSubnets::Public })
+    }
+
+    /// Minimum size, defaulting to the desired size.
+    pub fn min(&self) -> u32 {
+        self.min_size.unwrap_or(self.desired_size)
+    }
+
+    /// Maximum size, defaulting to the desired size.
+    pub fn max(&self) -> u32 {
+        self.max_size.unwrap_or(self.desired_size)
+    }
+}
+
+/// The probe: a TCP port opened on the cluster security group and fetched over IPv6.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbePlan {
+    /// TCP port (default 80).
+    #[serde(default = "default_port")]
+    pub port: u32,
+    /// Who may reach it (default `::/0`; a narrower IPv6 prefix is allowed).
+    #[serde(default = "default_allow_from")]
+    pub allow_from: String,
+}
+
+fn default_port() -> u32 {
+    80
+}
+fn default_allow_from() -> String {
+    "::/0".into()
+}
+
+impl Default for ProbePlan {
+    fn default() -> Self {
+        Self { port: default_port(), allow_from: default_allow_from() }
+    }
+}
+
+/// Why a plan could not be loaded or used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The file could not be read.
+    #[error("cannot read plan {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not a valid plan (syntax, types, unknown or missing keys).
+    #[error("{}plan {format} at line {line}, column {column}: {message}", origin.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
+    Parse {
+        /// The file, when loaded from one.
+        origin: Option<PathBuf>,
+        /// `TOML` or `JSON`.
+        format: &'static str,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What was wrong.
+        message: String,
+    },
+    /// Address math failed (the VPC's blocks are full, or the plan does not fit).
+    #[error(transparent)]
+    Address(#[from] crate::net::NetError),
+    /// The plan fails pre-flight checks with at least one error finding.
+    #[error("plan {name:?} fails {} pre-flight check(s): {}", findings.iter().filter(|f| f.severity == Severity::Error).count(), summary(findings))]
+    Invalid {
+        /// The plan name.
+        name: String,
+        /// All findings, errors first.
+        findings: Vec<Finding>,
+    },
+}
+
+fn summary(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("[{}] {}: {}", f.rule, f.field, f.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    (line, column)
+}
+
+impl ClusterPlan {
+    /// Parses a plan from TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, PlanError> {
+        toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            PlanError::Parse { origin: None, format: "TOML", line, column, message: e.message().trim().to_string() }
+        })
+    }
+
+    /// Parses a plan from JSON text.
+    pub fn from_json(text: &str) -> Result<Self, PlanError> {
+        serde_json::from_str(text).map_err(|e| {
+            let msg = e.to_string();
+            // serde_json appends " at line L column C"; keep only the reason.
+            let message = msg.rsplit_once(" at line ").map_or(msg.as_str(), |(m, _)| m).to_string();
+            PlanError::Parse { origin: None, format: "JSON", line: e.line(), column: e.column(), message }
+        })
+    }
+
+    /// Loads a plan file: JSON when the name ends in `.json`, TOML otherwise.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, PlanError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| PlanError::Io { path: path.into(), source })?;
+        let parsed = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            Self::from_json(&text)
+        } else {
+            Self::from_toml(&text)
+        };
+        parsed.map_err(|e| match e {
+            PlanError::Parse { format, line, column, message, .. } => {
+                PlanError::Parse { origin: Some(path.into()), format, line, column, message }
+            }
+            other => other,
+        })
+    }
+
+    /// The plan as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The stable id that tags every resource of this plan (`eks6:plan-id`): derived from
+    /// the region and the cluster name, so it can be found again from tags alone.
+    pub fn plan_id(&self) -> String {
+        plan_id(&self.region, &self.name)
+    }
+
+    /// All pre-flight findings, against today's date.
+    pub fn validate(&self) -> Validation {
+        self.validate_at(Date::today())
+    }
+
+    /// All pre-flight findings, against the given date (for version support).
+    pub fn validate_at(&self, today: Date) -> Validation {
+        rules::validate(self, today)
+    }
+
+    /// [`validate`](Self::validate), turned into an error when any finding is an error.
+    pub fn check(&self) -> Result<Validation, PlanError> {
+        let v = self.validate();
+        if v.has_errors() {
+            return Err(PlanError::Invalid { name: self.name.clone(), findings: v.findings });
+        }
+        Ok(v)
+    }
+}
+
+/// The plan id of a cluster name in a region: `eks6-` and 16 hex digits of FNV-1a.
+///
+/// ```
+/// assert_eq!(eks6::plan::plan_id("us-west-2", "AWSNewsBlog"), eks6::plan::plan_id("us-west-2", "AWSNewsBlog"));
+/// assert_ne!(eks6::plan::plan_id("us-west-2", "a"), eks6::plan::plan_id("us-east-1", "a"));
+/// ```
+pub fn plan_id(region: &str, name: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in region.bytes().chain([b'/']).chain(name.bytes()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("eks6-{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column() {
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("ab", 0), (1, 1));
+    }
+}

@@ -1,0 +1,645 @@
+//! Offline pre-flight rules: everything a plan field can get wrong, checked before any
+//! AWS call. Each finding has a stable rule id, a severity, the field, a message and a fix.
+
+use std::fmt;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use super::{AzSpec, ClusterPlan, SCHEMA_VERSION};
+use crate::net::parse_prefix;
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The plan cannot work; nothing is created.
+    Error,
+    /// It works today but is a risk (a version out of support, SSH open to the world).
+    Warning,
+    /// Advice.
+    Info,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Error => "error",
+            Self::Warning => "warning",
+            Self::Info => "info",
+        })
+    }
+}
+
+/// One pre-flight finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable rule id, e.g. `version-minimum`.
+    pub rule: String,
+    /// Severity.
+    pub severity: Severity,
+    /// The plan field it is about, e.g. `nodegroup.instance_types[0]`.
+    pub field: String,
+    /// What is wrong, lowercase, naming the value.
+    pub message: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}] {}: {} (fix: {})", self.severity, self.rule, self.field, self.message, self.fix)
+    }
+}
+
+/// All findings of one plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validation {
+    /// JSON schema version.
+    pub schema_version: u32,
+    /// The plan (cluster) name.
+    pub plan: String,
+    /// Findings, errors first, then by rule.
+    pub findings: Vec<Finding>,
+}
+
+impl Validation {
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// Whether a finding of this rule is present.
+    pub fn has(&self, rule: &str) -> bool {
+        self.findings.iter().any(|f| f.rule == rule)
+    }
+}
+
+/// A calendar date, for version support checks against an injected clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Date {
+    /// Year.
+    pub year: u16,
+    /// Month, 1 to 12.
+    pub month: u8,
+    /// Day, 1 to 31.
+    pub day: u8,
+}
+
+impl Date {
+    /// A date.
+    pub const fn new(year: u16, month: u8, day: u8) -> Self {
+        Self { year, month, day }
+    }
+
+    /// Today (UTC) from the system clock.
+    pub fn today() -> Self {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Self::from_unix_days((secs / 86_400) as i64)
+    }
+
+    /// The civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+    pub fn from_unix_days(days: i64) -> Self {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+        Self { year, month, day }
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// Support dates of one EKS Kubernetes version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionSupport {
+    /// Minor version (1.minor).
+    pub minor: u16,
+    /// End of standard support.
+    pub standard_end: Date,
+    /// End of extended support (after which EKS upgrades or refuses the version).
+    pub extended_end: Date,
+}
+
+/// The EKS Kubernetes version calendar (from the EKS user guide, "Kubernetes versions";
+/// versions before 1.23 had no extended support, so both dates are the same). Check it
+/// against the published calendar when adding a version.
+pub const VERSION_TABLE: &[VersionSupport] = &[
+    vs(21, Date::new(2023, 2, 15), Date::new(2023, 2, 15)),
+    vs(22, Date::new(2023, 6, 4), Date::new(2023, 6, 4)),
+    vs(23, Date::new(2023, 10, 11), Date::new(2024, 10, 11)),
+    vs(24, Date::new(2024, 1, 31), Date::new(2025, 1, 31)),
+    vs(25, Date::new(2024, 5, 1), Date::new(2025, 5, 1)),
+    vs(26, Date::new(2024, 6, 11), Date::new(2025, 6, 11)),
+    vs(27, Date::new(2024, 7, 24), Date::new(2025, 7, 24)),
+    vs(28, Date::new(2024, 11, 26), Date::new(2025, 11, 26)),
+    vs(29, Date::new(2025, 3, 23), Date::new(2026, 3, 23)),
+    vs(30, Date::new(2025, 7, 23), Date::new(2026, 7, 23)),
+    vs(31, Date::new(2025, 11, 26), Date::new(2026, 11, 26)),
+    vs(32, Date::new(2026, 3, 23), Date::new(2027, 3, 23)),
+    vs(33, Date::new(2026, 7, 29), Date::new(2027, 7, 29)),
+    vs(34, Date::new(2026, 12, 2), Date::new(2027, 12, 2)),
+];
+
+const fn vs(minor: u16, standard_end: Date, extended_end: Date) -> VersionSupport {
+    VersionSupport { minor, standard_end, extended_end }
+}
+
+/// Instance families without the Nitro system (the VPC CNI's IPv6 mode needs Nitro).
+const NON_NITRO: &[&str] = &[
+    "a1", "c1", "c3", "c4", "cc2", "cr1", "d2", "f1", "g2", "g3", "g3s", "h1", "hs1", "i2", "i3", "m1", "m2", "m3", "m4",
+    "p2", "p3", "r3", "r4", "t1", "t2", "x1", "x1e",
+];
+
+struct Out(Vec<Finding>);
+
+impl Out {
+    fn push(&mut self, rule: &str, severity: Severity, field: impl Into<String>, message: String, fix: &str) {
+        self.0.push(Finding { rule: rule.into(), severity, field: field.into(), message, fix: fix.into() });
+    }
+    fn error(&mut self, rule: &str, field: impl Into<String>, message: String, fix: &str) {
+        self.push(rule, Severity::Error, field, message, fix);
+    }
+    fn warn(&mut self, rule: &str, field: impl Into<String>, message: String, fix: &str) {
+        self.push(rule, Severity::Warning, field, message, fix);
+    }
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<path/name>`: the reason it is not, if any.
+pub(crate) fn role_arn_problem(arn: &str) -> Option<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        return Some(format!("{arn:?} is not an ARN (arn:<partition>:iam::<account>:role/<name>)"));
+    }
+    if !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov") {
+        return Some(format!("partition {:?} is not aws, aws-cn or aws-us-gov", parts[1]));
+    }
+    if parts[2] != "iam" || !parts[3].is_empty() {
+        return Some(format!("{arn:?} is not an IAM ARN (arn:{}:iam::<account>:role/<name>)", parts[1]));
+    }
+    let account = parts[4];
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(format!("account {account:?} has {} characters; an AWS account id is 12 digits", account.len()));
+    }
+    let Some(name) = parts[5].strip_prefix("role/") else {
+        return Some(format!("resource {:?} is not a role (role/<path/name>)", parts[5]));
+    };
+    let last = name.rsplit('/').next().unwrap_or("");
+    if last.is_empty()
+        || last.len() > 64
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+    {
+        return Some(format!("role name {name:?} is empty, too long or has characters IAM does not allow"));
+    }
+    None
+}
+
+/// `<prefix>-` and 8 or 17 lowercase hex digits: the reason it is not, if any.
+pub(crate) fn resource_id_problem(id: &str, prefix: &str) -> Option<String> {
+    let Some(hex) = id.strip_prefix(prefix).and_then(|r| r.strip_prefix('-')) else {
+        return Some(format!("{id:?} does not start with \"{prefix}-\""));
+    };
+    if !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Some(format!("{id:?} has characters other than lowercase hex digits after \"{prefix}-\""));
+    }
+    if hex.len() != 8 && hex.len() != 17 {
+        return Some(format!("{id:?} has {} hex digits after \"{prefix}-\" (8 or 17 expected)", hex.len()));
+    }
+    None
+}
+
+/// `major.minor` of a version text.
+fn parse_version(v: &str) -> Option<(u16, u16)> {
+    let (major, minor) = v.split_once('.')?;
+    let minor = minor.split('.').next()?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+fn region_ok(r: &str) -> bool {
+    // e.g. us-west-2, eu-central-1, ap-southeast-4, us-gov-west-1, cn-north-1.
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn name_ok(n: &str, max: usize) -> bool {
+    !n.is_empty()
+        && n.len() <= max
+        && n.as_bytes()[0].is_ascii_alphanumeric()
+        && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
+    let mut out = Out(Vec::new());
+    let o = &mut out;
+
+    if !name_ok(&plan.name, 100) {
+        o.error(
+            "cluster-name",
+            "name",
+            format!("cluster name {:?} must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit", plan.name),
+            "pick a name such as \"AWSNewsBlog\"",
+        );
+    }
+    if !region_ok(&plan.region) {
+        o.error("region", "region", format!("{:?} is not an AWS region name", plan.region), "use a region such as \"us-west-2\"");
+    }
+
+    // Rule 2: version 1.21 or later, and in support.
+    match parse_version(&plan.kubernetes_version) {
+        None => o.error(
+            "version-format",
+            "kubernetes_version",
+            format!("{:?} is not a Kubernetes version (major.minor)", plan.kubernetes_version),
+            "write the version as \"1.30\"",
+        ),
+        Some((1, minor)) if minor < 21 => o.error(
+            "version-minimum",
+            "kubernetes_version",
+            format!("IPv6 clusters need Kubernetes 1.21 or later, not {}", plan.kubernetes_version),
+            "use a version EKS supports today",
+        ),
+        Some((1, minor)) => match VERSION_TABLE.iter().find(|v| v.minor == minor) {
+            Some(v) if today > v.extended_end => o.warn(
+                "version-support",
+                "kubernetes_version",
+                format!(
+                    "Kubernetes 1.{minor} left EKS support on {} (today is {today}); a real account refuses to create it",
+                    v.extended_end
+                ),
+                "use a version EKS supports today",
+            ),
+            Some(v) if today > v.standard_end => o.warn(
+                "version-support",
+                "kubernetes_version",
+                format!(
+                    "Kubernetes 1.{minor} is in extended support (extra cost) since {}, until {}",
+                    v.standard_end, v.extended_end
+                ),
+                "use a version in standard support",
+            ),
+            Some(_) => {}
+            None if minor > VERSION_TABLE.last().map_or(0, |v| v.minor) => o.push(
+                "version-support",
+                Severity::Info,
+                "kubernetes_version",
+                format!("Kubernetes 1.{minor} is newer than eks6's support table"),
+                "check that EKS offers it in this region",
+            ),
+            None => {}
+        },
+        Some(_) => o.error(
+            "version-format",
+            "kubernetes_version",
+            format!("{:?} is not a Kubernetes 1.x version", plan.kubernetes_version),
+            "write the version as \"1.30\"",
+        ),
+    }
+
+    // Rule 10: identifiers.
+    for (field, arn) in [("cluster_role_arn", &plan.cluster_role_arn), ("node_role_arn", &plan.node_role_arn)] {
+        if let Some(why) = role_arn_problem(arn) {
+            o.error("role-arn", field, why, "copy the role ARN from IAM: arn:aws:iam::<12-digit account>:role/<name>");
+        }
+    }
+    let byo = plan.vpc.id.is_some();
+    if let Some(id) = &plan.vpc.id
+        && let Some(why) = resource_id_problem(id, "vpc")
+    {
+        o.error("vpc-id", "vpc.id", why, "copy the VPC id from the console or `aws ec2 describe-vpcs`");
+    }
+    for (i, s) in plan.vpc.subnet_ids.iter().enumerate() {
+        if let Some(why) = resource_id_problem(s, "subnet") {
+            o.error(
+                "subnet-id",
+                format!("vpc.subnet_ids[{i}]"),
+                why,
+                "copy the subnet id from `aws ec2 describe-subnets`",
+            );
+        }
+    }
+    if !plan.vpc.subnet_ids.is_empty() && !byo {
+        o.error(
+            "byo-subnets",
+            "vpc.subnet_ids",
+            "subnet ids are given without the VPC they belong to".into(),
+            "set vpc.id too",
+        );
+    }
+
+    // Rule 1 and 7: the IPv6 family, no IPv4 service range.
+    if !plan.cluster.ip_family.eq_ignore_ascii_case("ipv6") {
+        o.error(
+            "ip-family",
+            "cluster.ip_family",
+            format!("ip_family is {:?}; eks6 builds IPv6 clusters, and the family can never change after creation", plan.cluster.ip_family),
+            "set ip_family = \"ipv6\" or leave it out",
+        );
+    }
+    if let Some(c) = &plan.cluster.service_ipv4_cidr {
+        o.error(
+            "service-ipv4-cidr",
+            "cluster.service_ipv4_cidr",
+            format!("serviceIpv4Cidr {c:?} cannot be set on an IPv6 cluster; EKS picks the service range from fc00::/7 itself"),
+            "remove service_ipv4_cidr",
+        );
+    }
+    // Rule 9: VPC CNI version.
+    if let Some(v) = &plan.cluster.vpc_cni_version {
+        let parsed: Option<Vec<u32>> =
+            v.trim_start_matches('v').split('.').map(|p| p.split('-').next().unwrap_or("").parse().ok()).collect();
+        match parsed {
+            Some(p) if p.len() == 3 && (p[0], p[1], p[2]) < (1, 10, 1) => o.error(
+                "vpc-cni-version",
+                "cluster.vpc_cni_version",
+                format!("VPC CNI {v} is older than 1.10.1, the first with IPv6 support"),
+                "use VPC CNI 1.10.1 or later (ENABLE_IPv6=true, ENABLE_PREFIX_DELEGATION=true)",
+            ),
+            Some(p) if p.len() == 3 => {}
+            _ => o.error(
+                "vpc-cni-version",
+                "cluster.vpc_cni_version",
+                format!("{v:?} is not a version (major.minor.patch)"),
+                "write it as \"1.18.0\"",
+            ),
+        }
+    }
+    if !plan.cluster.endpoint_public_access && !plan.cluster.endpoint_private_access {
+        o.error(
+            "endpoint-access",
+            "cluster.endpoint_public_access",
+            "both the public and the private API endpoint are off".into(),
+            "turn on at least one endpoint",
+        );
+    }
+
+    // Rule 3: the IPv4 side of the dual stack.
+    let vpc4: Option<Ipv4Net> = match plan.vpc.ipv4_cidr.parse::<Ipv4Net>() {
+        Ok(n) if n != n.trunc() => {
+            o.error(
+                "vpc-ipv4-cidr",
+                "vpc.ipv4_cidr",
+                format!("{:?} has host bits set; did you mean {}?", plan.vpc.ipv4_cidr, n.trunc()),
+                "write the network address",
+            );
+            None
+        }
+        Ok(n) if !(16..=28).contains(&n.prefix_len()) => {
+            o.error(
+                "vpc-ipv4-cidr",
+                "vpc.ipv4_cidr",
+                format!("a VPC's IPv4 block must be /16 to /28, not /{}", n.prefix_len()),
+                "use a block such as 10.0.0.0/16",
+            );
+            None
+        }
+        Ok(n) => Some(n),
+        Err(_) => {
+            o.error(
+                "vpc-ipv4-cidr",
+                "vpc.ipv4_cidr",
+                format!("{:?} is not an IPv4 CIDR block (a.b.c.d/len)", plan.vpc.ipv4_cidr),
+                "use a block such as 10.0.0.0/16",
+            );
+            None
+        }
+    };
+
+    // Rule 4: two AZs; subnets must fit.
+    let az_count = if byo && !plan.vpc.subnet_ids.is_empty() { None } else { Some(plan.vpc.availability_zones.len()) };
+    if let Some(n) = az_count
+        && n < 2
+    {
+        o.error(
+            "two-azs",
+            "vpc.availability_zones",
+            format!("{n} availability zone(s); EKS needs subnets in at least two"),
+            "set availability_zones = 2 or more",
+        );
+    }
+    if byo && !plan.vpc.subnet_ids.is_empty() && plan.vpc.subnet_ids.len() < 2 {
+        o.error(
+            "two-azs",
+            "vpc.subnet_ids",
+            "one subnet given; EKS needs subnets in at least two availability zones".into(),
+            "list subnets from two or more zones",
+        );
+    }
+    if let AzSpec::Names(names) = &plan.vpc.availability_zones {
+        for (i, n) in names.iter().enumerate() {
+            let is_id = n.contains("-az");
+            if !is_id && !n.starts_with(&plan.region) {
+                o.error(
+                    "az-region",
+                    format!("vpc.availability_zones[{i}]"),
+                    format!("zone {n:?} is not in region {}", plan.region),
+                    "use zones of the plan's region, or zone ids such as usw2-az1",
+                );
+            }
+        }
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() != names.len() {
+            o.error("two-azs", "vpc.availability_zones", "a zone is listed twice".into(), "list each zone once");
+        }
+    }
+    if !plan.vpc.public_subnets && !plan.vpc.private_subnets && !byo {
+        o.error(
+            "no-subnets",
+            "vpc.public_subnets",
+            "both public_subnets and private_subnets are false: there is nowhere to put nodes".into(),
+            "turn on public or private subnets",
+        );
+    }
+    if let Some(v4) = vpc4 {
+        let len = plan.vpc.ipv4_subnet_len;
+        let kinds = usize::from(plan.vpc.public_subnets) + usize::from(plan.vpc.private_subnets);
+        let needed = (kinds * plan.vpc.availability_zones.len()) as u64;
+        if len < v4.prefix_len() || len > 28 {
+            o.error(
+                "subnet-ipv4-fit",
+                "vpc.ipv4_subnet_len",
+                format!("subnet IPv4 length /{len} must be between the VPC's /{} and /28", v4.prefix_len()),
+                "use a length such as 20",
+            );
+        } else if !byo && needed > 1u64 << (len - v4.prefix_len()) {
+            o.error(
+                "subnet-ipv4-fit",
+                "vpc.ipv4_subnet_len",
+                format!("{needed} subnets of /{len} do not fit in {v4}"),
+                "use a longer ipv4_subnet_len or a larger ipv4_cidr",
+            );
+        }
+    }
+    if plan.vpc.dns64 {
+        o.warn(
+            "dns64",
+            "vpc.dns64",
+            "DNS64 on EKS subnets sends IPv4-only names through NAT64; leave it off unless workloads are IPv6-only".into(),
+            "set dns64 = false",
+        );
+    }
+    if byo && !plan.vpc.enable_auto_assign_ipv6 {
+        o.push(
+            "auto-assign-ipv6",
+            Severity::Info,
+            "vpc.enable_auto_assign_ipv6",
+            "eks6 checks that the existing node subnets auto-assign IPv6 addresses and stops if one does not; it will not change them"
+                .into(),
+            "set enable_auto_assign_ipv6 = true to let eks6 turn it on",
+        );
+    }
+
+    // Rule 5/8 and the nodegroup.
+    let ng = &plan.nodegroup;
+    if !name_ok(&ng.name, 63) {
+        o.error(
+            "nodegroup-name",
+            "nodegroup.name",
+            format!("nodegroup name {:?} must be 1 to 63 letters, digits, '-' or '_', starting with a letter or digit", ng.name),
+            "pick a name such as \"AWSNewsBlog-nodegroup\"",
+        );
+    }
+    if ng.instance_types.is_empty() {
+        o.error("nitro-only", "nodegroup.instance_types", "no instance type given".into(), "list a Nitro type such as m5.large");
+    }
+    for (i, t) in ng.instance_types.iter().enumerate() {
+        let family = t.split('.').next().unwrap_or("");
+        if !t.contains('.') {
+            o.error(
+                "instance-type",
+                format!("nodegroup.instance_types[{i}]"),
+                format!("{t:?} is not an instance type (family.size)"),
+                "use a type such as m5.large",
+            );
+        } else if NON_NITRO.contains(&family) {
+            o.error(
+                "nitro-only",
+                format!("nodegroup.instance_types[{i}]"),
+                format!("{t} is not a Nitro instance type; the VPC CNI's IPv6 mode (prefix delegation) needs Nitro"),
+                "use a Nitro type such as m5.large, m6i.large or t3.medium",
+            );
+        }
+    }
+    if let Some(ami) = &ng.ami_type
+        && ami.to_ascii_uppercase().contains("WINDOWS")
+    {
+        o.error(
+            "windows-nodes",
+            "nodegroup.ami_type",
+            format!("{ami} is a Windows AMI type; Windows nodes are not supported on IPv6 clusters"),
+            "use a Linux AMI type such as AL2023_x86_64_STANDARD",
+        );
+    }
+    if ng.desired_size == 0 {
+        o.warn(
+            "nodegroup-size",
+            "nodegroup.desired_size",
+            "desired_size is 0: the nodegroup has no nodes to verify".into(),
+            "set desired_size to 1 or more",
+        );
+    }
+    if ng.min() > ng.desired_size || ng.desired_size > ng.max() {
+        o.error(
+            "nodegroup-size",
+            "nodegroup.desired_size",
+            format!(
+                "sizes must satisfy min <= desired <= max; got min {}, desired {}, max {}",
+                ng.min(),
+                ng.desired_size,
+                ng.max()
+            ),
+            "adjust min_size, desired_size and max_size",
+        );
+    }
+    if let Some(k) = &ng.ssh_key_pair {
+        o.warn(
+            "ssh-open",
+            "nodegroup.ssh_key_pair",
+            format!("with key pair {k:?} and no source security groups, EKS opens SSH (port 22) on the nodes to the whole internet"),
+            "leave ssh_key_pair out and use SSM Session Manager, or restrict port 22 afterwards",
+        );
+    }
+    if ng.node_subnets(&plan.vpc) == super::NodeSubnets::Private && !plan.vpc.private_subnets && !byo {
+        o.error(
+            "node-subnets",
+            "nodegroup.subnets",
+            "nodes are to go in private subnets, but private_subnets is false".into(),
+            "set nodegroup.subnets = \"public\" or private_subnets = true",
+        );
+    }
+    if ng.node_subnets(&plan.vpc) == super::NodeSubnets::Public && !plan.vpc.public_subnets && !byo {
+        o.error(
+            "node-subnets",
+            "nodegroup.subnets",
+            "nodes are to go in public subnets, but public_subnets is false".into(),
+            "set nodegroup.subnets = \"private\" or public_subnets = true",
+        );
+    }
+    if plan.vpc.private_subnets && plan.vpc.nat_gateways == super::NatGateways::None && !byo {
+        o.push(
+            "nat-none",
+            Severity::Info,
+            "vpc.nat_gateways",
+            "private subnets without NAT reach IPv4-only endpoints (some AWS APIs, registries) only through DNS64/NAT64 or VPC endpoints".into(),
+            "use nat_gateways = \"single\" unless the workloads are IPv6-only",
+        );
+    }
+
+    // The probe.
+    if let Some(p) = &plan.probe {
+        if p.port == 0 || p.port > 65535 {
+            o.error("probe-port", "probe.port", format!("port {} is not in 1..=65535", p.port), "use a port such as 80");
+        }
+        if let Err(e) = parse_prefix(&p.allow_from) {
+            o.error(
+                "probe-allow-from",
+                "probe.allow_from",
+                e.to_string(),
+                "use an IPv6 prefix such as ::/0 or 2600:1f13::/32",
+            );
+        }
+    }
+
+    out.0.sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.rule.cmp(&b.rule)));
+    Validation { schema_version: SCHEMA_VERSION, plan: plan.name.clone(), findings: out.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(Date::from_unix_days(0), Date::new(1970, 1, 1));
+        assert_eq!(Date::from_unix_days(20_419), Date::new(2025, 11, 27));
+        assert_eq!(Date::from_unix_days(11_016), Date::new(2000, 2, 29));
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(role_arn_problem("arn:aws:iam::123456789012:role/EKSClusterRole").is_none());
+        assert!(role_arn_problem("arn:aws-cn:iam::123456789012:role/path/to/R").is_none());
+        assert!(role_arn_problem("arn:aws-us-gov:iam::123456789012:role/R").is_none());
+        let why = role_arn_problem("arn:aws:iam::0123456789:role/EKSClusterRole").unwrap();
+        assert!(why.contains("10 characters") && why.contains("12 digits"), "{why}");
+        assert!(role_arn_problem("arn:aws:iam::123456789012:user/x").is_some());
+        assert!(role_arn_problem("arn:azure:iam::123456789012:role/x").is_some());
+        assert!(resource_id_problem("subnet-06000a8", "subnet").unwrap().contains("7 hex digits"));
+        assert!(resource_id_problem("subnet-0123456789abcdef0", "subnet").is_none());
+        assert!(resource_id_problem("vpc-0123abcd", "vpc").is_none());
+        assert!(resource_id_problem("vpc-0123ABCD", "vpc").is_some());
+    }
+}

@@ -1,0 +1,179 @@
+//! The cluster plan: the walkthrough's file loads, and every bad input is rejected
+//! offline with a message that names the field and the reason.
+
+use eks6::plan::{ClusterPlan, Date, PlanError, Severity};
+
+const TODAY: Date = Date::new(2026, 11, 27);
+
+fn walkthrough() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml")).unwrap()
+}
+
+/// The findings of a plan text with one line replaced, as (rule, severity, field, message).
+fn findings(from: &str, to: &str) -> Vec<(String, Severity, String, String)> {
+    let text = walkthrough();
+    assert!(text.contains(from), "fixture lacks {from:?}");
+    let plan = ClusterPlan::from_toml(&text.replace(from, to)).unwrap();
+    plan.validate_at(TODAY).findings.into_iter().map(|f| (f.rule, f.severity, f.field, f.message)).collect()
+}
+
+fn error_of<'a>(f: &'a [(String, Severity, String, String)], rule: &str) -> &'a (String, Severity, String, String) {
+    f.iter().find(|x| x.0 == rule && x.1 == Severity::Error).unwrap_or_else(|| panic!("no {rule} error in {f:#?}"))
+}
+
+#[test]
+fn walkthrough_plan_loads_with_only_warnings() {
+    let plan = ClusterPlan::from_toml(&walkthrough()).unwrap();
+    assert_eq!(plan.name, "AWSNewsBlog");
+    assert_eq!(plan.nodegroup.name, "AWSNewsBlog-nodegroup");
+    assert_eq!(plan.probe.as_ref().unwrap().port, 80);
+    assert_eq!(plan.probe.as_ref().unwrap().allow_from, "::/0");
+    let v = plan.validate_at(TODAY);
+    assert!(!v.has_errors(), "{:#?}", v.findings);
+    // 1.21 left support long ago: a warning, not an error.
+    let version = v.findings.iter().find(|f| f.rule == "version-support").unwrap();
+    assert_eq!(version.severity, Severity::Warning);
+    assert!(version.message.contains("2023-02-15"), "{}", version.message);
+    // The same version was fine on a date inside its support window.
+    assert!(!plan.validate_at(Date::new(2022, 6, 1)).has("version-support"));
+    assert!(v.has("ssh-open"));
+    // JSON round trip: the same plan in the other format.
+    let json = serde_json::to_string(&plan).unwrap();
+    assert_eq!(ClusterPlan::from_json(&json).unwrap(), plan);
+    assert_eq!(ClusterPlan::from_toml(&plan.to_toml()).unwrap(), plan);
+}
+
+#[test]
+fn unknown_key_names_key_and_line() {
+    let text = walkthrough().replace("desired_size = 2", "desired_size = 2\ncolour = \"blue\"");
+    let err = ClusterPlan::from_toml(&text).unwrap_err();
+    let PlanError::Parse { line, message, .. } = &err else { panic!("{err:?}") };
+    assert_eq!(*line, 18);
+    assert!(message.contains("unknown field `colour`"), "{message}");
+    assert!(err.to_string().contains("line 18"), "{err}");
+    let err = ClusterPlan::from_json(r#"{"name": "x", "colour": 1}"#).unwrap_err();
+    assert!(err.to_string().contains("unknown field `colour`") && err.to_string().contains("line 1"), "{err}");
+}
+
+#[test]
+fn bad_cidr() {
+    let f = findings("ipv4_cidr = \"10.0.0.0/16\"", "ipv4_cidr = \"10.0.0.0/33\"");
+    let e = error_of(&f, "vpc-ipv4-cidr");
+    assert_eq!(e.2, "vpc.ipv4_cidr");
+    assert!(e.3.contains("10.0.0.0/33"), "{}", e.3);
+    let f = findings("ipv4_cidr = \"10.0.0.0/16\"", "ipv4_cidr = \"10.0.0.1/16\"");
+    assert!(error_of(&f, "vpc-ipv4-cidr").3.contains("did you mean 10.0.0.0/16?"));
+    let f = findings("ipv4_cidr = \"10.0.0.0/16\"", "ipv4_cidr = \"10.0.0.0/8\"");
+    assert!(error_of(&f, "vpc-ipv4-cidr").3.contains("/16 to /28"));
+    let f = findings("[probe]", "[probe]\nallow_from = \"2600:1f13::1/32\"");
+    assert!(error_of(&f, "probe-allow-from").3.contains("did you mean 2600:1f13::/32?"));
+}
+
+#[test]
+fn version_1_20_is_an_error() {
+    let f = findings("kubernetes_version = \"1.21\"", "kubernetes_version = \"1.20\"");
+    let e = error_of(&f, "version-minimum");
+    assert_eq!(e.2, "kubernetes_version");
+    assert!(e.3.contains("1.21 or later") && e.3.contains("1.20"), "{}", e.3);
+    let f = findings("kubernetes_version = \"1.21\"", "kubernetes_version = \"latest\"");
+    assert_eq!(error_of(&f, "version-format").2, "kubernetes_version");
+}
+
+#[test]
+fn service_ipv4_cidr_on_ipv6() {
+    let f = findings("[nodegroup]", "[cluster]\nserviceIpv4Cidr = \"172.20.0.0/16\"\n\n[nodegroup]");
+    let e = error_of(&f, "service-ipv4-cidr");
+    assert_eq!(e.2, "cluster.service_ipv4_cidr");
+    assert!(e.3.contains("172.20.0.0/16") && e.3.contains("fc00::/7"), "{}", e.3);
+}
+
+#[test]
+fn one_az() {
+    let f = findings("availability_zones = 2 ", "availability_zones = 1 ");
+    let e = error_of(&f, "two-azs");
+    assert_eq!(e.2, "vpc.availability_zones");
+    assert!(e.3.contains("at least two"), "{}", e.3);
+    let f = findings("availability_zones = 2 ", "availability_zones = [\"us-west-2a\"] ");
+    error_of(&f, "two-azs");
+    let f = findings("availability_zones = 2 ", "availability_zones = [\"us-west-2a\", \"us-east-1b\"] ");
+    assert!(error_of(&f, "az-region").3.contains("us-east-1b"));
+}
+
+#[test]
+fn walkthrough_malformed_identifiers() {
+    let f = findings(
+        "arn:aws:iam::123456789012:role/EKSClusterRole",
+        "arn:aws:iam::0123456789:role/EKSClusterRole",
+    );
+    let e = error_of(&f, "role-arn");
+    assert_eq!(e.2, "cluster_role_arn");
+    assert!(e.3.contains("\"0123456789\"") && e.3.contains("12 digits"), "{}", e.3);
+
+    let f = findings("[vpc]                      # omit `id` to create a new dual-stack VPC", "[vpc]\nid = \"vpc-0123456789abcdef0\"\nsubnet_ids = [\"subnet-06000a8\", \"subnet-0123456789abcdef0\"]");
+    let e = error_of(&f, "subnet-id");
+    assert_eq!(e.2, "vpc.subnet_ids[0]");
+    assert!(e.3.contains("subnet-06000a8") && e.3.contains("7 hex digits"), "{}", e.3);
+    // Partitions other than aws are accepted.
+    let f = findings("arn:aws:iam::123456789012:role/EKSNodeRole", "arn:aws-cn:iam::123456789012:role/EKSNodeRole");
+    assert!(!f.iter().any(|x| x.0 == "role-arn"));
+    let f = findings("arn:aws:iam::123456789012:role/EKSNodeRole", "arn:aws-us-gov:iam::123456789012:role/EKSNodeRole");
+    assert!(!f.iter().any(|x| x.0 == "role-arn"));
+}
+
+#[test]
+fn other_rules() {
+    let f = findings("instance_types = [\"m5.large\"]", "instance_types = [\"t2.micro\", \"m5.large\"]");
+    assert_eq!(error_of(&f, "nitro-only").2, "nodegroup.instance_types[0]");
+    let f = findings("desired_size = 2", "desired_size = 2\nami_type = \"WINDOWS_CORE_2019_x86_64\"");
+    error_of(&f, "windows-nodes");
+    let f = findings("desired_size = 2", "desired_size = 5\nmax_size = 3");
+    error_of(&f, "nodegroup-size");
+    let f = findings("port = 80", "port = 0");
+    error_of(&f, "probe-port");
+    let f = findings("region = \"us-west-2\"", "region = \"uswest2\"");
+    error_of(&f, "region");
+    let f = findings("[nodegroup]", "[cluster]\nvpc_cni_version = \"1.9.3\"\n\n[nodegroup]");
+    assert!(error_of(&f, "vpc-cni-version").3.contains("1.10.1"));
+    let f = findings("[nodegroup]", "[cluster]\nip_family = \"ipv4\"\n\n[nodegroup]");
+    error_of(&f, "ip-family");
+    let f = findings("private_subnets = true", "private_subnets = true\ndns64 = true");
+    assert!(f.iter().any(|x| x.0 == "dns64" && x.1 == Severity::Warning));
+    let f = findings("ipv4_cidr = \"10.0.0.0/16\"", "ipv4_cidr = \"10.0.0.0/22\"");
+    error_of(&f, "subnet-ipv4-fit");
+    // All findings at once: two errors in one plan give two findings.
+    let text = walkthrough().replace("1.21", "1.19").replace("port = 80", "port = 70000");
+    let v = ClusterPlan::from_toml(&text).unwrap().validate_at(TODAY);
+    assert!(v.has("version-minimum") && v.has("probe-port"), "{:#?}", v.findings);
+}
+
+#[test]
+fn address_plan_skips_used_blocks() {
+    let plan = ClusterPlan::from_toml(&walkthrough()).unwrap();
+    let vpc = "2600:1f13:812::/56".parse().unwrap();
+    let used6 = ["2600:1f13:812::/64".parse().unwrap(), "2600:1f13:812:2::/64".parse().unwrap()];
+    let used4 = ["10.0.0.0/20".parse().unwrap()];
+    let zones = ["us-west-2a".to_string(), "us-west-2b".to_string()];
+    let ap = plan.address_plan(Some(vpc), &zones, &used6, &used4).unwrap();
+    let got: Vec<(String, String, String, String)> = ap
+        .subnets
+        .iter()
+        .map(|s| (s.key.clone(), s.zone.clone(), s.ipv4.to_string(), s.ipv6.unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("public-0", "us-west-2a", "10.0.16.0/20", "2600:1f13:812:1::/64"),
+            ("public-1", "us-west-2b", "10.0.32.0/20", "2600:1f13:812:3::/64"),
+            ("private-0", "us-west-2a", "10.0.48.0/20", "2600:1f13:812:4::/64"),
+            ("private-1", "us-west-2b", "10.0.64.0/20", "2600:1f13:812:5::/64"),
+        ]
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+    );
+    assert!(ap.subnets.iter().all(|s| s.node_prefixes == 65_536));
+    let table = ap.to_string();
+    assert!(table.contains("2600:1f13:812:5::/64") && table.contains("65536"), "{table}");
+    // Before the VPC exists: indexes only.
+    let offline = plan.address_plan(None, &[], &[], &[]).unwrap();
+    assert_eq!(offline.subnets[3].ipv6_index, 3);
+    assert!(offline.to_string().contains("/64 #3 of the /56"));
+}
