@@ -19,5 +19,13 @@
 
 #![warn(missing_docs)]
 
+pub mod error;
 pub mod net;
 pub mod plan;
+
+#[cfg(feature = "aws")]
+pub mod aws;
+#[cfg(feature = "aws")]
+pub mod workflow;
+
+pub use error::ErrorKind;

@@ -101,15 +101,15 @@ fn one_az() {
 
 #[test]
 fn walkthrough_malformed_identifiers() {
-    let f = findings(
-        "arn:aws:iam::123456789012:role/EKSClusterRole",
-        "arn:aws:iam::0123456789:role/EKSClusterRole",
-    );
+    let f = findings("arn:aws:iam::123456789012:role/EKSClusterRole", "arn:aws:iam::0123456789:role/EKSClusterRole");
     let e = error_of(&f, "role-arn");
     assert_eq!(e.2, "cluster_role_arn");
     assert!(e.3.contains("\"0123456789\"") && e.3.contains("12 digits"), "{}", e.3);
 
-    let f = findings("[vpc]                      # omit `id` to create a new dual-stack VPC", "[vpc]\nid = \"vpc-0123456789abcdef0\"\nsubnet_ids = [\"subnet-06000a8\", \"subnet-0123456789abcdef0\"]");
+    let f = findings(
+        "[vpc]                      # omit `id` to create a new dual-stack VPC",
+        "[vpc]\nid = \"vpc-0123456789abcdef0\"\nsubnet_ids = [\"subnet-06000a8\", \"subnet-0123456789abcdef0\"]",
+    );
     let e = error_of(&f, "subnet-id");
     assert_eq!(e.2, "vpc.subnet_ids[0]");
     assert!(e.3.contains("subnet-06000a8") && e.3.contains("7 hex digits"), "{}", e.3);

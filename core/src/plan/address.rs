@@ -119,7 +119,9 @@ impl ClusterPlan {
         let zone_count = self.vpc.availability_zones.len().max(zones.len());
         let zone_name = |i: usize| zones.get(i).cloned().unwrap_or_else(|| format!("zone-{}", i + 1));
         let mut subnets = Vec::new();
-        for (kind, on) in [(SubnetKind::Public, self.vpc.public_subnets), (SubnetKind::Private, self.vpc.private_subnets)] {
+        for (kind, on) in
+            [(SubnetKind::Public, self.vpc.public_subnets), (SubnetKind::Private, self.vpc.private_subnets)]
+        {
             if !on {
                 continue;
             }

@@ -156,8 +156,8 @@ const fn vs(minor: u16, standard_end: Date, extended_end: Date) -> VersionSuppor
 
 /// Instance families without the Nitro system (the VPC CNI's IPv6 mode needs Nitro).
 const NON_NITRO: &[&str] = &[
-    "a1", "c1", "c3", "c4", "cc2", "cr1", "d2", "f1", "g2", "g3", "g3s", "h1", "hs1", "i2", "i3", "m1", "m2", "m3", "m4",
-    "p2", "p3", "r3", "r4", "t1", "t2", "x1", "x1e",
+    "a1", "c1", "c3", "c4", "cc2", "cr1", "d2", "f1", "g2", "g3", "g3s", "h1", "hs1", "i2", "i3", "m1", "m2", "m3",
+    "m4", "p2", "p3", "r3", "r4", "t1", "t2", "x1", "x1e",
 ];
 
 struct Out(Vec<Finding>);
@@ -248,12 +248,20 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         o.error(
             "cluster-name",
             "name",
-            format!("cluster name {:?} must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit", plan.name),
+            format!(
+                "cluster name {:?} must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit",
+                plan.name
+            ),
             "pick a name such as \"AWSNewsBlog\"",
         );
     }
     if !region_ok(&plan.region) {
-        o.error("region", "region", format!("{:?} is not an AWS region name", plan.region), "use a region such as \"us-west-2\"");
+        o.error(
+            "region",
+            "region",
+            format!("{:?} is not an AWS region name", plan.region),
+            "use a region such as \"us-west-2\"",
+        );
     }
 
     // Rule 2: version 1.21 or later, and in support.
@@ -343,7 +351,10 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         o.error(
             "ip-family",
             "cluster.ip_family",
-            format!("ip_family is {:?}; eks6 builds IPv6 clusters, and the family can never change after creation", plan.cluster.ip_family),
+            format!(
+                "ip_family is {:?}; eks6 builds IPv6 clusters, and the family can never change after creation",
+                plan.cluster.ip_family
+            ),
             "set ip_family = \"ipv6\" or leave it out",
         );
     }
@@ -487,7 +498,8 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         o.warn(
             "dns64",
             "vpc.dns64",
-            "DNS64 on EKS subnets sends IPv4-only names through NAT64; leave it off unless workloads are IPv6-only".into(),
+            "DNS64 on EKS subnets sends IPv4-only names through NAT64; leave it off unless workloads are IPv6-only"
+                .into(),
             "set dns64 = false",
         );
     }
@@ -508,12 +520,20 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         o.error(
             "nodegroup-name",
             "nodegroup.name",
-            format!("nodegroup name {:?} must be 1 to 63 letters, digits, '-' or '_', starting with a letter or digit", ng.name),
+            format!(
+                "nodegroup name {:?} must be 1 to 63 letters, digits, '-' or '_', starting with a letter or digit",
+                ng.name
+            ),
             "pick a name such as \"AWSNewsBlog-nodegroup\"",
         );
     }
     if ng.instance_types.is_empty() {
-        o.error("nitro-only", "nodegroup.instance_types", "no instance type given".into(), "list a Nitro type such as m5.large");
+        o.error(
+            "nitro-only",
+            "nodegroup.instance_types",
+            "no instance type given".into(),
+            "list a Nitro type such as m5.large",
+        );
     }
     for (i, t) in ng.instance_types.iter().enumerate() {
         let family = t.split('.').next().unwrap_or("");
@@ -601,7 +621,12 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     // The probe.
     if let Some(p) = &plan.probe {
         if p.port == 0 || p.port > 65535 {
-            o.error("probe-port", "probe.port", format!("port {} is not in 1..=65535", p.port), "use a port such as 80");
+            o.error(
+                "probe-port",
+                "probe.port",
+                format!("port {} is not in 1..=65535", p.port),
+                "use a port such as 80",
+            );
         }
         if let Err(e) = parse_prefix(&p.allow_from) {
             o.error(

@@ -1,0 +1,780 @@
+//! EC2 operations the workflows need, in plain types. Every create tags the resource
+//! at creation with its owner; lookups list a VPC's resources once and match tags here,
+//! because server-side tag filters are not answered alike everywhere.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, DomainType, Filter, IpPermission, Ipv6Range, ResourceType, Tag, TagSpecification,
+};
+use ipnet::{Ipv4Net, Ipv6Net};
+
+use super::{Aws, AwsError};
+
+/// Who owns a resource: the tags eks6 puts on everything it creates.
+#[derive(Debug, Clone)]
+pub(crate) struct Owner<'a> {
+    pub cluster: &'a str,
+    pub plan_id: &'a str,
+    pub extra: &'a BTreeMap<String, String>,
+}
+
+/// Tag keys.
+pub(crate) const TAG_CLUSTER: &str = "eks6:cluster";
+pub(crate) const TAG_PLAN: &str = "eks6:plan-id";
+pub(crate) const TAG_ROLE: &str = "eks6:role";
+
+impl Owner<'_> {
+    fn tags(&self, role: &str) -> Vec<Tag> {
+        let mut tags: Vec<Tag> = self
+            .extra
+            .iter()
+            .filter(|(k, _)| !k.starts_with("eks6:"))
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        tags.push(Tag::builder().key(TAG_CLUSTER).value(self.cluster).build());
+        tags.push(Tag::builder().key(TAG_PLAN).value(self.plan_id).build());
+        tags.push(Tag::builder().key(TAG_ROLE).value(role).build());
+        if !self.extra.contains_key("Name") {
+            tags.push(Tag::builder().key("Name").value(format!("{}-{role}", self.cluster)).build());
+        }
+        tags
+    }
+
+    fn spec(&self, rt: ResourceType, role: &str) -> TagSpecification {
+        TagSpecification::builder().resource_type(rt).set_tags(Some(self.tags(role))).build()
+    }
+
+    /// The map form, for EKS.
+    pub fn tag_map(&self, role: &str) -> std::collections::HashMap<String, String> {
+        self.tags(role).into_iter().filter_map(|t| Some((t.key?.to_string(), t.value?.to_string()))).collect()
+    }
+}
+
+/// Tags as a map.
+pub(crate) type Tags = BTreeMap<String, String>;
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect()
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+fn yes(v: bool) -> AttributeBooleanValue {
+    AttributeBooleanValue::builder().value(v).build()
+}
+
+/// A VPC.
+#[derive(Debug, Clone)]
+pub(crate) struct VpcInfo {
+    pub id: String,
+    pub ipv4: Vec<Ipv4Net>,
+    pub ipv6: Vec<Ipv6Net>,
+    pub tags: Tags,
+}
+
+/// A subnet.
+#[derive(Debug, Clone)]
+pub(crate) struct SubnetInfo {
+    pub id: String,
+    pub zone: String,
+    pub zone_id: String,
+    pub ipv4: Option<Ipv4Net>,
+    pub ipv6: Vec<Ipv6Net>,
+    pub assign_ipv6: bool,
+    pub map_public_ip: bool,
+    pub tags: Tags,
+}
+
+/// A gateway (internet or egress-only) and the VPCs it is attached to.
+#[derive(Debug, Clone)]
+pub(crate) struct GatewayInfo {
+    pub id: String,
+    pub vpcs: Vec<String>,
+    pub tags: Tags,
+}
+
+/// A NAT gateway.
+#[derive(Debug, Clone)]
+pub(crate) struct NatInfo {
+    pub id: String,
+    pub state: String,
+    pub subnet_id: String,
+    pub tags: Tags,
+}
+
+/// An Elastic IP.
+#[derive(Debug, Clone)]
+pub(crate) struct EipInfo {
+    pub allocation_id: String,
+    pub association_id: Option<String>,
+    pub tags: Tags,
+}
+
+/// A route: destination and target id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RouteInfo {
+    pub destination: String,
+    pub target: String,
+}
+
+/// A route table.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteTableInfo {
+    pub id: String,
+    pub routes: Vec<RouteInfo>,
+    /// (association id, subnet id)
+    pub associations: Vec<(String, String)>,
+    pub main: bool,
+    pub tags: Tags,
+}
+
+/// A security group rule.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleInfo {
+    pub id: String,
+    pub group_id: String,
+    pub egress: bool,
+    pub protocol: String,
+    pub from_port: i32,
+    pub to_port: i32,
+    pub cidr_ipv6: Option<String>,
+    pub cidr_ipv4: Option<String>,
+    pub referenced_group: Option<String>,
+    pub description: Option<String>,
+    pub tags: Tags,
+}
+
+/// A network interface, as a blocker of a delete.
+#[derive(Debug, Clone)]
+pub(crate) struct EniInfo {
+    pub id: String,
+    pub description: String,
+    pub subnet_id: String,
+}
+
+/// An instance's addresses, for verify.
+#[derive(Debug, Clone)]
+pub(crate) struct InstanceInfo {
+    pub id: String,
+    pub subnet_id: String,
+    pub ipv6: Vec<String>,
+    pub security_groups: Vec<String>,
+}
+
+macro_rules! sdk {
+    ($op:literal, $call:expr) => {
+        $call.await.map_err(|e| AwsError::from_sdk($op, e))
+    };
+}
+
+fn vpc_info(v: &aws_sdk_ec2::types::Vpc) -> VpcInfo {
+    VpcInfo {
+        id: v.vpc_id().unwrap_or_default().to_string(),
+        ipv4: v
+            .cidr_block_association_set()
+            .iter()
+            .filter_map(|a| a.cidr_block()?.parse().ok())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .chain(v.cidr_block().and_then(|c| c.parse().ok()))
+            .fold(Vec::new(), |mut acc: Vec<Ipv4Net>, n| {
+                if !acc.contains(&n) {
+                    acc.push(n);
+                }
+                acc
+            }),
+        ipv6: v.ipv6_cidr_block_association_set().iter().filter_map(|a| a.ipv6_cidr_block()?.parse().ok()).collect(),
+        tags: tags_of(v.tags()),
+    }
+}
+
+impl Aws {
+    pub(crate) async fn availability_zones(&self) -> Result<Vec<(String, String)>, AwsError> {
+        let out = sdk!(
+            "DescribeAvailabilityZones",
+            self.ec2.describe_availability_zones().filters(filter("state", "available")).send()
+        )?;
+        let mut zones: Vec<(String, String)> = out
+            .availability_zones()
+            .iter()
+            .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
+            .filter_map(|z| Some((z.zone_name()?.to_string(), z.zone_id().unwrap_or_default().to_string())))
+            .collect();
+        zones.sort();
+        Ok(zones)
+    }
+
+    pub(crate) async fn vpcs_by_plan(&self, plan_id: &str) -> Result<Vec<VpcInfo>, AwsError> {
+        let vpcs = sdk!(
+            "DescribeVpcs",
+            self.ec2
+                .describe_vpcs()
+                .filters(filter(&format!("tag:{TAG_PLAN}"), plan_id))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        )?;
+        Ok(vpcs.iter().map(vpc_info).collect())
+    }
+
+    pub(crate) async fn vpc(&self, id: &str) -> Result<Option<VpcInfo>, AwsError> {
+        match sdk!("DescribeVpcs", self.ec2.describe_vpcs().vpc_ids(id).send()) {
+            Ok(out) => Ok(out.vpcs().first().map(vpc_info)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn create_vpc(&self, owner: &Owner<'_>, ipv4: &str) -> Result<String, AwsError> {
+        let out = sdk!(
+            "CreateVpc",
+            self.ec2
+                .create_vpc()
+                .cidr_block(ipv4)
+                .amazon_provided_ipv6_cidr_block(true)
+                .tag_specifications(owner.spec(ResourceType::Vpc, "vpc"))
+                .send()
+        )?;
+        Ok(out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string())
+    }
+
+    pub(crate) async fn subnets(&self, vpc_id: &str) -> Result<Vec<SubnetInfo>, AwsError> {
+        let subnets = sdk!(
+            "DescribeSubnets",
+            self.ec2.describe_subnets().filters(filter("vpc-id", vpc_id)).into_paginator().items().send().try_collect()
+        )?;
+        Ok(subnets
+            .iter()
+            .map(|s| SubnetInfo {
+                id: s.subnet_id().unwrap_or_default().to_string(),
+                zone: s.availability_zone().unwrap_or_default().to_string(),
+                zone_id: s.availability_zone_id().unwrap_or_default().to_string(),
+                ipv4: s.cidr_block().and_then(|c| c.parse().ok()),
+                ipv6: s
+                    .ipv6_cidr_block_association_set()
+                    .iter()
+                    .filter_map(|a| a.ipv6_cidr_block()?.parse().ok())
+                    .collect(),
+                assign_ipv6: s.assign_ipv6_address_on_creation().unwrap_or(false),
+                map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
+                tags: tags_of(s.tags()),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn create_subnet(
+        &self,
+        owner: &Owner<'_>,
+        role: &str,
+        vpc_id: &str,
+        zone: &str,
+        ipv4: Ipv4Net,
+        ipv6: Ipv6Net,
+    ) -> Result<String, AwsError> {
+        let mut req = self
+            .ec2
+            .create_subnet()
+            .vpc_id(vpc_id)
+            .cidr_block(ipv4.to_string())
+            .ipv6_cidr_block(ipv6.to_string())
+            .tag_specifications(owner.spec(ResourceType::Subnet, role));
+        // A zone id looks like "usw2-az1"; a name like "us-west-2a".
+        req = if zone.contains("-az") { req.availability_zone_id(zone) } else { req.availability_zone(zone) };
+        let out = sdk!("CreateSubnet", req.send())?;
+        Ok(out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string())
+    }
+
+    pub(crate) async fn set_assign_ipv6(&self, subnet_id: &str) -> Result<(), AwsError> {
+        sdk!(
+            "ModifySubnetAttribute",
+            self.ec2.modify_subnet_attribute().subnet_id(subnet_id).assign_ipv6_address_on_creation(yes(true)).send()
+        )?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_map_public_ip(&self, subnet_id: &str) -> Result<(), AwsError> {
+        sdk!(
+            "ModifySubnetAttribute",
+            self.ec2.modify_subnet_attribute().subnet_id(subnet_id).map_public_ip_on_launch(yes(true)).send()
+        )?;
+        Ok(())
+    }
+
+    pub(crate) async fn internet_gateways(&self, vpc_id: &str) -> Result<Vec<GatewayInfo>, AwsError> {
+        let gws = sdk!(
+            "DescribeInternetGateways",
+            self.ec2
+                .describe_internet_gateways()
+                .filters(filter("attachment.vpc-id", vpc_id))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        )?;
+        Ok(gws
+            .iter()
+            .map(|g| GatewayInfo {
+                id: g.internet_gateway_id().unwrap_or_default().to_string(),
+                vpcs: g.attachments().iter().filter_map(|a| a.vpc_id().map(str::to_string)).collect(),
+                tags: tags_of(g.tags()),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn internet_gateways_by_plan(&self, plan_id: &str) -> Result<Vec<GatewayInfo>, AwsError> {
+        let gws = sdk!(
+            "DescribeInternetGateways",
+            self.ec2
+                .describe_internet_gateways()
+                .filters(filter(&format!("tag:{TAG_PLAN}"), plan_id))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        )?;
+        Ok(gws
+            .iter()
+            .map(|g| GatewayInfo {
+                id: g.internet_gateway_id().unwrap_or_default().to_string(),
+                vpcs: g.attachments().iter().filter_map(|a| a.vpc_id().map(str::to_string)).collect(),
+                tags: tags_of(g.tags()),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn create_internet_gateway(&self, owner: &Owner<'_>) -> Result<String, AwsError> {
+        let out = sdk!(
+            "CreateInternetGateway",
+            self.ec2
+                .create_internet_gateway()
+                .tag_specifications(owner.spec(ResourceType::InternetGateway, "internet-gateway"))
+                .send()
+        )?;
+        Ok(out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string())
+    }
+
+    pub(crate) async fn attach_internet_gateway(&self, igw: &str, vpc_id: &str) -> Result<(), AwsError> {
+        sdk!(
+            "AttachInternetGateway",
+            self.ec2.attach_internet_gateway().internet_gateway_id(igw).vpc_id(vpc_id).send()
+        )?;
+        Ok(())
+    }
+
+    pub(crate) async fn egress_only_gateways(&self) -> Result<Vec<GatewayInfo>, AwsError> {
+        let gws = sdk!(
+            "DescribeEgressOnlyInternetGateways",
+            self.ec2.describe_egress_only_internet_gateways().into_paginator().items().send().try_collect()
+        )?;
+        Ok(gws
+            .iter()
+            .map(|g| GatewayInfo {
+                id: g.egress_only_internet_gateway_id().unwrap_or_default().to_string(),
+                vpcs: g.attachments().iter().filter_map(|a| a.vpc_id().map(str::to_string)).collect(),
+                tags: tags_of(g.tags()),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn create_egress_only_gateway(
+        &self,
+        owner: &Owner<'_>,
+        vpc_id: &str,
+        token: &str,
+    ) -> Result<String, AwsError> {
+        let out = sdk!(
+            "CreateEgressOnlyInternetGateway",
+            self.ec2
+                .create_egress_only_internet_gateway()
+                .vpc_id(vpc_id)
+                .client_token(token)
+                .tag_specifications(owner.spec(ResourceType::EgressOnlyInternetGateway, "egress-only-gateway"))
+                .send()
+        )?;
+        Ok(out
+            .egress_only_internet_gateway()
+            .and_then(|g| g.egress_only_internet_gateway_id())
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    pub(crate) async fn nat_gateways(&self, vpc_id: &str) -> Result<Vec<NatInfo>, AwsError> {
+        let nats = sdk!(
+            "DescribeNatGateways",
+            self.ec2
+                .describe_nat_gateways()
+                .filter(filter("vpc-id", vpc_id))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        )?;
+        Ok(nats
+            .iter()
+            .map(|n| NatInfo {
+                id: n.nat_gateway_id().unwrap_or_default().to_string(),
+                state: n.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+                tags: tags_of(n.tags()),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn addresses_by_plan(&self, plan_id: &str) -> Result<Vec<EipInfo>, AwsError> {
+        let out = sdk!(
+            "DescribeAddresses",
+            self.ec2.describe_addresses().filters(filter(&format!("tag:{TAG_PLAN}"), plan_id)).send()
+        )?;
+        Ok(out
+            .addresses()
+            .iter()
+            .map(|a| EipInfo {
+                allocation_id: a.allocation_id().unwrap_or_default().to_string(),
+                association_id: a.association_id().map(str::to_string),
+                tags: tags_of(a.tags()),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn allocate_address(&self, owner: &Owner<'_>, role: &str) -> Result<String, AwsError> {
+        let out = sdk!(
+            "AllocateAddress",
+            self.ec2
+                .allocate_address()
+                .domain(DomainType::Vpc)
+                .tag_specifications(owner.spec(ResourceType::ElasticIp, role))
+                .send()
+        )?;
+        Ok(out.allocation_id().unwrap_or_default().to_string())
+    }
+
+    pub(crate) async fn create_nat_gateway(
+        &self,
+        owner: &Owner<'_>,
+        role: &str,
+        subnet_id: &str,
+        allocation_id: &str,
+        token: &str,
+    ) -> Result<String, AwsError> {
+        let out = sdk!(
+            "CreateNatGateway",
+            self.ec2
+                .create_nat_gateway()
+                .subnet_id(subnet_id)
+                .allocation_id(allocation_id)
+                .client_token(token)
+                .tag_specifications(owner.spec(ResourceType::Natgateway, role))
+                .send()
+        )?;
+        Ok(out.nat_gateway().and_then(|n| n.nat_gateway_id()).unwrap_or_default().to_string())
+    }
+
+    pub(crate) async fn route_tables(&self, vpc_id: &str) -> Result<Vec<RouteTableInfo>, AwsError> {
+        let tables = sdk!(
+            "DescribeRouteTables",
+            self.ec2
+                .describe_route_tables()
+                .filters(filter("vpc-id", vpc_id))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        )?;
+        Ok(tables
+            .iter()
+            .map(|t| RouteTableInfo {
+                id: t.route_table_id().unwrap_or_default().to_string(),
+                routes: t
+                    .routes()
+                    .iter()
+                    .filter_map(|r| {
+                        let destination = r.destination_ipv6_cidr_block().or(r.destination_cidr_block())?.to_string();
+                        let target = r
+                            .egress_only_internet_gateway_id()
+                            .or(r.nat_gateway_id())
+                            .or(r.gateway_id())
+                            .unwrap_or_default()
+                            .to_string();
+                        Some(RouteInfo { destination, target })
+                    })
+                    .collect(),
+                associations: t
+                    .associations()
+                    .iter()
+                    .filter_map(|a| Some((a.route_table_association_id()?.to_string(), a.subnet_id()?.to_string())))
+                    .collect(),
+                main: t.associations().iter().any(|a| a.main() == Some(true)),
+                tags: tags_of(t.tags()),
+            })
+            .collect())
+    }
+
+    pub(crate) async fn create_route_table(
+        &self,
+        owner: &Owner<'_>,
+        role: &str,
+        vpc_id: &str,
+    ) -> Result<String, AwsError> {
+        let out = sdk!(
+            "CreateRouteTable",
+            self.ec2
+                .create_route_table()
+                .vpc_id(vpc_id)
+                .tag_specifications(owner.spec(ResourceType::RouteTable, role))
+                .send()
+        )?;
+        Ok(out.route_table().and_then(|r| r.route_table_id()).unwrap_or_default().to_string())
+    }
+
+    /// Adds a route; `target` is an internet gateway (`igw-`), egress-only gateway
+    /// (`eigw-`) or NAT gateway (`nat-`).
+    pub(crate) async fn create_route(&self, table: &str, destination: &str, target: &str) -> Result<(), AwsError> {
+        let mut req = self.ec2.create_route().route_table_id(table);
+        req = if destination.contains(':') {
+            req.destination_ipv6_cidr_block(destination)
+        } else {
+            req.destination_cidr_block(destination)
+        };
+        req = if target.starts_with("eigw-") {
+            req.egress_only_internet_gateway_id(target)
+        } else if target.starts_with("nat-") {
+            req.nat_gateway_id(target)
+        } else {
+            req.gateway_id(target)
+        };
+        match sdk!("CreateRoute", req.send()) {
+            Ok(_) => Ok(()),
+            // Created by an earlier attempt whose answer was lost: the route is there.
+            Err(e) if e.has_code("RouteAlreadyExists") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn associate_route_table(&self, table: &str, subnet_id: &str) -> Result<(), AwsError> {
+        match sdk!(
+            "AssociateRouteTable",
+            self.ec2.associate_route_table().route_table_id(table).subnet_id(subnet_id).send()
+        ) {
+            Ok(_) => Ok(()),
+            Err(e) if e.has_code("Resource.AlreadyAssociated") => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) async fn replace_route_table_association(
+        &self,
+        association_id: &str,
+        table: &str,
+    ) -> Result<(), AwsError> {
+        sdk!(
+            "ReplaceRouteTableAssociation",
+            self.ec2.replace_route_table_association().association_id(association_id).route_table_id(table).send()
+        )?;
+        Ok(())
+    }
+
+    pub(crate) async fn security_group_rules(&self, group_id: &str) -> Result<Vec<RuleInfo>, AwsError> {
+        let rules = sdk!(
+            "DescribeSecurityGroupRules",
+            self.ec2
+                .describe_security_group_rules()
+                .filters(filter("group-id", group_id))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        )?;
+        Ok(rules
+            .iter()
+            .map(|r| RuleInfo {
+                id: r.security_group_rule_id().unwrap_or_default().to_string(),
+                group_id: r.group_id().unwrap_or_default().to_string(),
+                egress: r.is_egress().unwrap_or(false),
+                protocol: r.ip_protocol().unwrap_or_default().to_string(),
+                from_port: r.from_port().unwrap_or(-1),
+                to_port: r.to_port().unwrap_or(-1),
+                cidr_ipv6: r.cidr_ipv6().map(str::to_string),
+                cidr_ipv4: r.cidr_ipv4().map(str::to_string),
+                referenced_group: r.referenced_group_info().and_then(|g| g.group_id()).map(str::to_string),
+                description: r.description().map(str::to_string),
+                tags: tags_of(r.tags()),
+            })
+            .collect())
+    }
+
+    /// Opens TCP `port` from `from` on a group, tagged and described as eks6's probe rule.
+    pub(crate) async fn authorize_probe(
+        &self,
+        owner: &Owner<'_>,
+        group_id: &str,
+        port: u16,
+        from: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let out = sdk!(
+            "AuthorizeSecurityGroupIngress",
+            self.ec2
+                .authorize_security_group_ingress()
+                .group_id(group_id)
+                .ip_permissions(
+                    IpPermission::builder()
+                        .ip_protocol("tcp")
+                        .from_port(i32::from(port))
+                        .to_port(i32::from(port))
+                        .ipv6_ranges(
+                            Ipv6Range::builder().cidr_ipv6(from).description(probe_description(owner.plan_id)).build()
+                        )
+                        .build(),
+                )
+                .tag_specifications(owner.spec(ResourceType::SecurityGroupRule, "probe-rule"))
+                .send()
+        )?;
+        Ok(out.security_group_rules().first().and_then(|r| r.security_group_rule_id()).map(str::to_string))
+    }
+
+    pub(crate) async fn revoke_ingress_rule(&self, group_id: &str, rule_id: &str) -> Result<(), AwsError> {
+        sdk!(
+            "RevokeSecurityGroupIngress",
+            self.ec2.revoke_security_group_ingress().group_id(group_id).security_group_rule_ids(rule_id).send()
+        )?;
+        Ok(())
+    }
+
+    pub(crate) async fn network_interfaces(&self, vpc_id: &str) -> Result<Vec<EniInfo>, AwsError> {
+        let enis = sdk!(
+            "DescribeNetworkInterfaces",
+            self.ec2
+                .describe_network_interfaces()
+                .filters(filter("vpc-id", vpc_id))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        )?;
+        Ok(enis
+            .iter()
+            .map(|n| EniInfo {
+                id: n.network_interface_id().unwrap_or_default().to_string(),
+                description: n.description().unwrap_or_default().to_string(),
+                subnet_id: n.subnet_id().unwrap_or_default().to_string(),
+            })
+            .collect())
+    }
+
+    /// Running (or pending) instances of a nodegroup, found as EKS tags them.
+    pub(crate) async fn nodegroup_instances(
+        &self,
+        cluster: &str,
+        nodegroup: &str,
+    ) -> Result<Vec<InstanceInfo>, AwsError> {
+        let reservations = sdk!(
+            "DescribeInstances",
+            self.ec2
+                .describe_instances()
+                .filters(filter("tag:eks:cluster-name", cluster))
+                .filters(filter("tag:eks:nodegroup-name", nodegroup))
+                .filters(Filter::builder().name("instance-state-name").values("running").values("pending").build())
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        )?;
+        Ok(reservations
+            .iter()
+            .flat_map(|r| r.instances())
+            .map(|i| InstanceInfo {
+                id: i.instance_id().unwrap_or_default().to_string(),
+                subnet_id: i.subnet_id().unwrap_or_default().to_string(),
+                ipv6: i
+                    .network_interfaces()
+                    .iter()
+                    .flat_map(|n| n.ipv6_addresses())
+                    .filter_map(|a| a.ipv6_address().map(str::to_string))
+                    .collect(),
+                security_groups: {
+                    let mut g: Vec<String> = i
+                        .network_interfaces()
+                        .iter()
+                        .flat_map(|n| n.groups())
+                        .chain(i.security_groups())
+                        .filter_map(|g| g.group_id().map(str::to_string))
+                        .collect();
+                    g.sort();
+                    g.dedup();
+                    g
+                },
+            })
+            .collect())
+    }
+
+    // Deletes. Each treats "already gone" as done.
+
+    pub(crate) async fn delete_nat_gateway(&self, id: &str) -> Result<(), AwsError> {
+        gone_ok(sdk!("DeleteNatGateway", self.ec2.delete_nat_gateway().nat_gateway_id(id).send()).map(drop))
+    }
+
+    pub(crate) async fn release_address(&self, allocation_id: &str) -> Result<(), AwsError> {
+        gone_ok(sdk!("ReleaseAddress", self.ec2.release_address().allocation_id(allocation_id).send()).map(drop))
+    }
+
+    pub(crate) async fn disassociate_route_table(&self, association_id: &str) -> Result<(), AwsError> {
+        gone_ok(
+            sdk!("DisassociateRouteTable", self.ec2.disassociate_route_table().association_id(association_id).send())
+                .map(drop),
+        )
+    }
+
+    pub(crate) async fn delete_route_table(&self, id: &str) -> Result<(), AwsError> {
+        gone_ok(sdk!("DeleteRouteTable", self.ec2.delete_route_table().route_table_id(id).send()).map(drop))
+    }
+
+    pub(crate) async fn delete_egress_only_gateway(&self, id: &str) -> Result<(), AwsError> {
+        gone_ok(
+            sdk!(
+                "DeleteEgressOnlyInternetGateway",
+                self.ec2.delete_egress_only_internet_gateway().egress_only_internet_gateway_id(id).send()
+            )
+            .map(drop),
+        )
+    }
+
+    pub(crate) async fn detach_internet_gateway(&self, id: &str, vpc_id: &str) -> Result<(), AwsError> {
+        match sdk!(
+            "DetachInternetGateway",
+            self.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc_id).send()
+        ) {
+            Err(e) if e.has_code("Gateway.NotAttached") => Ok(()),
+            other => gone_ok(other.map(drop)),
+        }
+    }
+
+    pub(crate) async fn delete_internet_gateway(&self, id: &str) -> Result<(), AwsError> {
+        gone_ok(
+            sdk!("DeleteInternetGateway", self.ec2.delete_internet_gateway().internet_gateway_id(id).send()).map(drop),
+        )
+    }
+
+    pub(crate) async fn delete_subnet(&self, id: &str) -> Result<(), AwsError> {
+        gone_ok(sdk!("DeleteSubnet", self.ec2.delete_subnet().subnet_id(id).send()).map(drop))
+    }
+
+    pub(crate) async fn delete_vpc(&self, id: &str) -> Result<(), AwsError> {
+        gone_ok(sdk!("DeleteVpc", self.ec2.delete_vpc().vpc_id(id).send()).map(drop))
+    }
+}
+
+/// The description on eks6's probe rule (a second way to find it where rule tags are
+/// not kept).
+pub(crate) fn probe_description(plan_id: &str) -> String {
+    format!("eks6 probe ({plan_id})")
+}
+
+fn gone_ok(r: Result<(), AwsError>) -> Result<(), AwsError> {
+    match r {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}

@@ -1,0 +1,396 @@
+//! The only module that touches the AWS SDK: builds the EC2 and EKS clients once from
+//! `aws_config`, counts the calls they make, and classifies their errors.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ec2::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_ec2::error::{BoxError, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+
+use crate::error::ErrorKind;
+
+pub(crate) mod ec2;
+pub(crate) mod eks;
+
+/// How to reach AWS. Everything is optional; what is unset comes from the usual places
+/// (environment, profile files, instance metadata), as the AWS CLI does.
+#[derive(Clone, Default)]
+pub struct AwsOptions {
+    /// Region; the plan's region must match it.
+    pub region: Option<String>,
+    /// Named profile from the shared config files.
+    pub profile: Option<String>,
+    /// Endpoint URL for every service (a local emulator, a VPC endpoint).
+    pub endpoint_url: Option<String>,
+    /// Explicit credentials instead of the default chain.
+    pub credentials: Option<StaticCredentials>,
+    /// A role to assume (through STS) with the credentials above or from the chain.
+    pub assume_role_arn: Option<String>,
+    /// Limit for one API call including its retries (default 120 s).
+    pub operation_timeout: Option<Duration>,
+    /// Limit for one attempt of an API call (default 30 s).
+    pub attempt_timeout: Option<Duration>,
+    /// Attempts per API call, retries of throttling and 5xx included (default 5).
+    pub max_attempts: Option<u32>,
+    /// First retry back-off (default 200 ms; exponential with jitter up to 20 s).
+    pub initial_backoff: Option<Duration>,
+}
+
+impl fmt::Debug for AwsOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsOptions")
+            .field("region", &self.region)
+            .field("profile", &self.profile)
+            .field("endpoint_url", &self.endpoint_url)
+            .field("credentials", &self.credentials)
+            .field("assume_role_arn", &self.assume_role_arn)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("attempt_timeout", &self.attempt_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+/// Explicit credentials. Their `Debug` output hides the secret and the session token.
+#[derive(Clone)]
+pub struct StaticCredentials {
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Session token of temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field("session_token", &self.session_token.as_ref().map(|_| "** redacted **"))
+            .finish()
+    }
+}
+
+/// Counts HTTP attempts per operation, for reports ("AWS API calls made per step").
+#[derive(Debug, Default)]
+struct CallLog {
+    counts: Mutex<BTreeMap<String, u64>>,
+}
+
+#[derive(Debug, Clone)]
+struct CountCalls(Arc<CallLog>);
+
+impl Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "eks6::CountCalls"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let name =
+            cfg.load::<Metadata>().map_or_else(|| "unknown".to_string(), |m| format!("{}:{}", m.service(), m.name()));
+        if let Ok(mut c) = self.0.counts.lock() {
+            *c.entry(name).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+/// The EC2 and EKS clients of one account and region, built once.
+#[derive(Clone)]
+pub struct Aws {
+    pub(crate) ec2: aws_sdk_ec2::Client,
+    pub(crate) eks: aws_sdk_eks::Client,
+    region: String,
+    calls: Arc<CallLog>,
+}
+
+impl fmt::Debug for Aws {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Aws").field("region", &self.region).finish_non_exhaustive()
+    }
+}
+
+impl Aws {
+    /// Loads the configuration once and builds the clients.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), eks6::aws::AwsError> {
+    /// use eks6::aws::{Aws, AwsOptions};
+    /// let aws = Aws::connect(&AwsOptions { region: Some("us-west-2".into()), ..Default::default() }).await?;
+    /// assert_eq!(aws.region(), "us-west-2");
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(opts: &AwsOptions) -> Result<Self, AwsError> {
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(opts.attempt_timeout.unwrap_or(Duration::from_secs(30)))
+            .operation_timeout(opts.operation_timeout.unwrap_or(Duration::from_secs(120)))
+            .build();
+        let retry = RetryConfig::standard()
+            .with_max_attempts(opts.max_attempts.unwrap_or(5).max(1))
+            .with_initial_backoff(opts.initial_backoff.unwrap_or(Duration::from_millis(200)))
+            .with_max_backoff(Duration::from_secs(20));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).retry_config(retry);
+        if let Some(r) = &opts.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(u) = &opts.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        if let Some(c) = &opts.credentials {
+            loader = loader.credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                c.access_key_id.clone(),
+                c.secret_access_key.clone(),
+                c.session_token.clone(),
+                None,
+                "eks6-static",
+            ));
+        }
+        let mut sdk = loader.load().await;
+        if let Some(role) = &opts.assume_role_arn {
+            let provider =
+                aws_config::sts::AssumeRoleProvider::builder(role).session_name("eks6").configure(&sdk).build().await;
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(provider))
+                .build();
+        }
+        let Some(region) = sdk.region().map(|r| r.to_string()) else {
+            return Err(AwsError::local(
+                ErrorKind::AwsCredentials,
+                "configure",
+                "no AWS region: give one (--region, AWS_REGION or the profile's region)",
+            ));
+        };
+        let calls = Arc::new(CallLog::default());
+        let ec2 = aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&sdk).interceptor(CountCalls(calls.clone())).build(),
+        );
+        let eks = aws_sdk_eks::Client::from_conf(
+            aws_sdk_eks::config::Builder::from(&sdk).interceptor(CountCalls(calls.clone())).build(),
+        );
+        Ok(Self { ec2, eks, region, calls })
+    }
+
+    /// The region the clients talk to.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// HTTP attempts made so far, per `service:Operation`.
+    pub fn call_counts(&self) -> BTreeMap<String, u64> {
+        self.calls.counts.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Total HTTP attempts made so far.
+    pub fn total_calls(&self) -> u64 {
+        self.call_counts().values().sum()
+    }
+}
+
+/// An AWS call that failed, classified. The SDK error is kept as the source.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} failed: {}{message}", code.as_ref().map(|c| format!("{c}: ")).unwrap_or_default())]
+pub struct AwsError {
+    kind: ErrorKind,
+    operation: String,
+    code: Option<String>,
+    message: String,
+    http_status: Option<u16>,
+    #[source]
+    source: Option<BoxError>,
+}
+
+impl AwsError {
+    /// The stable kind.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The operation, e.g. `CreateVpc`.
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    /// The AWS error code, e.g. `DependencyViolation`.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// The message AWS gave, or a description of the failure.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status, when a response came back.
+    pub fn http_status(&self) -> Option<u16> {
+        self.http_status
+    }
+
+    pub(crate) fn local(kind: ErrorKind, operation: &str, message: impl Into<String>) -> Self {
+        Self { kind, operation: operation.into(), code: None, message: message.into(), http_status: None, source: None }
+    }
+
+    /// Classifies an SDK error of `operation`.
+    pub(crate) fn from_sdk<E>(operation: &str, err: SdkError<E, aws_smithy_runtime_api::http::Response>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let http_status = err.raw_response().map(|r| r.status().as_u16());
+        let code = err.code().map(str::to_string);
+        let aws_message = err.message().map(str::to_string);
+        let (kind, message) = match &err {
+            SdkError::TimeoutError(_) => {
+                (ErrorKind::Timeout, format!("no answer within the call time-out ({operation})"))
+            }
+            SdkError::DispatchFailure(d) if d.is_timeout() => (ErrorKind::Timeout, "connection timed out".to_string()),
+            SdkError::DispatchFailure(d) => (
+                ErrorKind::AwsNetwork,
+                format!(
+                    "request not delivered: {}",
+                    d.as_connector_error().map_or_else(|| "dispatch failure".to_string(), |c| c.to_string())
+                ),
+            ),
+            SdkError::ResponseError(_) => {
+                (ErrorKind::AwsService, "the response could not be read or parsed".to_string())
+            }
+            SdkError::ConstructionFailure(_) => {
+                (ErrorKind::AwsInvalidInput, "the request could not be built".to_string())
+            }
+            _ => (classify_code(code.as_deref(), http_status), aws_message.clone().unwrap_or_default()),
+        };
+        let message = if message.is_empty() {
+            http_status.map_or_else(|| "no message".to_string(), |s| format!("HTTP {s}"))
+        } else {
+            message
+        };
+        Self { kind, operation: operation.into(), code, message, http_status, source: Some(Box::new(err)) }
+    }
+
+    /// Whether AWS said the resource does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::AwsNotFound
+    }
+
+    /// Whether the code is exactly `code`.
+    pub fn has_code(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+/// The SDK's own list of throttling codes.
+const THROTTLING: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+];
+
+fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorKind {
+    match code {
+        Some(c) if THROTTLING.contains(&c) => ErrorKind::AwsThrottled,
+        _ if status == Some(429) => ErrorKind::AwsThrottled,
+        Some(c)
+            if c.ends_with(".NotFound")
+                || c.ends_with("NotFound")
+                || c == "ResourceNotFoundException"
+                || c == "NotFoundException" =>
+        {
+            ErrorKind::AwsNotFound
+        }
+        Some(
+            "ResourceInUseException"
+            | "DependencyViolation"
+            | "InvalidPermission.Duplicate"
+            | "RouteAlreadyExists"
+            | "Resource.AlreadyAssociated"
+            | "IdempotentParameterMismatch",
+        ) => ErrorKind::AwsConflict,
+        Some(c) if c.ends_with(".InUse") || c.ends_with("AlreadyExists") || c.ends_with(".Duplicate") => {
+            ErrorKind::AwsConflict
+        }
+        Some(
+            "UnauthorizedOperation"
+            | "AuthFailure"
+            | "AccessDenied"
+            | "AccessDeniedException"
+            | "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "ExpiredToken"
+            | "ExpiredTokenException"
+            | "SignatureDoesNotMatch",
+        ) => ErrorKind::AwsCredentials,
+        _ if matches!(status, Some(401 | 403)) => ErrorKind::AwsCredentials,
+        _ if status.is_some_and(|s| s >= 500) => ErrorKind::AwsService,
+        Some(c)
+            if c.starts_with("Invalid")
+                || c.starts_with("Missing")
+                || c.ends_with(".Malformed")
+                || c == "ValidationException"
+                || c == "InvalidParameterException"
+                || c == "InvalidRequestException"
+                || c == "UnsupportedAvailabilityZoneException"
+                || c == "ClientException" =>
+        {
+            ErrorKind::AwsInvalidInput
+        }
+        _ if status.is_some_and(|s| (400..500).contains(&s)) => ErrorKind::AwsInvalidInput,
+        _ => ErrorKind::AwsService,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes() {
+        assert_eq!(classify_code(Some("RequestLimitExceeded"), Some(503)), ErrorKind::AwsThrottled);
+        assert_eq!(classify_code(Some("ThrottlingException"), Some(429)), ErrorKind::AwsThrottled);
+        assert_eq!(classify_code(Some("InvalidVpcID.NotFound"), Some(400)), ErrorKind::AwsNotFound);
+        assert_eq!(classify_code(Some("ResourceNotFoundException"), Some(404)), ErrorKind::AwsNotFound);
+        assert_eq!(classify_code(Some("DependencyViolation"), Some(400)), ErrorKind::AwsConflict);
+        assert_eq!(classify_code(Some("ResourceInUseException"), Some(409)), ErrorKind::AwsConflict);
+        assert_eq!(classify_code(Some("InvalidParameterException"), Some(400)), ErrorKind::AwsInvalidInput);
+        assert_eq!(classify_code(Some("InternalError"), Some(500)), ErrorKind::AwsService);
+        assert_eq!(classify_code(None, Some(503)), ErrorKind::AwsService);
+        assert_eq!(classify_code(Some("UnauthorizedOperation"), Some(403)), ErrorKind::AwsCredentials);
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let c = StaticCredentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI".into(),
+            session_token: Some("FwoGZXIvYXdzE".into()),
+        };
+        let opts = AwsOptions { credentials: Some(c), ..Default::default() };
+        let text = format!("{opts:?}");
+        assert!(!text.contains("wJalrXUtnFEMI") && !text.contains("FwoGZXIvYXdzE"), "{text}");
+    }
+}

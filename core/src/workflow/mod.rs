@@ -1,0 +1,467 @@
+//! The walkthrough as async workflows: [`up`], [`down`] (and, with the verify issue,
+//! `verify`), journaled and resumable, emitting progress [`Event`]s.
+//!
+//! Every resource eks6 creates is tagged at creation with `eks6:cluster`,
+//! `eks6:plan-id` and `eks6:role`; every step first looks for what it would create, so
+//! a re-run changes nothing and a run after a crash resumes. The journal (written
+//! atomically after each step, guarded by a lock) records what was done; if it is lost,
+//! the tags still find everything.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), eks6::workflow::WorkflowError> {
+//! use eks6::aws::{Aws, AwsOptions};
+//! use eks6::plan::ClusterPlan;
+//! use eks6::workflow::{up, RunOptions};
+//! let plan = ClusterPlan::from_file("cluster.toml")?;
+//! let aws = Aws::connect(&AwsOptions { region: Some(plan.region.clone()), ..Default::default() }).await?;
+//! let report = up(&aws, &plan, &RunOptions::new("cluster.journal.json")).await?;
+//! println!("{} API calls", report.api_calls);
+//! # Ok(()) }
+//! ```
+
+mod down;
+mod journal;
+mod up;
+mod wait;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use down::{DownTarget, down};
+pub use journal::{Journal, JournalEntry};
+pub use up::up;
+pub use wait::WaitPolicy;
+
+use crate::aws::AwsError;
+use crate::error::ErrorKind;
+use crate::plan::{Finding, PlanError, SCHEMA_VERSION};
+
+/// A progress event. The same JSON in every surface.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// JSON schema version.
+    pub schema_version: u32,
+    /// The cluster.
+    pub cluster: String,
+    /// Milliseconds since the workflow started.
+    pub elapsed_ms: u64,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What an event reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventKind {
+    /// A step began.
+    StepStarted {
+        /// Step name.
+        step: String,
+    },
+    /// A step ended.
+    StepFinished {
+        /// Step name.
+        step: String,
+        /// What it did.
+        outcome: Outcome,
+        /// The resources it created, found or deleted (ids).
+        resources: Vec<String>,
+        /// AWS API calls (HTTP attempts) the step made.
+        api_calls: u64,
+    },
+    /// Still waiting for a resource.
+    Waiting {
+        /// Step name.
+        step: String,
+        /// Resource (id or name).
+        resource: String,
+        /// Its current status.
+        status: String,
+        /// Milliseconds waited so far.
+        waited_ms: u64,
+    },
+    /// A delete was refused for now (in use, dependency); it is tried again.
+    Retry {
+        /// Step name.
+        step: String,
+        /// Resource (id or name).
+        resource: String,
+        /// Why.
+        reason: String,
+    },
+    /// A finding made while running (a skipped step, an existing setting).
+    Finding(Finding),
+}
+
+/// What a step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It created (or changed) resources.
+    Created,
+    /// Everything was there already.
+    Found,
+    /// It deleted resources.
+    Deleted,
+    /// Nothing to do (not asked for, not possible here, or nothing owned).
+    Skipped,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Created => "created",
+            Self::Found => "found",
+            Self::Deleted => "deleted",
+            Self::Skipped => "skipped",
+        })
+    }
+}
+
+/// Where events go: any function; the CLI, C and Python plug in here.
+pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// A cancellation handle: cancel from any thread; the workflow stops at the next step
+/// boundary or wait, with [`WorkflowError::Cancelled`], its journal intact.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<CancelInner>);
+
+#[derive(Debug, Default)]
+struct CancelInner {
+    flag: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Cancel {
+    /// A new, untriggered handle.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancels.
+    pub fn cancel(&self) {
+        self.0.flag.store(true, Ordering::SeqCst);
+        self.0.notify.notify_waiters();
+    }
+
+    /// Whether cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.flag.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when cancelled.
+    pub async fn cancelled(&self) {
+        loop {
+            let notified = self.0.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Options of one run.
+#[derive(Clone)]
+pub struct RunOptions {
+    /// The journal file (its lock is `<journal>.lock`).
+    pub journal: PathBuf,
+    /// Waiting for resources.
+    pub wait: WaitPolicy,
+    /// Where events go.
+    pub events: Option<EventSink>,
+    /// Cancellation.
+    pub cancel: Cancel,
+}
+
+impl fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("journal", &self.journal)
+            .field("wait", &self.wait)
+            .field("events", &self.events.as_ref().map(|_| "<sink>"))
+            .field("cancel", &self.cancel)
+            .finish()
+    }
+}
+
+impl RunOptions {
+    /// Options with a journal path and the default wait policy.
+    pub fn new(journal: impl Into<PathBuf>) -> Self {
+        Self { journal: journal.into(), wait: WaitPolicy::default(), events: None, cancel: Cancel::new() }
+    }
+
+    /// With an event sink.
+    pub fn with_events(mut self, sink: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.events = Some(Arc::new(sink));
+        self
+    }
+
+    /// With a wait policy.
+    pub fn with_wait(mut self, wait: WaitPolicy) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// With a cancellation handle.
+    pub fn with_cancel(mut self, cancel: Cancel) -> Self {
+        self.cancel = cancel;
+        self
+    }
+}
+
+/// The report of one step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// Step name.
+    pub step: String,
+    /// What it did.
+    pub outcome: Outcome,
+    /// Resources (ids).
+    pub resources: Vec<String>,
+    /// AWS API calls (HTTP attempts).
+    pub api_calls: u64,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// The report of `up` or `down`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// JSON schema version.
+    pub schema_version: u32,
+    /// `up` or `down`.
+    pub workflow: String,
+    /// The cluster.
+    pub cluster: String,
+    /// The plan id (`eks6:plan-id`).
+    pub plan_id: String,
+    /// The region.
+    pub region: String,
+    /// Steps in order.
+    pub steps: Vec<StepReport>,
+    /// Findings made while running.
+    pub findings: Vec<Finding>,
+    /// Resource ids by role (`vpc`, `subnet/public-0`, ...), as the journal has them.
+    pub resources: BTreeMap<String, String>,
+    /// All AWS API calls (HTTP attempts).
+    pub api_calls: u64,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// Why a workflow stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkflowError {
+    /// The plan is bad.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// An AWS call failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// The client's region is not the plan's.
+    #[error(
+        "the client region {client:?} differs from the plan's region {plan:?}; the plan's region is used for everything, so fix the --region, profile or AWS_REGION"
+    )]
+    RegionMismatch {
+        /// The plan's region.
+        plan: String,
+        /// The client's region.
+        client: String,
+    },
+    /// A wait ran past its deadline.
+    #[error("timed out after {limit:?} waiting for {resource} (last status {status:?})")]
+    Timeout {
+        /// The resource.
+        resource: String,
+        /// The deadline.
+        limit: Duration,
+        /// The last status seen.
+        status: String,
+    },
+    /// Cancelled by the caller; the journal records what was done.
+    #[error("cancelled during step {step}")]
+    Cancelled {
+        /// The step that was running.
+        step: String,
+    },
+    /// A resource eks6 would create exists but belongs to someone else.
+    #[error("{resource} {id} exists but is not owned by this plan (eks6:plan-id {found:?}); eks6 never touches it")]
+    NotOwned {
+        /// The kind of resource.
+        resource: String,
+        /// Its id or name.
+        id: String,
+        /// The owner tag found, if any.
+        found: Option<String>,
+    },
+    /// A resource ended in a failed state.
+    #[error("{resource} is {status}: {reason}")]
+    Failed {
+        /// The resource.
+        resource: String,
+        /// Its status.
+        status: String,
+        /// What AWS reports.
+        reason: String,
+    },
+    /// A delete stayed blocked until the deadline.
+    #[error("{resource} could not be deleted within {limit:?}: still in use by {}", blockers.join(", "))]
+    Blocked {
+        /// The resource.
+        resource: String,
+        /// What still uses it.
+        blockers: Vec<String>,
+        /// The deadline.
+        limit: Duration,
+    },
+    /// An existing network lacks what EKS IPv6 needs.
+    #[error("the existing network is not ready for IPv6: {}", findings.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Network {
+        /// What is missing.
+        findings: Vec<Finding>,
+    },
+    /// The journal could not be read or written.
+    #[error("journal {path}: {source}")]
+    Io {
+        /// The journal path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another run holds the journal's lock.
+    #[error("another eks6 run holds the lock {path}; wait for it to finish")]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+    },
+}
+
+impl WorkflowError {
+    /// The stable kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Plan(e) => e.kind(),
+            Self::Aws(e) => e.kind(),
+            Self::RegionMismatch { .. } => ErrorKind::RegionMismatch,
+            Self::Timeout { .. } => ErrorKind::Timeout,
+            Self::Cancelled { .. } => ErrorKind::Cancelled,
+            Self::NotOwned { .. } | Self::Blocked { .. } => ErrorKind::AwsConflict,
+            Self::Failed { .. } => ErrorKind::AwsService,
+            Self::Network { .. } => ErrorKind::PlanRejected,
+            Self::Io { .. } => ErrorKind::Io,
+            Self::Locked { .. } => ErrorKind::Locked,
+        }
+    }
+}
+
+impl From<crate::net::NetError> for WorkflowError {
+    fn from(e: crate::net::NetError) -> Self {
+        Self::Plan(PlanError::Address(e))
+    }
+}
+
+/// A step in progress.
+pub(crate) struct StepTimer {
+    name: &'static str,
+    calls_before: u64,
+    started: std::time::Instant,
+}
+
+/// The running context shared by the steps of one workflow.
+pub(crate) struct Run<'a> {
+    pub aws: &'a crate::aws::Aws,
+    pub opts: &'a RunOptions,
+    pub cluster: String,
+    pub plan_id: String,
+    pub started: std::time::Instant,
+    pub steps: Vec<StepReport>,
+    pub findings: Vec<Finding>,
+    pub journal: Journal,
+    pub lock: journal::Lock,
+}
+
+impl Run<'_> {
+    pub fn emit(&self, kind: EventKind) {
+        tracing::debug!(cluster = %self.cluster, event = ?kind, "eks6 event");
+        if let Some(sink) = &self.opts.events {
+            sink(&Event {
+                schema_version: SCHEMA_VERSION,
+                cluster: self.cluster.clone(),
+                elapsed_ms: self.started.elapsed().as_millis() as u64,
+                kind,
+            });
+        }
+    }
+
+    pub fn finding(&mut self, f: Finding) {
+        self.emit(EventKind::Finding(f.clone()));
+        self.findings.push(f);
+    }
+
+    pub fn check_cancel(&self, step: &str) -> Result<(), WorkflowError> {
+        if self.opts.cancel.is_cancelled() {
+            return Err(WorkflowError::Cancelled { step: step.into() });
+        }
+        Ok(())
+    }
+
+    /// Starts a step: checks for cancellation and emits `StepStarted`.
+    pub fn begin(&self, name: &'static str) -> Result<StepTimer, WorkflowError> {
+        self.check_cancel(name)?;
+        self.emit(EventKind::StepStarted { step: name.into() });
+        Ok(StepTimer { name, calls_before: self.aws.total_calls(), started: std::time::Instant::now() })
+    }
+
+    /// Ends a step: writes the journal, emits `StepFinished`, records the report.
+    pub fn end(&mut self, t: StepTimer, outcome: Outcome, resources: Vec<String>) -> Result<(), WorkflowError> {
+        let api_calls = self.aws.total_calls() - t.calls_before;
+        self.journal.steps.insert(t.name.into(), outcome);
+        self.journal.save(&self.opts.journal, &self.lock)?;
+        self.emit(EventKind::StepFinished { step: t.name.into(), outcome, resources: resources.clone(), api_calls });
+        self.steps.push(StepReport {
+            step: t.name.into(),
+            outcome,
+            resources,
+            api_calls,
+            elapsed_ms: t.started.elapsed().as_millis() as u64,
+        });
+        Ok(())
+    }
+
+    /// Records a resource in the journal (and saves it at once: a resource is never
+    /// created without a record).
+    pub fn record(&mut self, role: &str, kind: &str, id: &str, created: bool) -> Result<(), WorkflowError> {
+        let entry = JournalEntry { kind: kind.into(), id: id.into(), created };
+        if self.journal.resources.get(role) != Some(&entry) {
+            self.journal.resources.insert(role.into(), entry);
+            self.journal.save(&self.opts.journal, &self.lock)?;
+        }
+        Ok(())
+    }
+
+    pub fn report(self, workflow: &str, region: &str) -> RunReport {
+        RunReport {
+            schema_version: SCHEMA_VERSION,
+            workflow: workflow.into(),
+            cluster: self.cluster,
+            plan_id: self.plan_id,
+            region: region.into(),
+            api_calls: self.steps.iter().map(|s| s.api_calls).sum(),
+            steps: self.steps,
+            findings: self.findings,
+            resources: self.journal.resources.iter().map(|(k, v)| (k.clone(), v.id.clone())).collect(),
+            elapsed_ms: self.started.elapsed().as_millis() as u64,
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The local AWS emulator for end-to-end tests: moto in server mode with the test-only
+//! extension in `tests/emulator/`, started once per test process on 127.0.0.1 on a free
+//! port, and stopped when the process ends (the launcher exits when its stdin closes).
+//!
+//! Each test works in its own AWS account: credentials from STS `AssumeRole` into
+//! `arn:aws:iam::<account>:role/eks6-test`, which the emulator maps to that account. The
+//! library needs no hook for it: `AwsOptions::assume_role_arn` is an ordinary feature.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use eks6::aws::{Aws, AwsOptions, StaticCredentials};
+
+/// A running emulator.
+#[derive(Debug)]
+pub struct Emulator {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    _child: Mutex<Child>,
+    _stdin: Mutex<ChildStdin>,
+}
+
+/// The repository's top directory.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The Python with moto installed: `$EKS6_PYTHON` or the repository's `.venv`.
+pub fn python() -> PathBuf {
+    std::env::var_os("EKS6_PYTHON").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".venv/bin/python"))
+}
+
+impl Emulator {
+    fn start(plain: bool) -> Self {
+        let py = python();
+        assert!(
+            py.exists(),
+            "the emulator needs {} with moto installed: run `make venv` (or set EKS6_PYTHON)",
+            py.display()
+        );
+        let mut cmd = Command::new(&py);
+        cmd.arg(repo_root().join("tests/emulator/launch.py"));
+        if plain {
+            cmd.arg("--plain");
+        }
+        let mut child = cmd
+            .env("EKS6_MOTO_CREATING_DESCRIBES", "2")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the emulator with {}: {e}", py.display()));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("read the port line");
+        let port = line
+            .trim()
+            .strip_prefix("EKS6_EMULATOR_PORT=")
+            .unwrap_or_else(|| panic!("the emulator did not announce its port: {line:?}"))
+            .to_string();
+        Self { endpoint: format!("http://127.0.0.1:{port}"), _child: Mutex::new(child), _stdin: Mutex::new(stdin) }
+    }
+
+    /// The shared emulator with the eks6 test extension.
+    pub fn shared() -> &'static Emulator {
+        static E: OnceLock<Emulator> = OnceLock::new();
+        E.get_or_init(|| Self::start(false))
+    }
+
+    /// The shared plain emulator (moto as published).
+    pub fn plain() -> &'static Emulator {
+        static E: OnceLock<Emulator> = OnceLock::new();
+        E.get_or_init(|| Self::start(true))
+    }
+
+    /// Options for a client of `account` in `region`.
+    pub fn options(&self, account: &str, region: &str) -> AwsOptions {
+        AwsOptions {
+            region: Some(region.into()),
+            endpoint_url: Some(self.endpoint.clone()),
+            credentials: Some(test_credentials()),
+            assume_role_arn: Some(format!("arn:aws:iam::{account}:role/eks6-test")),
+            operation_timeout: Some(Duration::from_secs(30)),
+            attempt_timeout: Some(Duration::from_secs(10)),
+            max_attempts: Some(3),
+            initial_backoff: Some(Duration::from_millis(10)),
+            ..Default::default()
+        }
+    }
+
+    /// A library client of `account` in `region`.
+    pub async fn aws(&self, account: &str, region: &str) -> Aws {
+        Aws::connect(&self.options(account, region)).await.expect("connect to the emulator")
+    }
+
+    /// Raw SDK clients of `account`, for setting up and checking from outside eks6.
+    pub async fn sdk(&self, account: &str, region: &str) -> (aws_sdk_ec2::Client, aws_sdk_eks::Client) {
+        let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_string()))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+                TEST_KEY_ID,
+                TEST_SECRET,
+                None,
+                None,
+                "eks6-tests",
+            ))
+            .load()
+            .await;
+        let role = aws_config::sts::AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/eks6-test"))
+            .session_name("eks6-tests")
+            .configure(&base)
+            .build()
+            .await;
+        let sdk =
+            base.into_builder().credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(role)).build();
+        (aws_sdk_ec2::Client::new(&sdk), aws_sdk_eks::Client::new(&sdk))
+    }
+}
+
+/// The test access key id (a greppable marker: it must never appear in any output).
+pub const TEST_KEY_ID: &str = "AKIAEKS6TESTKEY00001";
+/// The test secret (likewise).
+pub const TEST_SECRET: &str = "eks6TestSecret/DoNotPrint+0000000000000";
+
+/// The base credentials tests start from.
+pub fn test_credentials() -> StaticCredentials {
+    StaticCredentials { access_key_id: TEST_KEY_ID.into(), secret_access_key: TEST_SECRET.into(), session_token: None }
+}
+
+/// A new 12-digit account id, unique in this process run.
+pub fn fresh_account() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let base = (std::process::id() as u64 % 90_000) * 1_000_000;
+    format!("{:012}", 100_000_000_000 + base + n)
+}

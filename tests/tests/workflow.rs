@@ -1,0 +1,241 @@
+//! `up` and `down` against the local emulator: idempotent, resumable after a crash at
+//! any step, and touching nothing another owner has.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use eks6::plan::ClusterPlan;
+use eks6::workflow::{Cancel, DownTarget, Event, EventKind, Outcome, RunOptions, WaitPolicy, WorkflowError, down, up};
+use eks6_tests::emulator::{Emulator, fresh_account};
+
+const STEPS: [&str; 9] = [
+    "vpc",
+    "subnets",
+    "internet-gateway",
+    "egress-only-gateway",
+    "nat-gateways",
+    "route-tables",
+    "cluster",
+    "probe-rule",
+    "nodegroup",
+];
+
+fn plan() -> ClusterPlan {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml")).unwrap();
+    ClusterPlan::from_toml(&text).unwrap()
+}
+
+fn journal(account: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("eks6-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{account}.journal.json"))
+}
+
+fn opts(account: &str) -> RunOptions {
+    RunOptions::new(journal(account)).with_wait(WaitPolicy {
+        first_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        deadline: Duration::from_secs(20),
+    })
+}
+
+fn recording(o: RunOptions) -> (RunOptions, Arc<Mutex<Vec<Event>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = log.clone();
+    (o.with_events(move |e| l.lock().unwrap().push(e.clone())), log)
+}
+
+/// Everything in the account that carries the plan's id, by role, checked through the
+/// SDK (not through eks6), plus the cluster and nodegroup state.
+async fn inventory(emu: &Emulator, account: &str, plan: &ClusterPlan) -> BTreeMap<String, String> {
+    let (ec2, eks) = emu.sdk(account, &plan.region).await;
+    let pid = plan.plan_id();
+    let mine = || Filter::builder().name("tag:eks6:plan-id").values(&pid).build();
+    let role = |tags: &[Tag]| {
+        tags.iter().find(|t| t.key() == Some("eks6:role")).and_then(|t| t.value()).unwrap_or("?").to_string()
+    };
+    let mut inv = BTreeMap::new();
+    let mut add = |kind: &str, role: String, what: String| {
+        let key = format!("{kind} {role}");
+        assert!(inv.insert(key.clone(), what).is_none(), "two resources for {key}: created twice");
+    };
+    for v in ec2.describe_vpcs().filters(mine()).send().await.unwrap().vpcs() {
+        add("vpc", role(v.tags()), v.ipv6_cidr_block_association_set().len().to_string());
+    }
+    for s in ec2.describe_subnets().filters(mine()).send().await.unwrap().subnets() {
+        let v6 = s.ipv6_cidr_block_association_set().first().and_then(|a| a.ipv6_cidr_block()).unwrap_or("none");
+        let detail = format!(
+            "{} assign6={:?} public={:?}",
+            v6.rsplit('/').next().unwrap(),
+            s.assign_ipv6_address_on_creation(),
+            s.map_public_ip_on_launch()
+        );
+        add("subnet", role(s.tags()), detail);
+    }
+    for g in ec2.describe_internet_gateways().filters(mine()).send().await.unwrap().internet_gateways() {
+        add("igw", role(g.tags()), g.attachments().len().to_string());
+    }
+    for g in ec2.describe_egress_only_internet_gateways().send().await.unwrap().egress_only_internet_gateways() {
+        if g.tags().iter().any(|t| t.key() == Some("eks6:plan-id") && t.value() == Some(&pid)) {
+            add("eigw", role(g.tags()), g.attachments().len().to_string());
+        }
+    }
+    for n in ec2.describe_nat_gateways().filter(mine()).send().await.unwrap().nat_gateways() {
+        let state = n.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+        if state != "deleted" {
+            add("nat", role(n.tags()), state);
+        }
+    }
+    for a in ec2.describe_addresses().filters(mine()).send().await.unwrap().addresses() {
+        add("eip", role(a.tags()), String::new());
+    }
+    for t in ec2.describe_route_tables().filters(mine()).send().await.unwrap().route_tables() {
+        let mut routes: Vec<String> = t
+            .routes()
+            .iter()
+            .filter_map(|r| r.destination_ipv6_cidr_block().or(r.destination_cidr_block()).map(str::to_string))
+            .filter(|d| d.starts_with("::/0") || d.starts_with("0.0.0.0"))
+            .collect();
+        routes.sort();
+        add("rtb", role(t.tags()), format!("{routes:?} assoc={}", t.associations().len()));
+    }
+    if let Ok(c) = eks.describe_cluster().name(&plan.name).send().await {
+        let c = c.cluster().unwrap();
+        add("cluster", plan.name.clone(), c.status().unwrap().as_str().to_string());
+        if let Some(sg) = c.resources_vpc_config().and_then(|v| v.cluster_security_group_id()) {
+            let rules = ec2
+                .describe_security_group_rules()
+                .filters(Filter::builder().name("group-id").values(sg).build())
+                .send()
+                .await
+                .unwrap();
+            for r in rules.security_group_rules() {
+                if r.description().is_some_and(|d| d.contains(&pid)) {
+                    add("rule", format!("{:?}", r.from_port()), r.cidr_ipv6().unwrap_or_default().to_string());
+                }
+            }
+        }
+        if let Ok(n) =
+            eks.describe_nodegroup().cluster_name(&plan.name).nodegroup_name(&plan.nodegroup.name).send().await
+        {
+            add(
+                "nodegroup",
+                plan.nodegroup.name.clone(),
+                n.nodegroup().unwrap().status().unwrap().as_str().to_string(),
+            );
+        }
+    }
+    inv
+}
+
+fn steps(report: &eks6::workflow::RunReport) -> Vec<(String, Outcome)> {
+    report.steps.iter().map(|s| (s.step.clone(), s.outcome)).collect()
+}
+
+/// A VPC of another owner in the same account, with an egress-only gateway and a
+/// security group: `down` must leave them.
+async fn foreign(emu: &Emulator, account: &str) -> (String, String, String) {
+    let (ec2, _) = emu.sdk(account, "us-west-2").await;
+    let spec = |rt| {
+        TagSpecification::builder()
+            .resource_type(rt)
+            .tags(Tag::builder().key("owner").value("someone-else").build())
+            .tags(Tag::builder().key("eks6:cluster").value("AWSNewsBlog").build())
+            .build()
+    };
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .amazon_provided_ipv6_cidr_block(true)
+        .tag_specifications(spec(ResourceType::Vpc))
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let eigw = ec2
+        .create_egress_only_internet_gateway()
+        .vpc_id(&vpc)
+        .tag_specifications(spec(ResourceType::EgressOnlyInternetGateway))
+        .send()
+        .await
+        .unwrap();
+    let eigw = eigw.egress_only_internet_gateway().unwrap().egress_only_internet_gateway_id().unwrap().to_string();
+    let sg =
+        ec2.create_security_group().group_name("foreign").description("not eks6's").vpc_id(&vpc).send().await.unwrap();
+    (vpc, eigw, sg.group_id().unwrap().to_string())
+}
+
+async fn foreign_intact(emu: &Emulator, account: &str, ids: &(String, String, String)) {
+    let (ec2, _) = emu.sdk(account, "us-west-2").await;
+    assert_eq!(ec2.describe_vpcs().vpc_ids(&ids.0).send().await.unwrap().vpcs().len(), 1, "foreign VPC deleted");
+    let eigws = ec2.describe_egress_only_internet_gateways().send().await.unwrap();
+    assert!(
+        eigws
+            .egress_only_internet_gateways()
+            .iter()
+            .any(|g| g.egress_only_internet_gateway_id() == Some(ids.1.as_str())),
+        "foreign egress-only gateway deleted"
+    );
+    assert_eq!(ec2.describe_security_groups().group_ids(&ids.2).send().await.unwrap().security_groups().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
+    let emu = Emulator::shared();
+    let account = fresh_account();
+    let plan = plan();
+    let foreign_ids = foreign(emu, &account).await;
+    let aws = emu.aws(&account, &plan.region).await;
+    let (o, events) = recording(opts(&account));
+
+    let first = up(&aws, &plan, &o).await.unwrap();
+    assert_eq!(first.steps.len(), STEPS.len());
+    assert!(first.steps.iter().all(|s| s.outcome == Outcome::Created), "{:#?}", steps(&first));
+    let inv = inventory(emu, &account, &plan).await;
+    assert_eq!(inv.get("cluster AWSNewsBlog").map(String::as_str), Some("ACTIVE"));
+    assert_eq!(inv.get("nodegroup AWSNewsBlog-nodegroup").map(String::as_str), Some("ACTIVE"));
+    assert_eq!(inv.keys().filter(|k| k.starts_with("subnet ")).count(), 4, "{inv:#?}");
+    assert!(
+        inv.iter().filter(|(k, _)| k.starts_with("subnet ")).all(|(_, v)| v.starts_with("64 assign6=Some(true)")),
+        "{inv:#?}"
+    );
+    assert_eq!(inv.get("subnet subnet/public-0").unwrap(), "64 assign6=Some(true) public=Some(true)");
+    assert_eq!(inv.get("subnet subnet/private-0").unwrap(), "64 assign6=Some(true) public=Some(false)");
+    assert_eq!(inv.get("rtb route-table/public").unwrap(), "[\"0.0.0.0/0\", \"::/0\"] assoc=2");
+    assert_eq!(inv.get("rtb route-table/private-1").unwrap(), "[\"0.0.0.0/0\", \"::/0\"] assoc=1");
+    assert_eq!(inv.get("rule Some(80)").map(String::as_str), Some("::/0"), "{inv:#?}");
+    assert!(
+        inv.contains_key("nat nat/0") && inv.contains_key("eip eip/0") && inv.contains_key("eigw egress-only-gateway")
+    );
+    // Progress events: started/finished per step, and waits while CREATING.
+    {
+        let ev = events.lock().unwrap();
+        let finished = ev.iter().filter(|e| matches!(e.kind, EventKind::StepFinished { .. })).count();
+        assert_eq!(finished, STEPS.len());
+        assert!(ev.iter().any(|e| matches!(&e.kind, EventKind::Waiting { status, .. } if status == "CREATING")));
+    }
+    // The journal names what was made.
+    let j = eks6::workflow::Journal::load(&o.journal).unwrap().unwrap();
+    assert_eq!(j.resources.get("cluster").unwrap().id, "AWSNewsBlog");
+    assert!(j.resources.get("vpc").unwrap().id.starts_with("vpc-"));
+
+    // Again: nothing new.
+    let calls_before = aws.total_calls();
+    let second = up(&aws, &plan, &o).await.unwrap();
+    assert!(second.steps.iter().all(|s| s.outcome == Outcome::Found), "{:#?}", steps(&second));
+    assert_eq!(inventory(emu, &account, &plan).await, inv);
+    let second_calls = aws.total_calls() - calls_before;
+    assert!(second_calls < first.api_calls, "re-run made {second_calls} calls, first {}", first.api_calls);
+
+    let gone = down(&aws, DownTarget::Plan(&plan), &o).await.unwrap();
+    assert!(gone.steps.iter().any(|s| s.outcome == Outcome::Deleted));
+    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
+    foreign_intact(emu, &account, &foreign_ids).await;
+    assert!(!o.journal.exists(), "a complete down removes the journal");
+    // And again: nothing to do.
+    let again = down(&aws, DownTarget::Plan(&plan), &o).await.unwrap();
+    assert!(again.steps.iter().all(|s| s.outcome == Outcome::Skipped), "{:#?}", steps(&again));
+}
