@@ -49,7 +49,9 @@ fn recording(o: RunOptions) -> (RunOptions, Arc<Mutex<Vec<Event>>>) {
 }
 
 /// Everything in the account that carries the plan's id, by role, checked through the
-/// SDK (not through eks6), plus the cluster and nodegroup state.
+/// SDK (not through eks6), plus the cluster and nodegroup state. Keys and values hold no
+/// ids or addresses, so two equal setups give equal inventories; a second resource for
+/// one role fails at once.
 async fn inventory(emu: &Emulator, account: &str, plan: &ClusterPlan) -> BTreeMap<String, String> {
     let (ec2, eks) = emu.sdk(account, &plan.region).await;
     let pid = plan.plan_id();
@@ -238,4 +240,151 @@ async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
     // And again: nothing to do.
     let again = down(&aws, DownTarget::Plan(&plan), &o).await.unwrap();
     assert!(again.steps.iter().all(|s| s.outcome == Outcome::Skipped), "{:#?}", steps(&again));
+}
+
+/// `up` stopped right after `step` (the cancel handle fires from the event sink, as a
+/// crash there would leave things), then the `RunOptions` for the next run.
+async fn up_stopped_after(aws: &eks6::aws::Aws, plan: &ClusterPlan, account: &str, step: &'static str) {
+    let cancel = Cancel::new();
+    let c = cancel.clone();
+    let o = opts(account).with_cancel(cancel).with_events(move |e| {
+        if matches!(&e.kind, EventKind::StepFinished { step: s, .. } if s == step) {
+            c.cancel();
+        }
+    });
+    match up(aws, plan, &o).await {
+        Err(WorkflowError::Cancelled { .. }) => {}
+        Ok(r) if step == "nodegroup" => assert_eq!(r.steps.len(), STEPS.len()),
+        other => panic!("up stopped after {step}: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_after_each_step_then_up_resumes_to_the_same_state() {
+    let emu = Emulator::shared();
+    let plan = plan();
+    // The state one clean `up` makes.
+    let clean_account = fresh_account();
+    let aws = emu.aws(&clean_account, &plan.region).await;
+    up(&aws, &plan, &opts(&clean_account)).await.unwrap();
+    let clean = inventory(emu, &clean_account, &plan).await;
+    down(&aws, DownTarget::Plan(&plan), &opts(&clean_account)).await.unwrap();
+
+    let runs = STEPS.iter().map(|&step| {
+        let (plan, clean) = (plan.clone(), clean.clone());
+        async move {
+            let account = fresh_account();
+            let aws = emu.aws(&account, &plan.region).await;
+            up_stopped_after(&aws, &plan, &account, step).await;
+            let partial = inventory(emu, &account, &plan).await;
+            let resumed = up(&aws, &plan, &opts(&account)).await.unwrap_or_else(|e| panic!("resume after {step}: {e}"));
+            // Steps done before the stop are found, not made again.
+            let done_before = STEPS.iter().position(|s| *s == step).unwrap();
+            for s in &resumed.steps[..=done_before] {
+                assert_ne!(s.outcome, Outcome::Created, "after a stop at {step}, {} was created again", s.step);
+            }
+            assert!(!partial.is_empty());
+            assert_eq!(inventory(emu, &account, &plan).await, clean, "state after a stop at {step}");
+            down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+            assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new(), "leftovers after a stop at {step}");
+        }
+    });
+    futures_join(runs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_after_each_partial_up_leaves_nothing() {
+    let emu = Emulator::shared();
+    let plan = plan();
+    let runs = STEPS.iter().map(|&step| {
+        let plan = plan.clone();
+        async move {
+            let account = fresh_account();
+            let aws = emu.aws(&account, &plan.region).await;
+            up_stopped_after(&aws, &plan, &account, step).await;
+            down(&aws, DownTarget::Plan(&plan), &opts(&account))
+                .await
+                .unwrap_or_else(|e| panic!("down after {step}: {e}"));
+            assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new(), "leftovers after a stop at {step}");
+        }
+    });
+    futures_join(runs).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_journal_still_finds_everything_by_tags() {
+    let emu = Emulator::shared();
+    let account = fresh_account();
+    let plan = plan();
+    let aws = emu.aws(&account, &plan.region).await;
+    let o = opts(&account);
+    up(&aws, &plan, &o).await.unwrap();
+    let inv = inventory(emu, &account, &plan).await;
+    std::fs::remove_file(&o.journal).unwrap();
+    let again = up(&aws, &plan, &o).await.unwrap();
+    assert!(again.steps.iter().all(|s| s.outcome == Outcome::Found), "{:#?}", steps(&again));
+    assert_eq!(inventory(emu, &account, &plan).await, inv);
+    std::fs::remove_file(&o.journal).unwrap();
+    // `down --cluster NAME --region R`: tags alone, no plan, no journal.
+    down(&aws, DownTarget::Cluster { name: "AWSNewsBlog", region: "us-west-2" }, &o).await.unwrap();
+    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_emulator_skips_the_probe_rule_with_a_finding() {
+    let emu = Emulator::plain();
+    let account = fresh_account();
+    let plan = plan();
+    let aws = emu.aws(&account, &plan.region).await;
+    let report = up(&aws, &plan, &opts(&account)).await.unwrap();
+    let probe = report.steps.iter().find(|s| s.step == "probe-rule").unwrap();
+    assert_eq!(probe.outcome, Outcome::Skipped);
+    let f = report.findings.iter().find(|f| f.rule == "cluster-security-group").expect("a finding says why");
+    assert!(f.message.contains("clusterSecurityGroupId"), "{}", f.message);
+    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn region_mismatch_and_lock_are_refused_before_any_call() {
+    let emu = Emulator::shared();
+    let account = fresh_account();
+    let plan = plan();
+    let aws = emu.aws(&account, "eu-west-1").await;
+    let err = up(&aws, &plan, &opts(&account)).await.unwrap_err();
+    assert!(matches!(err, WorkflowError::RegionMismatch { .. }), "{err}");
+    assert_eq!(err.kind(), eks6::ErrorKind::RegionMismatch);
+    assert_eq!(aws.total_calls(), 0);
+
+    let aws = emu.aws(&account, &plan.region).await;
+    let o = opts(&account);
+    let lock_path = PathBuf::from(format!("{}.lock", o.journal.display()));
+    let held = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).unwrap();
+    held.lock().unwrap();
+    let err = up(&aws, &plan, &o).await.unwrap_err();
+    assert!(matches!(err, WorkflowError::Locked { .. }), "{err}");
+    assert_eq!(aws.total_calls(), 0);
+    drop(held);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_plan_is_rejected_offline() {
+    let emu = Emulator::shared();
+    let account = fresh_account();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml")).unwrap();
+    let plan =
+        ClusterPlan::from_toml(&text.replace("123456789012:role/EKSClusterRole", "0123456789:role/EKSClusterRole"))
+            .unwrap();
+    let aws = emu.aws(&account, &plan.region).await;
+    let err = up(&aws, &plan, &opts(&account)).await.unwrap_err();
+    assert_eq!(err.kind(), eks6::ErrorKind::PlanRejected);
+    assert!(err.to_string().contains("cluster_role_arn"), "{err}");
+    assert_eq!(aws.total_calls(), 0);
+}
+
+async fn futures_join<F: std::future::Future<Output = ()> + Send + 'static>(runs: impl Iterator<Item = F>) {
+    let handles: Vec<_> = runs.map(tokio::spawn).collect();
+    for h in handles {
+        h.await.unwrap();
+    }
 }
