@@ -68,6 +68,7 @@ fn yes(v: bool) -> AttributeBooleanValue {
 
 /// A VPC.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct VpcInfo {
     pub id: String,
     pub ipv4: Vec<Ipv4Net>,
@@ -77,6 +78,7 @@ pub(crate) struct VpcInfo {
 
 /// A subnet.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct SubnetInfo {
     pub id: String,
     pub zone: String,
@@ -98,6 +100,7 @@ pub(crate) struct GatewayInfo {
 
 /// A NAT gateway.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct NatInfo {
     pub id: String,
     pub state: String,
@@ -107,6 +110,7 @@ pub(crate) struct NatInfo {
 
 /// An Elastic IP.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct EipInfo {
     pub allocation_id: String,
     pub association_id: Option<String>,
@@ -133,6 +137,7 @@ pub(crate) struct RouteTableInfo {
 
 /// A security group rule.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct RuleInfo {
     pub id: String,
     pub group_id: String,
@@ -157,6 +162,7 @@ pub(crate) struct EniInfo {
 
 /// An instance's addresses, for verify.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct InstanceInfo {
     pub id: String,
     pub subnet_id: String,
@@ -665,6 +671,7 @@ impl Aws {
     }
 
     /// Running (or pending) instances of a nodegroup, found as EKS tags them.
+    #[allow(dead_code, reason = "used by verify")]
     pub(crate) async fn nodegroup_instances(
         &self,
         cluster: &str,

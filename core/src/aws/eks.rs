@@ -11,6 +11,7 @@ use super::{Aws, AwsError};
 
 /// What `DescribeCluster` says.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct ClusterInfo {
     pub status: String,
     pub tags: BTreeMap<String, String>,
@@ -27,6 +28,7 @@ pub(crate) struct ClusterInfo {
 
 /// What `DescribeNodegroup` says.
 #[derive(Debug, Clone)]
+#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct NodegroupInfo {
     pub status: String,
     pub tags: BTreeMap<String, String>,

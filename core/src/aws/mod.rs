@@ -25,6 +25,8 @@ pub(crate) mod eks;
 pub struct AwsOptions {
     /// Region; the plan's region must match it.
     pub region: Option<String>,
+    /// Region to use only when neither `region` nor the environment or profile gives one.
+    pub default_region: Option<String>,
     /// Named profile from the shared config files.
     pub profile: Option<String>,
     /// Endpoint URL for every service (a local emulator, a VPC endpoint).
@@ -163,6 +165,11 @@ impl Aws {
             ));
         }
         let mut sdk = loader.load().await;
+        if sdk.region().is_none()
+            && let Some(r) = &opts.default_region
+        {
+            sdk = sdk.into_builder().region(Region::new(r.clone())).build();
+        }
         if let Some(role) = &opts.assume_role_arn {
             let provider =
                 aws_config::sts::AssumeRoleProvider::builder(role).session_name("eks6").configure(&sdk).build().await;

@@ -555,6 +555,9 @@ async fn step_nat(
     Ok(if created { Outcome::Created } else { Outcome::Found })
 }
 
+/// A route table the plan wants: its role, routes (destination, target) and subnets.
+type WantedTable = (String, Vec<(String, String)>, Vec<String>);
+
 async fn step_routes(
     run: &mut Run<'_>,
     plan: &ClusterPlan,
@@ -565,8 +568,7 @@ async fn step_routes(
     let mut tables = aws.route_tables(&net.vpc_id).await?;
     let mut changed = false;
     let mut ids = Vec::new();
-    // (role, routes, subnets)
-    let mut wanted: Vec<(String, Vec<(String, String)>, Vec<String>)> = Vec::new();
+    let mut wanted: Vec<WantedTable> = Vec::new();
     if plan.vpc.public_subnets {
         let subnets = net.subnets.iter().filter(|s| s.kind == SubnetKind::Public).map(|s| s.id.clone()).collect();
         wanted.push((

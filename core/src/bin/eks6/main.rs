@@ -4,6 +4,8 @@
 //! stderr. Exit codes: 0 ok; 1 a check or finding failed; 2 usage or bad input; 3 AWS
 //! or remote failure; 4 time-out; 130 interrupted.
 
+mod workflow_cmds;
+
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -76,6 +78,12 @@ enum Command {
         #[arg(required = true)]
         prefixes: Vec<String>,
     },
+    /// Show a plan's address plan and pre-flight findings (no AWS calls; exit 1 on an error finding).
+    Plan(workflow_cmds::PlanArgs),
+    /// Stand up the plan: VPC, subnets, gateways, routes, IPv6 cluster, probe rule, nodegroup.
+    Up(workflow_cmds::UpArgs),
+    /// Tear down what eks6 created for a plan (or a cluster, from its tags alone).
+    Down(workflow_cmds::DownArgs),
     /// Build a URL with an IPv6 host in brackets (RFC 3986, RFC 6874 zones).
     Url {
         /// An IPv6 address (with an optional %zone), an IPv4 address or a DNS name.
@@ -100,7 +108,11 @@ struct Report {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.output == Output::Json;
     let result = match cli.command {
+        Command::Plan(a) => return workflow_cmds::plan(&a, json),
+        Command::Up(a) => return workflow_cmds::up(&a, json),
+        Command::Down(a) => return workflow_cmds::down(&a, json),
         Command::Canon { addrs, expanded: exp, reverse } => canon(&addrs, exp, reverse),
         Command::Carve { prefix, len, start, count } => carve(&prefix, len, start, count, cli.output),
         Command::Contains { prefix, addr } => contains_cmd(&prefix, &addr),

@@ -1,0 +1,340 @@
+//! `plan`, `up` and `down`.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clap::Args;
+use eks6::ErrorKind;
+use eks6::aws::{Aws, AwsOptions};
+use eks6::plan::{AzSpec, ClusterPlan, SCHEMA_VERSION, Severity};
+use eks6::workflow::{self, Cancel, DownTarget, Event, EventKind, RunOptions, RunReport, WaitPolicy, WorkflowError};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+/// Options shared by the commands that call AWS.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// Named profile from the AWS config files.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Endpoint URL for every AWS service (a local emulator, a VPC endpoint).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Region; must match the plan's.
+    #[arg(long)]
+    region: Option<String>,
+    /// Journal file (default: beside the plan, `<plan>.eks6-journal.json`).
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// Seconds between status polls while waiting (doubling up to 30 s).
+    #[arg(long, default_value_t = 5.0)]
+    poll_interval: f64,
+    /// Seconds to wait for any one resource before giving up (exit 4).
+    #[arg(long, default_value_t = 1800.0)]
+    timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The plan file (TOML, or JSON when it ends in .json).
+    #[arg(long)]
+    config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The plan file.
+    #[arg(long)]
+    config: PathBuf,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["config", "cluster"])))]
+pub struct DownArgs {
+    /// The plan file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// A cluster name: tear down from tags alone (with --region).
+    #[arg(long, requires = "region")]
+    cluster: Option<String>,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+fn err_line(msg: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "eks6: error: {msg}");
+}
+
+/// The exit status for an error kind (DEVELOPERS.md conventions).
+fn exit_for(kind: ErrorKind) -> ExitCode {
+    ExitCode::from(match kind {
+        ErrorKind::Timeout => 4,
+        ErrorKind::Cancelled => 130,
+        ErrorKind::InvalidPlan | ErrorKind::PlanRejected | ErrorKind::RegionMismatch => 2,
+        ErrorKind::InvalidAddress
+        | ErrorKind::InvalidPrefix
+        | ErrorKind::InvalidLength
+        | ErrorKind::OutOfRange
+        | ErrorKind::InvalidUrl => 2,
+        _ => 3,
+    })
+}
+
+fn load(path: &Path) -> Result<ClusterPlan, ExitCode> {
+    ClusterPlan::from_file(path).map_err(|e| {
+        err_line(&e);
+        ExitCode::from(2)
+    })
+}
+
+pub fn plan(args: &PlanArgs, json: bool) -> ExitCode {
+    let plan = match load(&args.config) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let validation = plan.validate();
+    let zones: Vec<String> = match &plan.vpc.availability_zones {
+        AzSpec::Names(n) => n.clone(),
+        AzSpec::Count(_) => Vec::new(),
+    };
+    let addresses = plan.address_plan(None, &zones, &[], &[]).ok();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let doc = json!({
+            "schema_version": SCHEMA_VERSION,
+            "plan": plan.name,
+            "plan_id": plan.plan_id(),
+            "region": plan.region,
+            "address_plan": addresses,
+            "findings": validation.findings,
+        });
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        let _ = writeln!(
+            out,
+            "plan {} ({}) in {}, Kubernetes {}",
+            plan.name,
+            plan.plan_id(),
+            plan.region,
+            plan.kubernetes_version
+        );
+        if let Some(a) = &addresses {
+            let _ = write!(out, "{a}");
+        }
+        if validation.findings.is_empty() {
+            let _ = writeln!(out, "no findings");
+        }
+        for f in &validation.findings {
+            let _ = writeln!(out, "{f}");
+        }
+    }
+    if validation.findings.iter().any(|f| f.severity == Severity::Error) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Progress on stderr: a live line per step on a terminal, plain lines otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let tty = std::io::stderr().is_terminal();
+        Self { bar: tty.then(ProgressBar::hidden), current: Mutex::new(None) }
+    }
+
+    fn event(&self, e: &Event) {
+        let secs = e.elapsed_ms as f64 / 1000.0;
+        let line = match &e.kind {
+            EventKind::StepStarted { step } => {
+                if self.bar.is_some() {
+                    let pb = ProgressBar::new_spinner();
+                    pb.set_style(
+                        ProgressStyle::with_template("{spinner} {prefix:<20} {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    pb.set_prefix(step.clone());
+                    pb.enable_steady_tick(Duration::from_millis(120));
+                    *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(pb);
+                    return;
+                }
+                format!("[{secs:7.1}s] {step}: started")
+            }
+            EventKind::StepFinished { step, outcome, resources, api_calls } => {
+                let text = format!("{outcome} {} ({api_calls} API calls)", resources.join(" "));
+                if let Some(pb) = self.current.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    pb.finish_with_message(text);
+                    return;
+                }
+                format!("[{secs:7.1}s] {step}: {text}")
+            }
+            EventKind::Waiting { step, resource, status, waited_ms } => {
+                let text = format!("waiting for {resource}: {status} ({:.0}s)", *waited_ms as f64 / 1000.0);
+                if let Some(pb) = self.current.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                    pb.set_message(text);
+                    return;
+                }
+                format!("[{secs:7.1}s] {step}: {text}")
+            }
+            EventKind::Retry { step, resource, reason } => {
+                format!("[{secs:7.1}s] {step}: {resource} refused for now, retrying: {reason}")
+            }
+            EventKind::Finding(f) => format!("[{secs:7.1}s] {f}"),
+            _ => return,
+        };
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+}
+
+fn run_options(aws: &AwsArgs, journal: PathBuf, progress: &'static Progress, cancel: Cancel) -> RunOptions {
+    let poll = Duration::from_secs_f64(aws.poll_interval.max(0.001));
+    RunOptions::new(journal)
+        .with_wait(WaitPolicy {
+            first_delay: poll,
+            max_delay: poll.max(Duration::from_secs(30)),
+            deadline: Duration::from_secs_f64(aws.timeout.max(0.001)),
+        })
+        .with_cancel(cancel)
+        .with_events(move |e| progress.event(e))
+}
+
+fn aws_options(a: &AwsArgs, plan_region: &str) -> AwsOptions {
+    AwsOptions {
+        region: a.region.clone(),
+        default_region: Some(plan_region.to_string()),
+        profile: a.profile.clone(),
+        endpoint_url: a.endpoint_url.clone(),
+        ..Default::default()
+    }
+}
+
+fn default_journal(config: &Path) -> PathBuf {
+    let stem = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "plan".into());
+    config.with_file_name(format!("{stem}.eks6-journal.json"))
+}
+
+/// Runs a workflow on a private runtime, cancelling on Ctrl-C.
+fn run<F, Fut>(f: F) -> Result<RunReport, WorkflowError>
+where
+    F: FnOnce(Cancel) -> Fut,
+    Fut: std::future::Future<Output = Result<RunReport, WorkflowError>>,
+{
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return Err(WorkflowError::Io { path: PathBuf::from("<runtime>"), source: e }),
+    };
+    let cancel = Cancel::new();
+    let c = cancel.clone();
+    rt.block_on(async move {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "eks6: interrupted; stopping at the next safe point (Ctrl-C again to quit now)"
+                );
+                c.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+        f(cancel).await
+    })
+}
+
+fn finish(result: Result<RunReport, WorkflowError>, json: bool) -> ExitCode {
+    match result {
+        Ok(report) => {
+            let mut out = std::io::stdout().lock();
+            if json {
+                let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{} {} in {}: {} API calls, {:.1}s",
+                    report.workflow,
+                    report.cluster,
+                    report.region,
+                    report.api_calls,
+                    report.elapsed_ms as f64 / 1000.0
+                );
+                for s in &report.steps {
+                    let _ = writeln!(
+                        out,
+                        "  {:<20} {:<8} {:>4} calls {:>7.1}s  {}",
+                        s.step,
+                        s.outcome.to_string(),
+                        s.api_calls,
+                        s.elapsed_ms as f64 / 1000.0,
+                        s.resources.join(" ")
+                    );
+                }
+                for f in &report.findings {
+                    let _ = writeln!(out, "  {f}");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            err_line(&e);
+            exit_for(e.kind())
+        }
+    }
+}
+
+static PROGRESS: std::sync::OnceLock<Progress> = std::sync::OnceLock::new();
+
+pub fn up(args: &UpArgs, json: bool) -> ExitCode {
+    let plan = match load(&args.config) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let progress = PROGRESS.get_or_init(Progress::new);
+    let journal = args.aws.journal.clone().unwrap_or_else(|| default_journal(&args.config));
+    let result = run(|cancel| async {
+        let aws = Aws::connect(&aws_options(&args.aws, &plan.region)).await?;
+        workflow::up(&aws, &plan, &run_options(&args.aws, journal, progress, cancel)).await
+    });
+    finish(result, json)
+}
+
+pub fn down(args: &DownArgs, json: bool) -> ExitCode {
+    let plan = match &args.config {
+        Some(c) => match load(c) {
+            Ok(p) => Some(p),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let progress = PROGRESS.get_or_init(Progress::new);
+    let (name, region) = match (&plan, &args.cluster, &args.aws.region) {
+        (Some(p), _, _) => (p.name.clone(), p.region.clone()),
+        (None, Some(c), Some(r)) => (c.clone(), r.clone()),
+        _ => {
+            err_line("give --config FILE, or --cluster NAME with --region REGION");
+            return ExitCode::from(2);
+        }
+    };
+    let journal = args.aws.journal.clone().unwrap_or_else(|| match &args.config {
+        Some(c) => default_journal(c),
+        None => PathBuf::from(format!("{name}.eks6-journal.json")),
+    });
+    let result = run(|cancel| async {
+        let aws = Aws::connect(&aws_options(&args.aws, &region)).await?;
+        let target = match &plan {
+            Some(p) => DownTarget::Plan(p),
+            None => DownTarget::Cluster { name: &name, region: &region },
+        };
+        workflow::down(&aws, target, &run_options(&args.aws, journal, progress, cancel)).await
+    });
+    finish(result, json)
+}
