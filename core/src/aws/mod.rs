@@ -195,12 +195,26 @@ impl Aws {
         Ok(Self { ec2, eks, region, calls })
     }
 
+    /// Wraps clients built elsewhere: from an `SdkConfig` of your own, or mocked in tests.
+    /// The region is the EC2 client's; calls are counted as with [`connect`](Self::connect).
+    pub fn from_clients(ec2: &aws_sdk_ec2::Client, eks: &aws_sdk_eks::Client) -> Result<Self, AwsError> {
+        let Some(region) = ec2.config().region().map(|r| r.to_string()) else {
+            return Err(AwsError::local(ErrorKind::AwsCredentials, "configure", "the EC2 client has no region"));
+        };
+        let calls = Arc::new(CallLog::default());
+        let ec2 =
+            aws_sdk_ec2::Client::from_conf(ec2.config().to_builder().interceptor(CountCalls(calls.clone())).build());
+        let eks =
+            aws_sdk_eks::Client::from_conf(eks.config().to_builder().interceptor(CountCalls(calls.clone())).build());
+        Ok(Self { ec2, eks, region, calls })
+    }
+
     /// The region the clients talk to.
     pub fn region(&self) -> &str {
         &self.region
     }
 
-    /// HTTP attempts made so far, per `service:Operation`.
+    /// HTTP attempts made so far, per `Service:Operation` (`EKS:DescribeCluster`).
     pub fn call_counts(&self) -> BTreeMap<String, u64> {
         self.calls.counts.lock().map(|c| c.clone()).unwrap_or_default()
     }
