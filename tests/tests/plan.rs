@@ -177,3 +177,59 @@ fn address_plan_skips_used_blocks() {
     assert_eq!(offline.subnets[3].ipv6_index, 3);
     assert!(offline.to_string().contains("/64 #3 of the /56"));
 }
+
+#[test]
+fn every_offline_rule_fires_on_some_bad_plan() {
+    use std::collections::BTreeSet;
+    let mutations: &[(&str, &str)] = &[
+        (
+            "[vpc]                      # omit `id` to create a new dual-stack VPC",
+            "[vpc]\nid = \"vpc-0123abcd\"\nsubnet_ids = [\"subnet-06000a8\"]",
+        ),
+        (
+            "[vpc]                      # omit `id` to create a new dual-stack VPC",
+            "[vpc]\nid = \"vpc-01\"\nsubnet_ids = [\"subnet-0123abcd\"]",
+        ),
+        (
+            "[vpc]                      # omit `id` to create a new dual-stack VPC",
+            "[vpc]\nsubnet_ids = [\"subnet-0123abcd\", \"subnet-0123abce\"]",
+        ),
+        ("availability_zones = 2 ", "availability_zones = [\"eu-west-1a\", \"us-west-2a\"] "),
+        ("name = \"AWSNewsBlog\"", "name = \"-bad name\""),
+        ("private_subnets = true", "private_subnets = true\ndns64 = true\nnat_gateways = \"none\""),
+        (
+            "[nodegroup]",
+            "[cluster]\nendpoint_public_access = false\nendpoint_private_access = false\nip_family = \"ipv4\"\nservice_ipv4_cidr = \"10.100.0.0/16\"\nvpc_cni_version = \"1.9.0\"\n\n[nodegroup]",
+        ),
+        (
+            "instance_types = [\"m5.large\"]",
+            "instance_types = [\"m5large\", \"c4.large\"]\nami_type = \"WINDOWS_FULL_2022_x86_64\"\nmin_size = 3",
+        ),
+        ("public_subnets = true\nprivate_subnets = true", "public_subnets = false\nprivate_subnets = false"),
+        ("public_subnets = true", "public_subnets = false"),
+        ("name = \"AWSNewsBlog-nodegroup\"", "name = \"AWSNewsBlog-nodegroup\"\nsubnets = \"public\""),
+        ("name = \"AWSNewsBlog-nodegroup\"", "name = \"\""),
+        ("port = 80 ", "port = 0\nallow_from = \"10.0.0.0/8\" "),
+        ("region = \"us-west-2\"", "region = \"mars\""),
+        ("arn:aws:iam::123456789012:role/EKSNodeRole", "arn:aws:iam::123:role/EKSNodeRole"),
+        ("ipv4_cidr = \"10.0.0.0/16\"", "ipv4_cidr = \"10.0.0.0/27\"\nipv4_subnet_len = 28"),
+        ("ipv4_cidr = \"10.0.0.0/16\"", "ipv4_cidr = \"ten\""),
+        ("availability_zones = 2 ", "availability_zones = 1 "),
+        ("kubernetes_version = \"1.21\"", "kubernetes_version = \"2.0\""),
+        ("kubernetes_version = \"1.21\"", "kubernetes_version = \"1.19\""),
+    ];
+    let text = walkthrough();
+    let mut fired = BTreeSet::new();
+    for (from, to) in mutations {
+        assert!(text.contains(from), "fixture lacks {from:?}");
+        let plan = ClusterPlan::from_toml(&text.replace(from, to)).unwrap_or_else(|e| panic!("{to}: {e}"));
+        for f in plan.validate_at(TODAY).findings {
+            assert!(eks6::plan::RULES.contains(&f.rule.as_str()), "rule {} is not in RULES", f.rule);
+            assert!(!f.message.is_empty() && !f.fix.is_empty() && !f.field.is_empty());
+            fired.insert(f.rule);
+        }
+    }
+    let all: BTreeSet<String> = eks6::plan::RULES.iter().map(|r| r.to_string()).collect();
+    let missing: Vec<_> = all.difference(&fired).collect();
+    assert!(missing.is_empty(), "rules no test plan triggers: {missing:?}");
+}

@@ -69,8 +69,10 @@ async fn inventory(emu: &Emulator, account: &str, plan: &ClusterPlan) -> BTreeMa
     }
     for s in ec2.describe_subnets().filters(mine()).send().await.unwrap().subnets() {
         let v6 = s.ipv6_cidr_block_association_set().first().and_then(|a| a.ipv6_cidr_block()).unwrap_or("none");
+        let elb: Vec<&str> =
+            s.tags().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("kubernetes.io/role/")).collect();
         let detail = format!(
-            "{} assign6={:?} public={:?}",
+            "{} assign6={:?} public={:?} {elb:?}",
             v6.rsplit('/').next().unwrap(),
             s.assign_ipv6_address_on_creation(),
             s.map_public_ip_on_launch()
@@ -204,8 +206,14 @@ async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
         inv.iter().filter(|(k, _)| k.starts_with("subnet ")).all(|(_, v)| v.starts_with("64 assign6=Some(true)")),
         "{inv:#?}"
     );
-    assert_eq!(inv.get("subnet subnet/public-0").unwrap(), "64 assign6=Some(true) public=Some(true)");
-    assert_eq!(inv.get("subnet subnet/private-0").unwrap(), "64 assign6=Some(true) public=Some(false)");
+    assert_eq!(
+        inv.get("subnet subnet/public-0").unwrap(),
+        "64 assign6=Some(true) public=Some(true) [\"kubernetes.io/role/elb\"]"
+    );
+    assert_eq!(
+        inv.get("subnet subnet/private-0").unwrap(),
+        "64 assign6=Some(true) public=Some(false) [\"kubernetes.io/role/internal-elb\"]"
+    );
     assert_eq!(inv.get("rtb route-table/public").unwrap(), "[\"0.0.0.0/0\", \"::/0\"] assoc=2");
     assert_eq!(inv.get("rtb route-table/private-1").unwrap(), "[\"0.0.0.0/0\", \"::/0\"] assoc=1");
     assert_eq!(inv.get("rule Some(80)").map(String::as_str), Some("::/0"), "{inv:#?}");
@@ -387,4 +395,127 @@ async fn futures_join<F: std::future::Future<Output = ()> + Send + 'static>(runs
     for h in handles {
         h.await.unwrap();
     }
+}
+
+/// A VPC of the user's own with an IPv6 /56 and subnets: `n` of them, each a /64, the
+/// first two in two zones with auto-assign as given.
+async fn byo_vpc(
+    emu: &Emulator,
+    account: &str,
+    n: usize,
+    auto_assign: [bool; 2],
+) -> (String, Vec<String>, ipnet::Ipv6Net) {
+    let (ec2, _) = emu.sdk(account, "us-west-2").await;
+    let vpc = ec2.create_vpc().cidr_block("10.20.0.0/16").amazon_provided_ipv6_cidr_block(true).send().await.unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let d = ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap();
+    let block: ipnet::Ipv6Net =
+        d.vpcs()[0].ipv6_cidr_block_association_set()[0].ipv6_cidr_block().unwrap().parse().unwrap();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        // Taken: /64 #0, #1, #3, ... (every index but 2), so the plan's must fit around them.
+        let index = if i < 2 { i } else { i + 1 };
+        let v6 = eks6::net::nth_subnet(block, 64, index as u128).unwrap();
+        let s = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(format!("10.20.{i}.0/24"))
+            .ipv6_cidr_block(v6.to_string())
+            .availability_zone(if i % 2 == 0 { "us-west-2a" } else { "us-west-2b" })
+            .send()
+            .await
+            .unwrap();
+        let id = s.subnet().unwrap().subnet_id().unwrap().to_string();
+        if i < 2 && auto_assign[i] {
+            ec2.modify_subnet_attribute()
+                .subnet_id(&id)
+                .assign_ipv6_address_on_creation(
+                    aws_sdk_ec2::types::AttributeBooleanValue::builder().value(true).build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+        ids.push(id);
+    }
+    (vpc, ids, block)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bring_your_own_subnets_are_checked_used_and_never_deleted() {
+    let emu = Emulator::shared();
+    let account = fresh_account();
+    let (vpc, subnets, _) = byo_vpc(emu, &account, 2, [true, false]).await;
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml")).unwrap();
+    let byo = format!("[vpc]\nid = \"{vpc}\"\nsubnet_ids = [\"{}\", \"{}\"]\n", subnets[0], subnets[1]);
+    let plan = ClusterPlan::from_toml(
+        &text.replace("[vpc]                      # omit `id` to create a new dual-stack VPC", &byo),
+    )
+    .unwrap();
+    let aws = emu.aws(&account, &plan.region).await;
+    // Auto-assign is off on the second subnet: stop before the cluster, and say where.
+    let err = up(&aws, &plan, &opts(&account)).await.unwrap_err();
+    let WorkflowError::Network { findings } = &err else { panic!("{err}") };
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].field, "vpc.subnet_ids[1]");
+    assert!(
+        findings[0].message.contains(&subnets[1]) && findings[0].message.contains("Ec2SubnetMissingIpv6Assignment")
+    );
+    let (_, eks) = emu.sdk(&account, &plan.region).await;
+    assert!(eks.describe_cluster().name("AWSNewsBlog").send().await.is_err(), "no cluster was created");
+
+    // Allowed to turn it on: up works on the user's network.
+    let byo_on = format!("{byo}enable_auto_assign_ipv6 = true\n");
+    let plan = ClusterPlan::from_toml(
+        &text.replace("[vpc]                      # omit `id` to create a new dual-stack VPC", &byo_on),
+    )
+    .unwrap();
+    let report = up(&aws, &plan, &opts(&account)).await.unwrap();
+    let skipped: Vec<_> =
+        report.steps.iter().filter(|s| s.outcome == Outcome::Skipped).map(|s| s.step.as_str()).collect();
+    assert_eq!(skipped, ["internet-gateway", "egress-only-gateway", "nat-gateways", "route-tables"]);
+    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    let (ec2, _) = emu.sdk(&account, &plan.region).await;
+    assert_eq!(ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap().vpcs().len(), 1, "the user's VPC is kept");
+    let left = ec2.describe_subnets().set_subnet_ids(Some(subnets.clone())).send().await.unwrap();
+    assert_eq!(left.subnets().len(), 2, "the user's subnets are kept");
+    assert!(left.subnets().iter().all(|s| s.assign_ipv6_address_on_creation() == Some(true)));
+    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_vpc_gets_free_64s_and_keeps_its_subnets() {
+    let emu = Emulator::shared();
+    let account = fresh_account();
+    let (vpc, foreign_subnets, block) = byo_vpc(emu, &account, 5, [true, true]).await;
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml")).unwrap();
+    let plan = ClusterPlan::from_toml(&text.replace(
+        "[vpc]                      # omit `id` to create a new dual-stack VPC\nipv4_cidr = \"10.0.0.0/16\"",
+        &format!("[vpc]\nid = \"{vpc}\"\nipv4_cidr = \"10.20.0.0/16\""),
+    ))
+    .unwrap();
+    let aws = emu.aws(&account, &plan.region).await;
+    up(&aws, &plan, &opts(&account)).await.unwrap();
+    let (ec2, _) = emu.sdk(&account, &plan.region).await;
+    let all =
+        ec2.describe_subnets().filters(Filter::builder().name("vpc-id").values(&vpc).build()).send().await.unwrap();
+    let mut taken: Vec<u128> = Vec::new();
+    for s in all.subnets() {
+        let v6: ipnet::Ipv6Net = s.ipv6_cidr_block_association_set()[0].ipv6_cidr_block().unwrap().parse().unwrap();
+        assert!(block.contains(&v6));
+        taken.push((v6.network().to_bits() - block.network().to_bits()) >> 64);
+    }
+    taken.sort();
+    // The user's: 0, 1, 3, 4, 5; the plan's four take the lowest free: 2, 6, 7, 8.
+    assert_eq!(taken, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    let left =
+        ec2.describe_subnets().filters(Filter::builder().name("vpc-id").values(&vpc).build()).send().await.unwrap();
+    let mut left: Vec<String> = left.subnets().iter().map(|s| s.subnet_id().unwrap().to_string()).collect();
+    left.sort();
+    let mut want = foreign_subnets.clone();
+    want.sort();
+    assert_eq!(left, want, "exactly the user's subnets remain");
+    assert_eq!(ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap().vpcs().len(), 1);
+    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
 }

@@ -45,6 +45,13 @@ impl Owner<'_> {
         TagSpecification::builder().resource_type(rt).set_tags(Some(self.tags(role))).build()
     }
 
+    /// With one more tag, set to `1` (the load balancer role tags of subnets).
+    fn spec_with(&self, rt: ResourceType, role: &str, flag: &str) -> TagSpecification {
+        let mut tags = self.tags(role);
+        tags.push(Tag::builder().key(flag).value("1").build());
+        TagSpecification::builder().resource_type(rt).set_tags(Some(tags)).build()
+    }
+
     /// The map form, for EKS.
     pub fn tag_map(&self, role: &str) -> std::collections::HashMap<String, String> {
         self.tags(role).into_iter().filter_map(|t| Some((t.key?.to_string(), t.value?.to_string()))).collect()
@@ -60,6 +67,13 @@ fn tags_of(tags: &[Tag]) -> Tags {
 
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
+}
+
+/// A config override that turns off the SDK's retries, for creates that have no client
+/// token: a retried request whose first answer was lost could create a second
+/// resource. The workflow looks the resource up by its tags before trying again.
+fn no_retry() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(aws_sdk_ec2::config::retry::RetryConfig::disabled())
 }
 
 fn yes(v: bool) -> AttributeBooleanValue {
@@ -243,6 +257,8 @@ impl Aws {
                 .cidr_block(ipv4)
                 .amazon_provided_ipv6_cidr_block(true)
                 .tag_specifications(owner.spec(ResourceType::Vpc, "vpc"))
+                .customize()
+                .config_override(no_retry())
                 .send()
         )?;
         Ok(out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string())
@@ -280,6 +296,7 @@ impl Aws {
         zone: &str,
         ipv4: Ipv4Net,
         ipv6: Ipv6Net,
+        elb_role: &str,
     ) -> Result<String, AwsError> {
         let mut req = self
             .ec2
@@ -287,10 +304,10 @@ impl Aws {
             .vpc_id(vpc_id)
             .cidr_block(ipv4.to_string())
             .ipv6_cidr_block(ipv6.to_string())
-            .tag_specifications(owner.spec(ResourceType::Subnet, role));
+            .tag_specifications(owner.spec_with(ResourceType::Subnet, role, elb_role));
         // A zone id looks like "usw2-az1"; a name like "us-west-2a".
         req = if zone.contains("-az") { req.availability_zone_id(zone) } else { req.availability_zone(zone) };
-        let out = sdk!("CreateSubnet", req.send())?;
+        let out = sdk!("CreateSubnet", req.customize().config_override(no_retry()).send())?;
         Ok(out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string())
     }
 
@@ -358,6 +375,8 @@ impl Aws {
             self.ec2
                 .create_internet_gateway()
                 .tag_specifications(owner.spec(ResourceType::InternetGateway, "internet-gateway"))
+                .customize()
+                .config_override(no_retry())
                 .send()
         )?;
         Ok(out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string())
@@ -453,6 +472,8 @@ impl Aws {
                 .allocate_address()
                 .domain(DomainType::Vpc)
                 .tag_specifications(owner.spec(ResourceType::ElasticIp, role))
+                .customize()
+                .config_override(no_retry())
                 .send()
         )?;
         Ok(out.allocation_id().unwrap_or_default().to_string())

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use address::{AddressPlan, SubnetKind, SubnetPlan};
-pub use rules::{Date, Finding, Severity, VERSION_TABLE, Validation, VersionSupport};
+pub use rules::{Date, Finding, RULES, Severity, VERSION_TABLE, Validation, VersionSupport};
 
 /// Version of the JSON documents eks6 writes (findings, events, reports, journal).
 pub const SCHEMA_VERSION: u32 = 1;

@@ -154,6 +154,40 @@ const fn vs(minor: u16, standard_end: Date, extended_end: Date) -> VersionSuppor
     VersionSupport { minor, standard_end, extended_end }
 }
 
+/// Every offline rule id, for documentation and tests.
+pub const RULES: &[&str] = &[
+    "auto-assign-ipv6",
+    "az-region",
+    "byo-subnets",
+    "cluster-name",
+    "dns64",
+    "endpoint-access",
+    "instance-type",
+    "ip-family",
+    "nat-none",
+    "nitro-only",
+    "no-subnets",
+    "node-subnets",
+    "nodegroup-name",
+    "nodegroup-size",
+    "probe-allow-from",
+    "probe-port",
+    "region",
+    "role-arn",
+    "service-ipv4-cidr",
+    "ssh-open",
+    "subnet-id",
+    "subnet-ipv4-fit",
+    "two-azs",
+    "version-format",
+    "version-minimum",
+    "version-support",
+    "vpc-cni-version",
+    "vpc-id",
+    "vpc-ipv4-cidr",
+    "windows-nodes",
+];
+
 /// Instance families without the Nitro system (the VPC CNI's IPv6 mode needs Nitro).
 const NON_NITRO: &[&str] = &[
     "a1", "c1", "c3", "c4", "cc2", "cr1", "d2", "f1", "g2", "g3", "g3s", "h1", "hs1", "i2", "i3", "m1", "m2", "m3",

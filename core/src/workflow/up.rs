@@ -312,7 +312,12 @@ async fn step_subnets(
                     };
                     let (created, _) = run
                         .create_once("subnets", &role, find, || async {
-                            let id = aws.create_subnet(owner, &role, &vpc_id, zone, planned.ipv4, v6).await?;
+                            // Where the AWS load balancer controller puts internet-facing and internal load balancers.
+                            let elb = match kind {
+                                SubnetKind::Public => "kubernetes.io/role/elb",
+                                SubnetKind::Private => "kubernetes.io/role/internal-elb",
+                            };
+                            let id = aws.create_subnet(owner, &role, &vpc_id, zone, planned.ipv4, v6, elb).await?;
                             Ok(SubnetInfo {
                                 id,
                                 zone: zone.clone(),
