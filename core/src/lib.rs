@@ -10,6 +10,12 @@
 //!   No AWS types, no async runtime.
 //! - [`plan`]: the cluster plan (TOML or JSON), its address plan, and the offline
 //!   pre-flight checks. No AWS calls.
+//! - [`aws`] (feature `aws`): the only module that touches the AWS SDK; builds the EC2
+//!   and EKS clients once and classifies their errors.
+//! - [`workflow`] (feature `aws`): `up` and `down`, journaled, resumable, with progress
+//!   events.
+//! - [`error`]: the one error-kind table that the C status codes and Python exceptions
+//!   map from.
 //!
 //! ## Features
 //!

@@ -145,7 +145,7 @@ async fn throttling_then_success() {
         .times(2)
         .error(not_found)
         .build();
-    let aws = aws(&empty_network(), &[describe.clone()]);
+    let aws = aws(&empty_network(), std::slice::from_ref(&describe));
     let (o, _) = opts(Duration::from_secs(10));
     down(&aws, TARGET, &o).await.unwrap();
     assert_eq!(describe.num_calls(), 3, "two throttled attempts, then the answer");

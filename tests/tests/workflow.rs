@@ -426,7 +426,7 @@ async fn byo_vpc(
             .await
             .unwrap();
         let id = s.subnet().unwrap().subnet_id().unwrap().to_string();
-        if i < 2 && auto_assign[i] {
+        if auto_assign.get(i).copied().unwrap_or(false) {
             ec2.modify_subnet_attribute()
                 .subnet_id(&id)
                 .assign_ipv6_address_on_creation(

@@ -80,6 +80,18 @@ fn yes(v: bool) -> AttributeBooleanValue {
     AttributeBooleanValue::builder().value(v).build()
 }
 
+/// A subnet to create.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewSubnet<'a> {
+    pub role: &'a str,
+    pub vpc_id: &'a str,
+    pub zone: &'a str,
+    pub ipv4: Ipv4Net,
+    pub ipv6: Ipv6Net,
+    /// The load balancer role tag (`kubernetes.io/role/elb` or `.../internal-elb`).
+    pub elb_role: &'a str,
+}
+
 /// A VPC.
 #[derive(Debug, Clone)]
 #[allow(dead_code, reason = "some fields are read only by verify")]
@@ -288,16 +300,8 @@ impl Aws {
             .collect())
     }
 
-    pub(crate) async fn create_subnet(
-        &self,
-        owner: &Owner<'_>,
-        role: &str,
-        vpc_id: &str,
-        zone: &str,
-        ipv4: Ipv4Net,
-        ipv6: Ipv6Net,
-        elb_role: &str,
-    ) -> Result<String, AwsError> {
+    pub(crate) async fn create_subnet(&self, owner: &Owner<'_>, n: &NewSubnet<'_>) -> Result<String, AwsError> {
+        let NewSubnet { role, vpc_id, zone, ipv4, ipv6, elb_role } = *n;
         let mut req = self
             .ec2
             .create_subnet()

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::journal::{Journal, Lock};
 use super::wait::Poll;
 use super::{EventKind, Outcome, Run, RunOptions, RunReport, WorkflowError};
-use crate::aws::ec2::{Owner, SubnetInfo, TAG_PLAN, TAG_ROLE, probe_description};
+use crate::aws::ec2::{NewSubnet, Owner, SubnetInfo, TAG_PLAN, TAG_ROLE, probe_description};
 use crate::aws::eks::{NewCluster, NewNodegroup};
 use crate::aws::{Aws, AwsError};
 use crate::error::ErrorKind;
@@ -317,7 +317,15 @@ async fn step_subnets(
                                 SubnetKind::Public => "kubernetes.io/role/elb",
                                 SubnetKind::Private => "kubernetes.io/role/internal-elb",
                             };
-                            let id = aws.create_subnet(owner, &role, &vpc_id, zone, planned.ipv4, v6, elb).await?;
+                            let new = NewSubnet {
+                                role: &role,
+                                vpc_id: &vpc_id,
+                                zone,
+                                ipv4: planned.ipv4,
+                                ipv6: v6,
+                                elb_role: elb,
+                            };
+                            let id = aws.create_subnet(owner, &new).await?;
                             Ok(SubnetInfo {
                                 id,
                                 zone: zone.clone(),
