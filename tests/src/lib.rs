@@ -2,4 +2,5 @@
 //! workflow issue) the local AWS emulator.
 
 pub mod emulator;
+pub mod nginx;
 pub mod vectors;

@@ -107,6 +107,7 @@ pub(crate) struct VpcInfo {
 #[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct SubnetInfo {
     pub id: String,
+    pub vpc_id: String,
     pub zone: String,
     pub zone_id: String,
     pub ipv4: Option<Ipv4Net>,
@@ -281,10 +282,22 @@ impl Aws {
             "DescribeSubnets",
             self.ec2.describe_subnets().filters(filter("vpc-id", vpc_id)).into_paginator().items().send().try_collect()
         )?;
-        Ok(subnets
-            .iter()
-            .map(|s| SubnetInfo {
+        Ok(subnets.iter().map(subnet_info).collect())
+    }
+
+    pub(crate) async fn subnets_by_ids(&self, ids: &[String]) -> Result<Vec<SubnetInfo>, AwsError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = sdk!("DescribeSubnets", self.ec2.describe_subnets().set_subnet_ids(Some(ids.to_vec())).send())?;
+        Ok(out.subnets().iter().map(subnet_info).collect())
+    }
+}
+
+fn subnet_info(s: &aws_sdk_ec2::types::Subnet) -> SubnetInfo {
+            SubnetInfo {
                 id: s.subnet_id().unwrap_or_default().to_string(),
+                vpc_id: s.vpc_id().unwrap_or_default().to_string(),
                 zone: s.availability_zone().unwrap_or_default().to_string(),
                 zone_id: s.availability_zone_id().unwrap_or_default().to_string(),
                 ipv4: s.cidr_block().and_then(|c| c.parse().ok()),
@@ -296,9 +309,10 @@ impl Aws {
                 assign_ipv6: s.assign_ipv6_address_on_creation().unwrap_or(false),
                 map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
                 tags: tags_of(s.tags()),
-            })
-            .collect())
-    }
+            }
+}
+
+impl Aws {
 
     pub(crate) async fn create_subnet(&self, owner: &Owner<'_>, n: &NewSubnet<'_>) -> Result<String, AwsError> {
         let NewSubnet { role, vpc_id, zone, ipv4, ipv6, elb_role } = *n;

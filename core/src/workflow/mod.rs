@@ -22,6 +22,7 @@
 mod down;
 mod journal;
 mod up;
+mod verify;
 mod wait;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 pub use down::{DownTarget, down};
 pub use journal::{Journal, JournalEntry};
 pub use up::up;
+pub use verify::{Check, CheckStatus, VerifyOptions, VerifyReport, VerifyTarget, addresses_from_kubectl, verify};
 pub use wait::WaitPolicy;
 
 use crate::aws::AwsError;

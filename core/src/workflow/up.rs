@@ -328,6 +328,7 @@ async fn step_subnets(
                             let id = aws.create_subnet(owner, &new).await?;
                             Ok(SubnetInfo {
                                 id,
+                                vpc_id: vpc_id.clone(),
                                 zone: zone.clone(),
                                 zone_id: String::new(),
                                 ipv4: Some(planned.ipv4),

@@ -84,6 +84,10 @@ enum Command {
     Up(workflow_cmds::UpArgs),
     /// Tear down what eks6 created for a plan (or a cluster, from its tags alone).
     Down(workflow_cmds::DownArgs),
+    /// Check a cluster like the walkthrough does: IPv6 family, subnets, routes, node addresses, probe port, pod addresses, an HTTP probe.
+    Verify(workflow_cmds::VerifyArgs),
+    /// HTTP GET over IPv6 only, as `curl -g -6 http://[addr]/` (exit 3 no connection, 4 time-out).
+    Probe(workflow_cmds::ProbeArgs),
     /// Build a URL with an IPv6 host in brackets (RFC 3986, RFC 6874 zones).
     Url {
         /// An IPv6 address (with an optional %zone), an IPv4 address or a DNS name.
@@ -113,6 +117,8 @@ fn main() -> ExitCode {
         Command::Plan(a) => return workflow_cmds::plan(&a, json),
         Command::Up(a) => return workflow_cmds::up(&a, json),
         Command::Down(a) => return workflow_cmds::down(&a, json),
+        Command::Verify(a) => return workflow_cmds::verify(&a, json),
+        Command::Probe(a) => return workflow_cmds::probe(&a, json),
         Command::Canon { addrs, expanded: exp, reverse } => canon(&addrs, exp, reverse),
         Command::Carve { prefix, len, start, count } => carve(&prefix, len, start, count, cli.output),
         Command::Contains { prefix, addr } => contains_cmd(&prefix, &addr),

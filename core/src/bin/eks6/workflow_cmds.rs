@@ -338,3 +338,150 @@ pub fn down(args: &DownArgs, json: bool) -> ExitCode {
     });
     finish(result, json)
 }
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["config", "cluster"])))]
+pub struct VerifyArgs {
+    /// The plan file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// A cluster by name (read-only; eks6 need not have created it), with --region.
+    #[arg(long, requires = "region")]
+    cluster: Option<String>,
+    /// A pod or node address to check (repeatable).
+    #[arg(long = "address")]
+    addresses: Vec<String>,
+    /// A file with `kubectl get pods|nodes -o wide` (or `-o json`) output.
+    #[arg(long)]
+    from_kubectl: Option<PathBuf>,
+    /// Probe this address over IPv6 (HTTP GET), as the walkthrough's curl -g -6 does.
+    #[arg(long)]
+    probe_address: Option<String>,
+    /// Port for the probe and for the security-group check (default: the plan's).
+    #[arg(long)]
+    probe_port: Option<u16>,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
+    let plan = match &args.config {
+        Some(c) => match load(c) {
+            Ok(p) => Some(p),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let kubectl = match &args.from_kubectl {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                err_line(format!("cannot read {}: {e}", p.display()));
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let (name, region) = match (&plan, &args.cluster, &args.aws.region) {
+        (Some(p), _, _) => (p.name.clone(), p.region.clone()),
+        (None, Some(c), Some(r)) => (c.clone(), r.clone()),
+        _ => {
+            err_line("give --config FILE, or --cluster NAME with --region REGION");
+            return ExitCode::from(2);
+        }
+    };
+    let port = args.probe_port.or(plan.as_ref().and_then(|p| p.probe.as_ref()).and_then(|p| u16::try_from(p.port).ok()));
+    let opts = workflow::VerifyOptions {
+        addresses: args.addresses.clone(),
+        kubectl,
+        probe: args.probe_address.clone().map(|a| (a, eks6::probe::ProbeOptions { port: port.unwrap_or(80), ..Default::default() })),
+        probe_port: port,
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            err_line(e);
+            return ExitCode::from(3);
+        }
+    };
+    let result = rt.block_on(async {
+        let aws = Aws::connect(&aws_options(&args.aws, &region)).await?;
+        let target = match &plan {
+            Some(p) => workflow::VerifyTarget::Plan(p),
+            None => workflow::VerifyTarget::Cluster { name: &name, region: &region },
+        };
+        workflow::verify(&aws, target, &opts).await
+    });
+    match result {
+        Ok(report) => {
+            let mut out = std::io::stdout().lock();
+            if json {
+                let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            } else {
+                let _ = writeln!(out, "{report}");
+            }
+            if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(e) => {
+            err_line(&e);
+            exit_for(e.kind())
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// An IPv6 address (with an optional %zone) or a name with an IPv6 address.
+    addr: String,
+    /// TCP port.
+    #[arg(long, default_value_t = 80)]
+    port: u16,
+    /// Path and query.
+    #[arg(long, default_value = "/")]
+    path: String,
+    /// Seconds for the connect.
+    #[arg(long, default_value_t = 5.0)]
+    connect_timeout: f64,
+    /// Seconds for the whole request.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+}
+
+pub fn probe(args: &ProbeArgs, json: bool) -> ExitCode {
+    let opts = eks6::probe::ProbeOptions {
+        port: args.port,
+        path: args.path.clone(),
+        connect_timeout: Duration::from_secs_f64(args.connect_timeout.max(0.001)),
+        total_timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+        body_limit: 512,
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            err_line(e);
+            return ExitCode::from(3);
+        }
+    };
+    match rt.block_on(eks6::probe::probe(&args.addr, &opts)) {
+        Ok(a) => {
+            let mut out = std::io::stdout().lock();
+            if json {
+                let _ = writeln!(out, "{}", serde_json::to_string_pretty(&a).unwrap_or_default());
+            } else {
+                let _ = writeln!(out, "{}", a.status_line);
+                let _ = writeln!(out, "url: {}  connect {} ms, first byte {} ms, total {} ms", a.url, a.connect_ms, a.first_byte_ms, a.total_ms);
+                let _ = writeln!(out);
+                let _ = writeln!(out, "{}", a.body);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            err_line(&e);
+            match e.kind() {
+                ErrorKind::Timeout => ExitCode::from(4),
+                ErrorKind::ProbeTarget | ErrorKind::InvalidAddress | ErrorKind::InvalidUrl => ExitCode::from(2),
+                _ => ExitCode::from(3),
+            }
+        }
+    }
+}
