@@ -14,9 +14,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: test bench check-fmt clippy doc check-light test-rust test-benches test-emulator venv
+.PHONY: demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
 
-test: check-fmt clippy doc check-light test-rust test-benches test-emulator
+# The whole walkthrough against the local emulator (moto + the test extension), with a
+# real nginx on [::1] standing in for a pod, then teardown.
+demo: venv nginx
+	$(CARGO) run -q --all-features -p eks6-tests --bin eks6-demo
+
+test: venv nginx check-fmt clippy doc check-light test-rust test-benches test-emulator
 	@echo "make test: all checks passed"
 
 check-fmt:
@@ -49,5 +54,13 @@ $(VENV)/.installed: tests/emulator/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
 	touch $@
 
+# Debian's nginx, for the IPv6 probe tests and the demo.
+nginx:
+	@test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
+
 bench:
 	$(CARGO) bench -p eks6-benches --bench net
+
+# up + verify + down against the emulator, 5 times: median wall time and API calls per step.
+bench-walkthrough: venv nginx
+	$(CARGO) run -q --all-features -p eks6-tests --bin eks6-demo -- --bench 5

@@ -122,6 +122,39 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// A `kubectl get pods -o wide` listing with two pods on each node of `cluster`,
+    /// addressed from a /80 of the node's subnet as the VPC CNI does (the emulator runs
+    /// no Kubernetes, so the pods are made up; the nodes and subnets are real).
+    pub async fn kubectl_listing(&self, account: &str, region: &str, cluster: &str) -> String {
+        let (ec2, _) = self.sdk(account, region).await;
+        let out = ec2
+            .describe_instances()
+            .filters(aws_sdk_ec2::types::Filter::builder().name("tag:eks:cluster-name").values(cluster).build())
+            .filters(aws_sdk_ec2::types::Filter::builder().name("instance-state-name").values("running").build())
+            .send()
+            .await
+            .expect("describe the nodes");
+        let mut text =
+            String::from("NAME         READY   STATUS    RESTARTS   AGE   IP                                NODE\n");
+        for (n, i) in out.reservations().iter().flat_map(|r| r.instances()).enumerate() {
+            let Some(node) =
+                i.network_interfaces().first().and_then(|e| e.ipv6_addresses().first()).and_then(|a| a.ipv6_address())
+            else {
+                continue;
+            };
+            let node: std::net::Ipv6Addr = node.parse().expect("an IPv6 address");
+            let subnet = eks6::net::supernet(ipnet::Ipv6Net::new_assert(node, 128), 64).expect("a /64");
+            let node80 = eks6::net::nth_subnet(subnet, 80, 0x46f9 + n as u128).expect("a /80");
+            for p in 0..2u128 {
+                let pod = std::net::Ipv6Addr::from_bits(node80.network().to_bits() + p + 1);
+                text.push_str(&format!("web-{n}-{p}    1/1     Running   0          5m    {pod:<33} ip-{n}\n"));
+            }
+        }
+        text
+    }
+}
+
 /// The test access key id (a greppable marker: it must never appear in any output).
 pub const TEST_KEY_ID: &str = "AKIAEKS6TESTKEY00001";
 /// The test secret (likewise).

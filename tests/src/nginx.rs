@@ -37,7 +37,9 @@ fn nginx_binary() -> PathBuf {
 /// The directory with Debian's default page ("Welcome to nginx!").
 fn html_root() -> &'static str {
     for p in ["/usr/share/nginx/html", "/var/www/html"] {
-        if std::path::Path::new(p).join("index.html").exists() || std::path::Path::new(p).join("index.nginx-debian.html").exists() {
+        if std::path::Path::new(p).join("index.html").exists()
+            || std::path::Path::new(p).join("index.nginx-debian.html").exists()
+        {
             return p;
         }
     }
@@ -47,12 +49,15 @@ fn html_root() -> &'static str {
 impl Nginx {
     /// Starts nginx in the foreground on `[::1]:<free port>` and waits until it accepts.
     pub fn start() -> Self {
-        assert!(has_ipv6_loopback(), "this machine has no IPv6 loopback address (::1): the IPv6 probe cannot be tested here");
+        assert!(
+            has_ipv6_loopback(),
+            "this machine has no IPv6 loopback address (::1): the IPv6 probe cannot be tested here"
+        );
         let port = free_port();
         let dir = std::env::temp_dir().join(format!("eks6-nginx-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let conf = format!(
-            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {dir}/nginx.pid;\nerror_log stderr warn;\n\
+            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {dir}/nginx.pid;\nerror_log stderr crit;\n\
              events {{ worker_connections 64; }}\n\
              http {{\n  access_log off;\n  client_body_temp_path {dir};\n  proxy_temp_path {dir};\n  fastcgi_temp_path {dir};\n  uwsgi_temp_path {dir};\n  scgi_temp_path {dir};\n\
                server {{\n    listen [::1]:{port};\n    root {root};\n    index index.html index.nginx-debian.html;\n  }}\n}}\n",

@@ -70,7 +70,10 @@ async fn listener_that_never_answers_times_out() {
     let ProbeError::Timeout { phase, limit, .. } = &err else { panic!("{err}") };
     assert_eq!((*phase, *limit), ("request", Duration::from_millis(300)));
     assert_eq!(err.kind(), ErrorKind::Timeout);
-    let out = Command::new(eks6_bin()).args(["probe", "::1", "--port", &port.to_string(), "--timeout", "0.3"]).output().unwrap();
+    let out = Command::new(eks6_bin())
+        .args(["probe", "::1", "--port", &port.to_string(), "--timeout", "0.3"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(4));
     held.thread().unpark();
 }

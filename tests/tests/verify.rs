@@ -18,34 +18,12 @@ fn plan() -> ClusterPlan {
 fn opts(account: &str) -> RunOptions {
     let dir = std::env::temp_dir().join(format!("eks6-verify-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    RunOptions::new(dir.join(format!("{account}.json"))).with_wait(WaitPolicy::every(Duration::from_millis(5), Duration::from_secs(20)))
+    RunOptions::new(dir.join(format!("{account}.json")))
+        .with_wait(WaitPolicy::every(Duration::from_millis(5), Duration::from_secs(20)))
 }
 
 fn status(r: &eks6::workflow::VerifyReport, name: &str) -> CheckStatus {
     r.checks.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no check {name}: {r}")).status
-}
-
-/// A `kubectl get pods -o wide` listing with two pods on each node, addressed from the
-/// node's /80 as the VPC CNI does.
-async fn kubectl_listing(emu: &Emulator, account: &str) -> String {
-    let (ec2, _) = emu.sdk(account, "us-west-2").await;
-    let out = ec2
-        .describe_instances()
-        .filters(aws_sdk_ec2::types::Filter::builder().name("tag:eks:cluster-name").values("AWSNewsBlog").build())
-        .send()
-        .await
-        .unwrap();
-    let mut text = String::from("NAME         READY   STATUS    RESTARTS   AGE   IP                                NODE\n");
-    for (n, i) in out.reservations().iter().flat_map(|r| r.instances()).enumerate() {
-        let node: std::net::Ipv6Addr = i.network_interfaces()[0].ipv6_addresses()[0].ipv6_address().unwrap().parse().unwrap();
-        let prefix = eks6::net::supernet(ipnet::Ipv6Net::new(node, 128).unwrap(), 64).unwrap();
-        let node80 = eks6::net::nth_subnet(prefix, 80, 0x46f9 + n as u128).unwrap();
-        for p in 0..2u128 {
-            let pod = std::net::Ipv6Addr::from_bits(node80.network().to_bits() + p + 1);
-            text.push_str(&format!("web-{n}-{p}    1/1     Running   0          5m    {pod:<33} ip-{n}\n"));
-        }
-    }
-    text
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,7 +34,7 @@ async fn every_check_passes_after_up_and_the_walkthrough_addresses_fail() {
     let aws = emu.aws(&account, &plan.region).await;
     up(&aws, &plan, &opts(&account)).await.unwrap();
     let nginx = Nginx::start();
-    let kubectl = kubectl_listing(emu, &account).await;
+    let kubectl = emu.kubectl_listing(&account, "us-west-2", "AWSNewsBlog").await;
     let vo = VerifyOptions {
         kubectl: Some(kubectl),
         probe: Some(("::1".into(), ProbeOptions { port: nginx.port, ..Default::default() })),
@@ -83,12 +61,18 @@ async fn every_check_passes_after_up_and_the_walkthrough_addresses_fail() {
     assert_eq!(status(&report, "addresses"), CheckStatus::Fail);
     assert!(!report.passed());
     let ev = &report.checks.iter().find(|c| c.name == "addresses").unwrap().evidence;
-    assert!(ev.iter().any(|e| e.starts_with("2600:1f13:812:0:46f9::1: outside the node subnets and outside the VPC's")), "{ev:?}");
+    assert!(
+        ev.iter().any(|e| e.starts_with("2600:1f13:812:0:46f9::1: outside the node subnets and outside the VPC's")),
+        "{ev:?}"
+    );
     assert!(ev.iter().any(|e| e.contains("group \"35000000\" at offset 15 has 8 hex digits")), "{ev:?}");
 
     // Read-only on a cluster named, not planned: describes and lists only.
     let before = aws.call_counts();
-    let report = verify(&aws, VerifyTarget::Cluster { name: "AWSNewsBlog", region: "us-west-2" }, &VerifyOptions::default()).await.unwrap();
+    let report =
+        verify(&aws, VerifyTarget::Cluster { name: "AWSNewsBlog", region: "us-west-2" }, &VerifyOptions::default())
+            .await
+            .unwrap();
     assert_eq!(status(&report, "nodes-ipv6"), CheckStatus::Pass, "{report}");
     let after = aws.call_counts();
     for op in after.keys().filter(|k| after.get(*k) != before.get(*k)) {
@@ -116,7 +100,8 @@ async fn plain_emulator_skips_what_it_lacks() {
 
 #[test]
 fn kubectl_json_and_nodes() {
-    let pods = r#"{"items":[{"status":{"podIP":"2600::1","podIPs":[{"ip":"2600::1"}]}},{"status":{"podIP":"2600::2"}}]}"#;
+    let pods =
+        r#"{"items":[{"status":{"podIP":"2600::1","podIPs":[{"ip":"2600::1"}]}},{"status":{"podIP":"2600::2"}}]}"#;
     assert_eq!(eks6::workflow::addresses_from_kubectl(pods), ["2600::1", "2600::2"]);
     let nodes = "NAME   STATUS   ROLES    AGE   VERSION   INTERNAL-IP      EXTERNAL-IP   OS-IMAGE\n\
                  ip-1   Ready    <none>   1d    v1.30     2600:1f13::10    <none>        Amazon Linux\n";

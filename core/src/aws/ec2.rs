@@ -295,25 +295,20 @@ impl Aws {
 }
 
 fn subnet_info(s: &aws_sdk_ec2::types::Subnet) -> SubnetInfo {
-            SubnetInfo {
-                id: s.subnet_id().unwrap_or_default().to_string(),
-                vpc_id: s.vpc_id().unwrap_or_default().to_string(),
-                zone: s.availability_zone().unwrap_or_default().to_string(),
-                zone_id: s.availability_zone_id().unwrap_or_default().to_string(),
-                ipv4: s.cidr_block().and_then(|c| c.parse().ok()),
-                ipv6: s
-                    .ipv6_cidr_block_association_set()
-                    .iter()
-                    .filter_map(|a| a.ipv6_cidr_block()?.parse().ok())
-                    .collect(),
-                assign_ipv6: s.assign_ipv6_address_on_creation().unwrap_or(false),
-                map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
-                tags: tags_of(s.tags()),
-            }
+    SubnetInfo {
+        id: s.subnet_id().unwrap_or_default().to_string(),
+        vpc_id: s.vpc_id().unwrap_or_default().to_string(),
+        zone: s.availability_zone().unwrap_or_default().to_string(),
+        zone_id: s.availability_zone_id().unwrap_or_default().to_string(),
+        ipv4: s.cidr_block().and_then(|c| c.parse().ok()),
+        ipv6: s.ipv6_cidr_block_association_set().iter().filter_map(|a| a.ipv6_cidr_block()?.parse().ok()).collect(),
+        assign_ipv6: s.assign_ipv6_address_on_creation().unwrap_or(false),
+        map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
+        tags: tags_of(s.tags()),
+    }
 }
 
 impl Aws {
-
     pub(crate) async fn create_subnet(&self, owner: &Owner<'_>, n: &NewSubnet<'_>) -> Result<String, AwsError> {
         let NewSubnet { role, vpc_id, zone, ipv4, ipv6, elb_role } = *n;
         let mut req = self

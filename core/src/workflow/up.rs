@@ -76,7 +76,9 @@ pub async fn up(aws: &Aws, plan: &ClusterPlan, opts: &RunOptions) -> Result<RunR
 
         let t = run.begin("nat-gateways")?;
         let outcome = step_nat(&mut run, plan, &owner, &mut net).await?;
-        run.end(t, outcome, net.nats.values().cloned().collect())?;
+        let eips = run.journal.resources.iter().filter(|(k, _)| k.starts_with("eip/")).map(|(_, v)| v.id.clone());
+        let resources = net.nats.values().cloned().chain(eips).collect();
+        run.end(t, outcome, resources)?;
 
         let t = run.begin("route-tables")?;
         let (outcome, tables) = step_routes(&mut run, plan, &owner, &net).await?;

@@ -118,11 +118,22 @@ impl fmt::Display for VerifyReport {
         }
         let failed = self.checks.iter().filter(|c| c.status == CheckStatus::Fail).count();
         let passed = self.checks.iter().filter(|c| c.status == CheckStatus::Pass).count();
-        write!(f, "{passed} passed, {failed} failed, {} skipped ({} API calls)", self.checks.len() - passed - failed, self.api_calls)
+        write!(
+            f,
+            "{passed} passed, {failed} failed, {} skipped ({} API calls)",
+            self.checks.len() - passed - failed,
+            self.api_calls
+        )
     }
 }
 
-fn check(name: &str, status: CheckStatus, summary: impl Into<String>, evidence: Vec<String>, fix: Option<&str>) -> Check {
+fn check(
+    name: &str,
+    status: CheckStatus,
+    summary: impl Into<String>,
+    evidence: Vec<String>,
+    fix: Option<&str>,
+) -> Check {
     Check { name: name.into(), status, summary: summary.into(), evidence, fix: fix.map(str::to_string) }
 }
 
@@ -200,13 +211,21 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
         return Err(WorkflowError::RegionMismatch { plan: region.into(), client: aws.region().into() });
     }
     let Some(cluster) = aws.describe_cluster(name).await? else {
-        return Err(AwsError::local(ErrorKind::AwsNotFound, "DescribeCluster", format!("no cluster {name} in {region}")).into());
+        return Err(AwsError::local(
+            ErrorKind::AwsNotFound,
+            "DescribeCluster",
+            format!("no cluster {name} in {region}"),
+        )
+        .into());
     };
     let mut checks = Vec::new();
 
     // 1. The IP family, and the service range EKS picked.
     let family = cluster.ip_family.clone().unwrap_or_default();
-    let mut evidence = vec![format!("kubernetesNetworkConfig.ipFamily = {}", if family.is_empty() { "(not reported)" } else { &family })];
+    let mut evidence = vec![format!(
+        "kubernetesNetworkConfig.ipFamily = {}",
+        if family.is_empty() { "(not reported)" } else { &family }
+    )];
     let mut ok = family == "ipv6";
     if let Some(svc) = &cluster.service_ipv6_cidr {
         let inside = parse_prefix(svc).ok().is_some_and(|n| contains_prefix("fc00::/7".parse().unwrap_or_default(), n));
@@ -291,7 +310,8 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
     // 4. The nodes hold IPv6 addresses inside their subnets (the walkthrough's
     //    describe-instances query).
     let instances = if ng_name.is_empty() { Vec::new() } else { aws.nodegroup_instances(name, &ng_name).await? };
-    let subnet_blocks: BTreeMap<&str, Option<Ipv6Net>> = subnets.iter().map(|s| (s.id.as_str(), s.ipv6.first().copied())).collect();
+    let subnet_blocks: BTreeMap<&str, Option<Ipv6Net>> =
+        subnets.iter().map(|s| (s.id.as_str(), s.ipv6.first().copied())).collect();
     if instances.is_empty() {
         checks.push(check(
             "nodes-ipv6",
@@ -305,7 +325,8 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
         let mut ok = true;
         for i in &instances {
             let block = subnet_blocks.get(i.subnet_id.as_str()).copied().flatten();
-            let good: Vec<&String> = i.ipv6.iter().filter(|a| parse_addr(a).ok().zip(block).is_some_and(|(a, b)| contains(b, a))).collect();
+            let good: Vec<&String> =
+                i.ipv6.iter().filter(|a| parse_addr(a).ok().zip(block).is_some_and(|(a, b)| contains(b, a))).collect();
             ok &= !good.is_empty();
             evidence.push(format!(
                 "{} in {}: {}",
@@ -326,10 +347,16 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
     // 5. The nodes' security groups allow the probe port from ::/0 (or allow_from), and
     //    egress to ::/0.
     match probe_port {
-        None => checks.push(check("probe-port-open", CheckStatus::Skipped, "no probe port in the plan", Vec::new(), None)),
-        Some(_) if instances.is_empty() => {
-            checks.push(check("probe-port-open", CheckStatus::Skipped, "no node instances to take security groups from", Vec::new(), None))
+        None => {
+            checks.push(check("probe-port-open", CheckStatus::Skipped, "no probe port in the plan", Vec::new(), None))
         }
+        Some(_) if instances.is_empty() => checks.push(check(
+            "probe-port-open",
+            CheckStatus::Skipped,
+            "no node instances to take security groups from",
+            Vec::new(),
+            None,
+        )),
         Some(port) => {
             let wanted = allow_from.as_deref().and_then(|a| parse_prefix(a).ok()).unwrap_or_default();
             let mut groups: Vec<&String> = instances.iter().flat_map(|i| &i.security_groups).collect();
@@ -340,7 +367,8 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
             for g in &groups {
                 for r in aws.security_group_rules(g).await? {
                     let Some(cidr) = r.cidr_ipv6.as_deref().and_then(|c| parse_prefix(c).ok()) else { continue };
-                    let covers_port = r.protocol == "-1" || (r.protocol == "tcp" && r.from_port <= i32::from(port) && i32::from(port) <= r.to_port);
+                    let covers_port = r.protocol == "-1"
+                        || (r.protocol == "tcp" && r.from_port <= i32::from(port) && i32::from(port) <= r.to_port);
                     if r.egress && cidr.prefix_len() == 0 && (r.protocol == "-1" || covers_port) {
                         egress.push(format!("{g} egress {} to {cidr} ({})", r.protocol, r.id));
                     }
@@ -352,7 +380,10 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
             let ok = !ingress.is_empty() && !egress.is_empty();
             let mut evidence: Vec<String> = ingress.into_iter().chain(egress).collect();
             if evidence.is_empty() {
-                evidence.push(format!("groups checked: {}", groups.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", ")));
+                evidence.push(format!(
+                    "groups checked: {}",
+                    groups.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", ")
+                ));
             }
             checks.push(check(
                 "probe-port-open",
@@ -391,7 +422,11 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
                         ok = false;
                         evidence.push(format!(
                             "{a}: outside the node subnets{}",
-                            vpc_blocks.first().map_or(String::new(), |b| if contains(*b, addr) { format!(" (inside the VPC's {b})") } else { format!(" and outside the VPC's {b}") })
+                            vpc_blocks.first().map_or(String::new(), |b| if contains(*b, addr) {
+                                format!(" (inside the VPC's {b})")
+                            } else {
+                                format!(" and outside the VPC's {b}")
+                            })
                         ));
                     }
                 },
@@ -405,7 +440,9 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
             if ok { CheckStatus::Pass } else { CheckStatus::Fail },
             format!("{} address(es) are valid IPv6 inside the node subnets", given.len()),
             evidence,
-            Some("pod addresses come from their node's /80 in a node subnet; an address elsewhere is not this cluster's"),
+            Some(
+                "pod addresses come from their node's /80 in a node subnet; an address elsewhere is not this cluster's",
+            ),
         ));
     }
 

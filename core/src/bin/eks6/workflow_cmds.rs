@@ -390,11 +390,15 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let port = args.probe_port.or(plan.as_ref().and_then(|p| p.probe.as_ref()).and_then(|p| u16::try_from(p.port).ok()));
+    let port =
+        args.probe_port.or(plan.as_ref().and_then(|p| p.probe.as_ref()).and_then(|p| u16::try_from(p.port).ok()));
     let opts = workflow::VerifyOptions {
         addresses: args.addresses.clone(),
         kubectl,
-        probe: args.probe_address.clone().map(|a| (a, eks6::probe::ProbeOptions { port: port.unwrap_or(80), ..Default::default() })),
+        probe: args
+            .probe_address
+            .clone()
+            .map(|a| (a, eks6::probe::ProbeOptions { port: port.unwrap_or(80), ..Default::default() })),
         probe_port: port,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -469,7 +473,11 @@ pub fn probe(args: &ProbeArgs, json: bool) -> ExitCode {
                 let _ = writeln!(out, "{}", serde_json::to_string_pretty(&a).unwrap_or_default());
             } else {
                 let _ = writeln!(out, "{}", a.status_line);
-                let _ = writeln!(out, "url: {}  connect {} ms, first byte {} ms, total {} ms", a.url, a.connect_ms, a.first_byte_ms, a.total_ms);
+                let _ = writeln!(
+                    out,
+                    "url: {}  connect {} ms, first byte {} ms, total {} ms",
+                    a.url, a.connect_ms, a.first_byte_ms, a.total_ms
+                );
                 let _ = writeln!(out);
                 let _ = writeln!(out, "{}", a.body);
             }
