@@ -14,6 +14,8 @@
 //!   and EKS clients once and classifies their errors.
 //! - [`workflow`] (feature `aws`): `up` and `down`, journaled, resumable, with progress
 //!   events.
+//! - [`kubeconfig`] (feature `aws`): a kubeconfig entry as `aws eks update-kubeconfig`
+//!   writes it, keeping the file's other entries.
 //! - [`probe`] (feature `aws`): an HTTP GET over IPv6 only, as `curl -g -6` does.
 //! - [`error`]: the one error-kind table that the C status codes and Python exceptions
 //!   map from.
@@ -32,6 +34,8 @@ pub mod plan;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "aws")]
+pub mod kubeconfig;
 #[cfg(feature = "aws")]
 pub mod probe;
 #[cfg(feature = "aws")]

@@ -107,3 +107,54 @@ fn kubectl_json_and_nodes() {
                  ip-1   Ready    <none>   1d    v1.30     2600:1f13::10    <none>        Amazon Linux\n";
     assert_eq!(eks6::workflow::addresses_from_kubectl(nodes), ["2600:1f13::10"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeconfig_entry_keeps_other_entries() {
+    let emu = Emulator::shared();
+    let account = fresh_account();
+    let plan = plan();
+    let aws = emu.aws(&account, &plan.region).await;
+    up(&aws, &plan, &opts(&account)).await.unwrap();
+    let path = std::env::temp_dir().join(format!("eks6-kubeconfig-{account}"));
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://other.example\n  name: other\ncontexts:\n- context:\n    cluster: other\n    user: other\n  name: other\ncurrent-context: other\nusers:\n- name: other\n  user:\n    token: keep-me\n",
+    )
+    .unwrap();
+    let context = eks6::kubeconfig::write(&aws, "AWSNewsBlog", Some("acct"), &path).await.unwrap();
+    assert!(context.starts_with("arn:aws:eks:us-west-2:") && context.ends_with(":cluster/AWSNewsBlog"), "{context}");
+    // Twice: the entry is replaced, not added again.
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", Some("acct"), &path).await.unwrap();
+    let v: serde_json::Value = serde_norway_to_json(&std::fs::read_to_string(&path).unwrap());
+    assert_eq!(v["current-context"], context.as_str());
+    let names =
+        |k: &str| v[k].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(names("clusters"), ["other".to_string(), context.clone()]);
+    assert_eq!(names("users"), ["other".to_string(), context.clone()]);
+    assert_eq!(names("contexts"), ["other".to_string(), context.clone()]);
+    assert_eq!(v["users"][0]["user"]["token"], "keep-me");
+    let exec = &v["users"][1]["user"]["exec"];
+    assert_eq!(exec["command"], "aws");
+    assert_eq!(
+        exec["args"],
+        serde_json::json!([
+            "--region",
+            "us-west-2",
+            "eks",
+            "get-token",
+            "--cluster-name",
+            "AWSNewsBlog",
+            "--output",
+            "json"
+        ])
+    );
+    assert_eq!(exec["env"][0]["value"], "acct");
+    assert!(v["clusters"][1]["cluster"]["server"].as_str().unwrap().starts_with("https://"));
+    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+}
+
+/// YAML to JSON through the same YAML crate the library uses.
+fn serde_norway_to_json(text: &str) -> serde_json::Value {
+    let v: serde_norway::Value = serde_norway::from_str(text).unwrap();
+    serde_json::to_value(v).unwrap()
+}

@@ -94,22 +94,17 @@ pub(crate) struct NewSubnet<'a> {
 
 /// A VPC.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct VpcInfo {
     pub id: String,
-    pub ipv4: Vec<Ipv4Net>,
     pub ipv6: Vec<Ipv6Net>,
     pub tags: Tags,
 }
 
 /// A subnet.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct SubnetInfo {
     pub id: String,
     pub vpc_id: String,
-    pub zone: String,
-    pub zone_id: String,
     pub ipv4: Option<Ipv4Net>,
     pub ipv6: Vec<Ipv6Net>,
     pub assign_ipv6: bool,
@@ -127,20 +122,16 @@ pub(crate) struct GatewayInfo {
 
 /// A NAT gateway.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct NatInfo {
     pub id: String,
     pub state: String,
-    pub subnet_id: String,
     pub tags: Tags,
 }
 
 /// An Elastic IP.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct EipInfo {
     pub allocation_id: String,
-    pub association_id: Option<String>,
     pub tags: Tags,
 }
 
@@ -164,17 +155,13 @@ pub(crate) struct RouteTableInfo {
 
 /// A security group rule.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct RuleInfo {
     pub id: String,
-    pub group_id: String,
     pub egress: bool,
     pub protocol: String,
     pub from_port: i32,
     pub to_port: i32,
     pub cidr_ipv6: Option<String>,
-    pub cidr_ipv4: Option<String>,
-    pub referenced_group: Option<String>,
     pub description: Option<String>,
     pub tags: Tags,
 }
@@ -189,7 +176,6 @@ pub(crate) struct EniInfo {
 
 /// An instance's addresses, for verify.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct InstanceInfo {
     pub id: String,
     pub subnet_id: String,
@@ -206,19 +192,6 @@ macro_rules! sdk {
 fn vpc_info(v: &aws_sdk_ec2::types::Vpc) -> VpcInfo {
     VpcInfo {
         id: v.vpc_id().unwrap_or_default().to_string(),
-        ipv4: v
-            .cidr_block_association_set()
-            .iter()
-            .filter_map(|a| a.cidr_block()?.parse().ok())
-            .collect::<Vec<_>>()
-            .into_iter()
-            .chain(v.cidr_block().and_then(|c| c.parse().ok()))
-            .fold(Vec::new(), |mut acc: Vec<Ipv4Net>, n| {
-                if !acc.contains(&n) {
-                    acc.push(n);
-                }
-                acc
-            }),
         ipv6: v.ipv6_cidr_block_association_set().iter().filter_map(|a| a.ipv6_cidr_block()?.parse().ok()).collect(),
         tags: tags_of(v.tags()),
     }
@@ -298,8 +271,6 @@ fn subnet_info(s: &aws_sdk_ec2::types::Subnet) -> SubnetInfo {
     SubnetInfo {
         id: s.subnet_id().unwrap_or_default().to_string(),
         vpc_id: s.vpc_id().unwrap_or_default().to_string(),
-        zone: s.availability_zone().unwrap_or_default().to_string(),
-        zone_id: s.availability_zone_id().unwrap_or_default().to_string(),
         ipv4: s.cidr_block().and_then(|c| c.parse().ok()),
         ipv6: s.ipv6_cidr_block_association_set().iter().filter_map(|a| a.ipv6_cidr_block()?.parse().ok()).collect(),
         assign_ipv6: s.assign_ipv6_address_on_creation().unwrap_or(false),
@@ -456,7 +427,6 @@ impl Aws {
             .map(|n| NatInfo {
                 id: n.nat_gateway_id().unwrap_or_default().to_string(),
                 state: n.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                subnet_id: n.subnet_id().unwrap_or_default().to_string(),
                 tags: tags_of(n.tags()),
             })
             .collect())
@@ -472,7 +442,6 @@ impl Aws {
             .iter()
             .map(|a| EipInfo {
                 allocation_id: a.allocation_id().unwrap_or_default().to_string(),
-                association_id: a.association_id().map(str::to_string),
                 tags: tags_of(a.tags()),
             })
             .collect())
@@ -632,14 +601,11 @@ impl Aws {
             .iter()
             .map(|r| RuleInfo {
                 id: r.security_group_rule_id().unwrap_or_default().to_string(),
-                group_id: r.group_id().unwrap_or_default().to_string(),
                 egress: r.is_egress().unwrap_or(false),
                 protocol: r.ip_protocol().unwrap_or_default().to_string(),
                 from_port: r.from_port().unwrap_or(-1),
                 to_port: r.to_port().unwrap_or(-1),
                 cidr_ipv6: r.cidr_ipv6().map(str::to_string),
-                cidr_ipv4: r.cidr_ipv4().map(str::to_string),
-                referenced_group: r.referenced_group_info().and_then(|g| g.group_id()).map(str::to_string),
                 description: r.description().map(str::to_string),
                 tags: tags_of(r.tags()),
             })
@@ -705,7 +671,6 @@ impl Aws {
     }
 
     /// Running (or pending) instances of a nodegroup, found as EKS tags them.
-    #[allow(dead_code, reason = "used by verify")]
     pub(crate) async fn nodegroup_instances(
         &self,
         cluster: &str,

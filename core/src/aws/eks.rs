@@ -11,7 +11,6 @@ use super::{Aws, AwsError};
 
 /// What `DescribeCluster` says.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct ClusterInfo {
     pub status: String,
     pub tags: BTreeMap<String, String>,
@@ -23,12 +22,10 @@ pub(crate) struct ClusterInfo {
     pub endpoint: Option<String>,
     pub certificate_authority: Option<String>,
     pub arn: Option<String>,
-    pub version: Option<String>,
 }
 
 /// What `DescribeNodegroup` says.
 #[derive(Debug, Clone)]
-#[allow(dead_code, reason = "some fields are read only by verify")]
 pub(crate) struct NodegroupInfo {
     pub status: String,
     pub tags: BTreeMap<String, String>,
@@ -91,7 +88,6 @@ impl Aws {
                 endpoint: c.endpoint().map(str::to_string),
                 certificate_authority: c.certificate_authority().and_then(|a| a.data()).map(str::to_string),
                 arn: c.arn().map(str::to_string),
-                version: c.version().map(str::to_string),
             }
         }))
     }

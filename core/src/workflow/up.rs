@@ -331,8 +331,6 @@ async fn step_subnets(
                             Ok(SubnetInfo {
                                 id,
                                 vpc_id: vpc_id.clone(),
-                                zone: zone.clone(),
-                                zone_id: String::new(),
                                 ipv4: Some(planned.ipv4),
                                 ipv6: vec![v6],
                                 assign_ipv6: false,
@@ -622,13 +620,24 @@ async fn step_routes(
                             .find(|t| owned_by(&t.tags, owner.plan_id) && role_of(&t.tags) == Some(role.as_str()))
                             .map(|t| t.id))
                     };
-                    let (id, _) = run
+                    let (id, created) = run
                         .create_once("route-tables", &role, find, || aws.create_route_table(owner, &role, &vpc_id))
                         .await?;
                     changed = true;
-                    tables = aws.route_tables(&net.vpc_id).await?;
+                    if !created {
+                        tables = aws.route_tables(&net.vpc_id).await?;
+                    }
                     match tables.iter().find(|t| t.id == id) {
                         Some(t) => t.clone(),
+                        // A new table has only its local routes and no associations: no
+                        // need to describe it again.
+                        None if created => crate::aws::ec2::RouteTableInfo {
+                            id,
+                            routes: Vec::new(),
+                            associations: Vec::new(),
+                            main: false,
+                            tags: BTreeMap::new(),
+                        },
                         None => {
                             return Err(AwsError::local(
                                 ErrorKind::AwsService,

@@ -86,6 +86,8 @@ enum Command {
     Down(workflow_cmds::DownArgs),
     /// Check a cluster like the walkthrough does: IPv6 family, subnets, routes, node addresses, probe port, pod addresses, an HTTP probe.
     Verify(workflow_cmds::VerifyArgs),
+    /// Write a kubeconfig entry for the cluster (as `aws eks update-kubeconfig`), keeping other entries.
+    Kubeconfig(workflow_cmds::KubeconfigArgs),
     /// HTTP GET over IPv6 only, as `curl -g -6 http://[addr]/` (exit 3 no connection, 4 time-out).
     Probe(workflow_cmds::ProbeArgs),
     /// Build a URL with an IPv6 host in brackets (RFC 3986, RFC 6874 zones).
@@ -119,6 +121,7 @@ fn main() -> ExitCode {
         Command::Down(a) => return workflow_cmds::down(&a, json),
         Command::Verify(a) => return workflow_cmds::verify(&a, json),
         Command::Probe(a) => return workflow_cmds::probe(&a, json),
+        Command::Kubeconfig(a) => return workflow_cmds::kubeconfig(&a, json),
         Command::Canon { addrs, expanded: exp, reverse } => canon(&addrs, exp, reverse),
         Command::Carve { prefix, len, start, count } => carve(&prefix, len, start, count, cli.output),
         Command::Contains { prefix, addr } => contains_cmd(&prefix, &addr),

@@ -493,3 +493,67 @@ pub fn probe(args: &ProbeArgs, json: bool) -> ExitCode {
         }
     }
 }
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["config", "cluster"])))]
+pub struct KubeconfigArgs {
+    /// The plan file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// A cluster by name, with --region.
+    #[arg(long, requires = "region")]
+    cluster: Option<String>,
+    /// The kubeconfig file (default: the first of $KUBECONFIG, else ~/.kube/config).
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    #[command(flatten)]
+    aws: AwsArgs,
+}
+
+pub fn kubeconfig(args: &KubeconfigArgs, json: bool) -> ExitCode {
+    let (name, region) = match (&args.config, &args.cluster, &args.aws.region) {
+        (Some(c), _, _) => match load(c) {
+            Ok(p) => (p.name, p.region),
+            Err(code) => return code,
+        },
+        (None, Some(c), Some(r)) => (c.clone(), r.clone()),
+        _ => {
+            err_line("give --config FILE, or --cluster NAME with --region REGION");
+            return ExitCode::from(2);
+        }
+    };
+    let path = args.kubeconfig.clone().unwrap_or_else(eks6::kubeconfig::default_path);
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            err_line(e);
+            return ExitCode::from(3);
+        }
+    };
+    let result: Result<String, (String, ExitCode)> = rt.block_on(async {
+        let aws =
+            Aws::connect(&aws_options(&args.aws, &region)).await.map_err(|e| (e.to_string(), exit_for(e.kind())))?;
+        if aws.region() != region {
+            let e = WorkflowError::RegionMismatch { plan: region.clone(), client: aws.region().into() };
+            return Err((e.to_string(), exit_for(e.kind())));
+        }
+        eks6::kubeconfig::write(&aws, &name, args.aws.profile.as_deref(), &path)
+            .await
+            .map_err(|e| (e.to_string(), exit_for(e.kind())))
+    });
+    match result {
+        Ok(context) => {
+            let mut out = std::io::stdout().lock();
+            if json {
+                let _ = writeln!(out, "{}", json!({ "kubeconfig": path, "context": context }));
+            } else {
+                let _ = writeln!(out, "updated context {context} in {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err((message, code)) => {
+            err_line(message);
+            code
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! A kubeconfig entry for a cluster, as `aws eks update-kubeconfig` writes it: the
+//! endpoint, the CA data, and an `exec` credential that runs `aws eks get-token`. Other
+//! entries of the file are kept.
+
+use std::path::{Path, PathBuf};
+
+use serde_norway::{Mapping, Value};
+
+use crate::aws::{Aws, AwsError};
+use crate::error::ErrorKind;
+
+/// Why a kubeconfig could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KubeconfigError {
+    /// Describing the cluster failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// The file could not be read or written.
+    #[error("kubeconfig {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The existing file is not a kubeconfig.
+    #[error("kubeconfig {path} is not valid YAML of a kubeconfig: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl KubeconfigError {
+    /// The stable kind.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Aws(e) => e.kind(),
+            Self::Io { .. } => ErrorKind::Io,
+            Self::Invalid { .. } => ErrorKind::Io,
+        }
+    }
+}
+
+/// The default kubeconfig path: the first of `$KUBECONFIG`, else `~/.kube/config`.
+pub fn default_path() -> PathBuf {
+    if let Some(k) = std::env::var_os("KUBECONFIG").filter(|k| !k.is_empty())
+        && let Some(first) = std::env::split_paths(&k).next()
+    {
+        return first;
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".kube").join("config")
+}
+
+fn s(v: &str) -> Value {
+    Value::String(v.to_string())
+}
+
+fn map(pairs: Vec<(&str, Value)>) -> Value {
+    let mut m = Mapping::new();
+    for (k, v) in pairs {
+        m.insert(s(k), v);
+    }
+    Value::Mapping(m)
+}
+
+/// Replaces the entry named `name` in the list `key`, or appends it.
+fn upsert(root: &mut Mapping, key: &str, name: &str, entry: Value) {
+    let list = root.entry(s(key)).or_insert_with(|| Value::Sequence(Vec::new()));
+    if !list.is_sequence() {
+        *list = Value::Sequence(Vec::new());
+    }
+    if let Value::Sequence(items) = list {
+        match items.iter_mut().find(|i| i.get("name").and_then(Value::as_str) == Some(name)) {
+            Some(slot) => *slot = entry,
+            None => items.push(entry),
+        }
+    }
+}
+
+/// Writes (or updates) the entry for `cluster` into the kubeconfig at `path` and makes it
+/// the current context; returns the context name (the cluster ARN).
+pub async fn write(aws: &Aws, cluster: &str, profile: Option<&str>, path: &Path) -> Result<String, KubeconfigError> {
+    let Some(info) = aws.describe_cluster(cluster).await? else {
+        return Err(AwsError::local(
+            ErrorKind::AwsNotFound,
+            "DescribeCluster",
+            format!("no cluster {cluster} in {}", aws.region()),
+        )
+        .into());
+    };
+    let name = info.arn.clone().unwrap_or_else(|| format!("{cluster}.{}.eks6", aws.region()));
+    let io = |source| KubeconfigError::Io { path: path.into(), source };
+    let mut root = match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => match serde_norway::from_str::<Value>(&text) {
+            Ok(Value::Mapping(m)) => m,
+            Ok(_) => {
+                return Err(KubeconfigError::Invalid {
+                    path: path.into(),
+                    message: "the top level is not a mapping".into(),
+                });
+            }
+            Err(e) => return Err(KubeconfigError::Invalid { path: path.into(), message: e.to_string() }),
+        },
+        Ok(_) => Mapping::new(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Mapping::new(),
+        Err(e) => return Err(io(e)),
+    };
+    root.entry(s("apiVersion")).or_insert_with(|| s("v1"));
+    root.entry(s("kind")).or_insert_with(|| s("Config"));
+    root.entry(s("preferences")).or_insert_with(|| Value::Mapping(Mapping::new()));
+    let mut cluster_fields = vec![("server", s(info.endpoint.as_deref().unwrap_or_default()))];
+    if let Some(ca) = &info.certificate_authority {
+        cluster_fields.insert(0, ("certificate-authority-data", s(ca)));
+    }
+    upsert(&mut root, "clusters", &name, map(vec![("cluster", map(cluster_fields)), ("name", s(&name))]));
+    let args = ["--region", aws.region(), "eks", "get-token", "--cluster-name", cluster, "--output", "json"];
+    let mut exec = vec![
+        ("apiVersion", s("client.authentication.k8s.io/v1beta1")),
+        ("args", Value::Sequence(args.iter().map(|a| s(a)).collect())),
+        ("command", s("aws")),
+    ];
+    if let Some(p) = profile {
+        exec.push(("env", Value::Sequence(vec![map(vec![("name", s("AWS_PROFILE")), ("value", s(p))])])));
+    }
+    upsert(&mut root, "users", &name, map(vec![("name", s(&name)), ("user", map(vec![("exec", map(exec))]))]));
+    upsert(
+        &mut root,
+        "contexts",
+        &name,
+        map(vec![("context", map(vec![("cluster", s(&name)), ("user", s(&name))])), ("name", s(&name))]),
+    );
+    root.insert(s("current-context"), s(&name));
+    let text = serde_norway::to_string(&Value::Mapping(root))
+        .map_err(|e| KubeconfigError::Invalid { path: path.into(), message: e.to_string() })?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let tmp = path.with_extension("eks6-tmp");
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)?;
+    Ok(name)
+}
