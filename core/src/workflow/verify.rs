@@ -41,6 +41,8 @@ pub struct VerifyOptions {
     pub probe: Option<(String, ProbeOptions)>,
     /// The probe port the security groups must allow (default: the plan's).
     pub probe_port: Option<u16>,
+    /// The nodegroup to check (default: the plan's, else the cluster's first).
+    pub nodegroup: Option<String>,
 }
 
 /// A check's result.
@@ -241,7 +243,7 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
     ));
 
     // 2. Node subnets: a /64 inside the VPC's /56, auto-assign on.
-    let ng_name = match &nodegroup {
+    let ng_name = match opts.nodegroup.as_ref().or(nodegroup.as_ref()) {
         Some(n) => n.clone(),
         None => aws.list_nodegroups(name).await?.first().cloned().unwrap_or_default(),
     };

@@ -116,7 +116,6 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
     let vo = VerifyOptions {
         kubectl: Some(kubectl),
         probe: Some(("::1".into(), ProbeOptions { port: nginx.port, ..Default::default() })),
-        probe_port: None,
         ..Default::default()
     };
     let t = Instant::now();

@@ -392,7 +392,19 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
     };
     let port =
         args.probe_port.or(plan.as_ref().and_then(|p| p.probe.as_ref()).and_then(|p| u16::try_from(p.port).ok()));
+    // A journal, when given, names the nodegroup eks6 made.
+    let nodegroup = match &args.aws.journal {
+        Some(j) => match workflow::Journal::load(j) {
+            Ok(found) => found.and_then(|j| j.resources.get("nodegroup").map(|e| e.id.clone())),
+            Err(e) => {
+                err_line(&e);
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let opts = workflow::VerifyOptions {
+        nodegroup,
         addresses: args.addresses.clone(),
         kubectl,
         probe: args
