@@ -14,14 +14,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
+.PHONY: header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
 
 # The whole walkthrough against the local emulator (moto + the test extension), with a
 # real nginx on [::1] standing in for a pod, then teardown.
 demo: venv nginx
 	$(CARGO) run -q --all-features -p eks6-tests --bin eks6-demo
 
-test: venv nginx check-fmt clippy doc check-light test-rust test-benches test-emulator
+test: venv nginx check-fmt clippy doc check-light check-header test-rust test-benches test-emulator test-c
 	@echo "make test: all checks passed"
 
 check-fmt:
@@ -64,3 +64,68 @@ bench:
 # up + verify + down against the emulator, 5 times: median wall time and API calls per step.
 bench-walkthrough: venv nginx
 	$(CARGO) run -q --all-features -p eks6-tests --bin eks6-demo -- --bench 5
+
+# --- the C ABI ---------------------------------------------------------------------
+CBINDGEN := $(HOME)/.cargo/bin/cbindgen
+CBINDGEN_VERSION := 0.29.4
+C_OUT := $(CARGO_TARGET_DIR)/eks6-c
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
+CWARN := -Wall -Wextra -Werror
+
+cbindgen: $(CBINDGEN)
+
+$(CBINDGEN):
+	$(CARGO) install --quiet --locked cbindgen --version $(CBINDGEN_VERSION)
+
+# include/eks6.h is generated from ffi/src/lib.rs and committed.
+header: $(CBINDGEN)
+	$(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate eks6-ffi --output include/eks6.h ffi
+
+check-header: $(CBINDGEN)
+	@mkdir -p $(C_OUT)
+	$(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate eks6-ffi --output $(C_OUT)/eks6.h ffi
+	@diff -u include/eks6.h $(C_OUT)/eks6.h || (echo "include/eks6.h is out of date: run make header" && exit 1)
+
+# The address functions, from C11 under ASan/UBSan (leaks included) and from C++17.
+test-c:
+	rm -rf $(C_OUT)/prefix
+	$(MAKE) --no-print-directory install PREFIX=$(C_OUT)/prefix FFI_PROFILE=dev
+	$(PYTHON) tests/c/vectors.py ../shared/vectors/ipv6.json $(C_OUT)/vectors.h
+	$(CC) -std=c11 $(CWARN) $(SANITIZE) -g -I$(C_OUT)/prefix/include -I$(C_OUT) tests/c/test_net.c -o $(C_OUT)/test_net \
+		-L$(C_OUT)/prefix/lib -leks6 -Wl,-rpath,$(C_OUT)/prefix/lib
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(C_OUT)/test_net
+	$(CXX) -std=c++17 $(CWARN) -I$(C_OUT)/prefix/include tests/c/test_cpp.cpp -o $(C_OUT)/test_cpp \
+		-L$(C_OUT)/prefix/lib -leks6 -Wl,-rpath,$(C_OUT)/prefix/lib
+	$(C_OUT)/test_cpp
+	$(MAKE) --no-print-directory test-install
+
+# make install PREFIX=/some/dir: libeks6.so (SONAME libeks6.so.0), libeks6.a, eks6.h and
+# eks6.pc. FFI_PROFILE=dev installs the debug build (the tests do, to share it).
+PREFIX ?= /usr/local
+FFI_PROFILE ?= release
+FFI_FEATURES ?= --no-default-features
+FFI_DIR = $(CARGO_TARGET_DIR)/$(if $(filter dev,$(FFI_PROFILE)),debug,release)
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+
+install:
+	$(CARGO) build -p eks6-ffi --profile $(FFI_PROFILE) $(FFI_FEATURES)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0644 include/eks6.h $(DESTDIR)$(PREFIX)/include/eks6.h
+	install -m 0755 $(FFI_DIR)/libeks6.so $(DESTDIR)$(PREFIX)/lib/libeks6.so.$(VERSION)
+	ln -sf libeks6.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libeks6.so.0
+	ln -sf libeks6.so.0 $(DESTDIR)$(PREFIX)/lib/libeks6.so
+	install -m 0644 $(FFI_DIR)/libeks6.a $(DESTDIR)$(PREFIX)/lib/libeks6.a
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: eks6\nDescription: IPv6 EKS SDK and IPv6 address math (C ABI)\nVersion: %s\nCflags: -I$${includedir}\nLibs: -L$${libdir} -leks6\nLibs.private: -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc\n' \
+		'$(PREFIX)' '$(VERSION)' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/eks6.pc
+
+# Install into a scratch prefix, then build a C program with pkg-config, shared and static.
+test-install:
+	PKG_CONFIG_PATH=$(C_OUT)/prefix/lib/pkgconfig $(CC) -std=c11 $(CWARN) tests/c/test_version.c -o $(C_OUT)/test_shared \
+		$$(PKG_CONFIG_PATH=$(C_OUT)/prefix/lib/pkgconfig pkg-config --cflags --libs eks6) -Wl,-rpath,$(C_OUT)/prefix/lib
+	$(C_OUT)/test_shared
+	readelf -d $(C_OUT)/test_shared | grep -q 'Shared library: \[libeks6.so.0\]'
+	$(CC) -std=c11 $(CWARN) tests/c/test_version.c -o $(C_OUT)/test_static \
+		$$(PKG_CONFIG_PATH=$(C_OUT)/prefix/lib/pkgconfig pkg-config --cflags eks6) $(C_OUT)/prefix/lib/libeks6.a \
+		$$(PKG_CONFIG_PATH=$(C_OUT)/prefix/lib/pkgconfig pkg-config --static --libs-only-l eks6 | sed 's/-leks6//')
+	$(C_OUT)/test_static
+	! readelf -d $(C_OUT)/test_static | grep -q libeks6
