@@ -14,14 +14,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
+.PHONY: test-python header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
 
 # The whole walkthrough against the local emulator (moto + the test extension), with a
 # real nginx on [::1] standing in for a pod, then teardown.
 demo: venv nginx
 	$(CARGO) run -q --all-features -p eks6-tests --bin eks6-demo
 
-test: venv nginx check-fmt clippy doc check-light check-header test-rust test-benches test-emulator test-c
+test: venv nginx check-fmt clippy doc check-light check-header test-rust test-benches test-emulator test-c test-python
 	@echo "make test: all checks passed"
 
 check-fmt:
@@ -49,9 +49,9 @@ test-emulator: venv
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: tests/emulator/requirements.txt
+$(VENV)/.installed: tests/emulator/requirements.txt python/requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt -r python/requirements-dev.txt
 	touch $@
 
 # Debian's nginx, for the IPv6 probe tests and the demo.
@@ -129,3 +129,10 @@ test-install:
 		$$(PKG_CONFIG_PATH=$(C_OUT)/prefix/lib/pkgconfig pkg-config --static --libs-only-l eks6 | sed 's/-leks6//')
 	$(C_OUT)/test_static
 	! readelf -d $(C_OUT)/test_static | grep -q libeks6
+
+# --- the Python package -------------------------------------------------------------
+# The extension in the dev profile, into the repository's venv, sharing the target dir.
+test-python: venv
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --quiet --manifest-path python/Cargo.toml
+	cd python && ../$(PY) -m pytest -W error -q -p no:cacheprovider tests
+	cd python && ../$(PY) -m mypy.stubtest eks6._eks6 --allowlist tests/stubtest-allowlist.txt

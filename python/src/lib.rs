@@ -1,9 +1,306 @@
-//! The native module `eks6._eks6`. Thin: check arguments, call the core, map errors.
+//! The native module `eks6._eks6`. Thin: convert arguments, call the core, map errors to
+//! the exception classes of `eks6.errors` (one per kind of the core's error table).
 
+use pyo3::exceptions::{PyIndexError, PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
+use pyo3::types::{PyList, PySlice};
+
+use eks6::ErrorKind;
+use eks6::net::{self, Ipv6Net, NetError};
+
+pyo3::import_exception!(eks6.errors, AddressError);
+pyo3::import_exception!(eks6.errors, ExhaustedError);
+
+/// Maps a core address error to its Python exception, with `.input` and `.offset` (a
+/// character index into the Python string, not a byte offset).
+fn net_err(e: NetError) -> PyErr {
+    let message = e.to_string();
+    let input = e.input().map(str::to_string);
+    let offset = match (&input, e.offset()) {
+        (Some(i), Some(b)) => Some(i.get(..b.min(i.len())).map_or(b, |p| p.chars().count())),
+        _ => None,
+    };
+    match e.error_kind() {
+        ErrorKind::Exhausted => ExhaustedError::new_err((message,)),
+        _ => AddressError::new_err((message, input, offset)),
+    }
+}
+
+/// Text of an address or prefix argument: `str`, or anything whose `str()` is one
+/// (`ipaddress.IPv6Address`, `IPv6Network`).
+fn text_of(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(s) = obj.extract::<String>() {
+        return Ok(s);
+    }
+    let type_name = obj.get_type().name()?.to_string();
+    if type_name.starts_with("IPv6") {
+        return Ok(obj.str()?.to_string());
+    }
+    Err(PyTypeError::new_err(format!("expected str, IPv6Address or IPv6Network, not {type_name}")))
+}
+
+fn addr_of(obj: &Bound<'_, PyAny>) -> PyResult<net::Ipv6Addr> {
+    net::parse_addr(&text_of(obj)?).map_err(net_err)
+}
+
+fn prefix_of(obj: &Bound<'_, PyAny>) -> PyResult<Ipv6Net> {
+    net::parse_prefix(&text_of(obj)?).map_err(net_err)
+}
+
+/// RFC 5952 canonical text (IPv4-mapped addresses dotted).
+#[pyfunction]
+fn canonical(addr: &Bound<'_, PyAny>) -> PyResult<String> {
+    Ok(net::canonical(addr_of(addr)?).to_string())
+}
+
+/// Eight groups of four hex digits.
+#[pyfunction]
+fn expanded(addr: &Bound<'_, PyAny>) -> PyResult<String> {
+    Ok(net::expanded(addr_of(addr)?).to_string())
+}
+
+/// The `ip6.arpa.` name of an address, or the zone of a nibble-aligned prefix.
+#[pyfunction]
+fn reverse_name(addr: &Bound<'_, PyAny>) -> PyResult<String> {
+    let t = text_of(addr)?;
+    if t.contains('/') {
+        return Ok(net::reverse_zone(net::parse_prefix(&t).map_err(net_err)?).map_err(net_err)?.to_string());
+    }
+    Ok(net::reverse_name(net::parse_addr(&t).map_err(net_err)?).to_string())
+}
+
+/// The number of `/new_len` subnets, as an int of any size.
+#[pyfunction]
+fn subnet_count<'py>(py: Python<'py>, prefix: &Bound<'py, PyAny>, new_len: u8) -> PyResult<Bound<'py, PyAny>> {
+    let p = prefix_of(prefix)?;
+    match net::subnet_count(p, new_len) {
+        Ok(n) => Ok(n.into_pyobject(py)?.into_any()),
+        // ::/0 into /128s: 2^128, one past u128.
+        Err(NetError::CountOverflow { .. }) => u128::MAX.into_pyobject(py)?.add(1),
+        Err(e) => Err(net_err(e)),
+    }
+}
+
+/// The `n`-th (from 0) `/new_len` subnet.
+#[pyfunction]
+fn nth_subnet(prefix: &Bound<'_, PyAny>, new_len: u8, n: u128) -> PyResult<String> {
+    Ok(net::nth_subnet(prefix_of(prefix)?, new_len, n).map_err(net_err)?.to_string())
+}
+
+/// Whether `prefix` contains `addr`.
+#[pyfunction]
+fn contains(prefix: &Bound<'_, PyAny>, addr: &Bound<'_, PyAny>) -> PyResult<bool> {
+    Ok(net::contains(prefix_of(prefix)?, addr_of(addr)?))
+}
+
+/// The fewest prefixes covering the same addresses, sorted.
+#[pyfunction]
+fn aggregate(prefixes: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    let mut nets = Vec::new();
+    for p in prefixes.try_iter()? {
+        nets.push(prefix_of(&p?)?);
+    }
+    Ok(net::aggregate(&nets).iter().map(ToString::to_string).collect())
+}
+
+/// `scheme://[host]:port/path` (RFC 3986 brackets, RFC 6874 zones as `%25`).
+#[pyfunction]
+#[pyo3(signature = (host, port=None, scheme="http", path="/"))]
+fn bracketed_url(host: &Bound<'_, PyAny>, port: Option<i64>, scheme: &str, path: &str) -> PyResult<String> {
+    // Out-of-range ports (negative, huge) reach the core's check as an invalid port.
+    let port = port.map(|p| u32::try_from(p).unwrap_or(u32::MAX));
+    net::bracketed_url(scheme, &text_of(host)?, port, path).map_err(net_err)
+}
+
+/// A lazy sequence of the subnets of a prefix: O(1) indexing (negative too), slicing,
+/// iteration; `len()` raises `OverflowError` past `sys.maxsize` (use `subnet_count`).
+#[pyclass(module = "eks6._eks6", sequence, frozen)]
+struct Carve {
+    parent: Ipv6Net,
+    new_len: u8,
+    /// Number of subnets, or None for 2^128.
+    count: Option<u128>,
+}
+
+impl Carve {
+    fn get(&self, i: u128) -> String {
+        net::nth_subnet(self.parent, self.new_len, i).map(|n| n.to_string()).unwrap_or_default()
+    }
+}
+
+#[pymethods]
+impl Carve {
+    fn __len__(&self) -> PyResult<usize> {
+        match self.count {
+            Some(n) if n <= isize::MAX as u128 => Ok(n as usize),
+            _ => Err(PyOverflowError::new_err(format!(
+                "{} holds more /{} subnets than len() can return; use eks6.subnet_count() for the exact number",
+                self.parent, self.new_len
+            ))),
+        }
+    }
+
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        if let Ok(slice) = key.cast::<PySlice>() {
+            let len = self.__len__()?;
+            let idx = slice.indices(len as isize)?;
+            let mut out = Vec::with_capacity(idx.slicelength);
+            let mut i = idx.start;
+            for _ in 0..idx.slicelength {
+                out.push(self.get(i as u128));
+                i += idx.step;
+            }
+            return Ok(PyList::new(py, out)?.into_any());
+        }
+        let i: i128 = key.extract()?;
+        let total = self.count.map_or(i128::MAX, |c| c as i128);
+        let j = if i < 0 { total + i } else { i };
+        if j < 0 || self.count.is_some_and(|c| j as u128 >= c) {
+            return Err(PyIndexError::new_err(format!("subnet index {i} out of range")));
+        }
+        Ok(self.get(j as u128).into_pyobject(py)?.into_any())
+    }
+
+    fn __iter__(&self) -> PyResult<CarveIter> {
+        Ok(CarveIter { inner: net::subnets(self.parent, self.new_len).map_err(net_err)? })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("eks6.carve('{}', {})", self.parent, self.new_len)
+    }
+}
+
+/// Iterator over a [`Carve`].
+#[pyclass(module = "eks6._eks6")]
+struct CarveIter {
+    inner: net::Subnets,
+}
+
+#[pymethods]
+impl CarveIter {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self) -> Option<String> {
+        self.inner.next().map(|n| n.to_string())
+    }
+}
+
+/// Carves `prefix` into its `/new_len` subnets, lazily.
+#[pyfunction]
+fn carve(prefix: &Bound<'_, PyAny>, new_len: u8) -> PyResult<Carve> {
+    let parent = prefix_of(prefix)?;
+    let count = match net::subnet_count(parent, new_len) {
+        Ok(n) => Some(n),
+        Err(NetError::CountOverflow { .. }) => None,
+        Err(e) => return Err(net_err(e)),
+    };
+    Ok(Carve { parent, new_len, count })
+}
+
+/// Hands out the lowest free aligned prefix of a length inside a parent.
+#[pyclass(module = "eks6._eks6")]
+struct PrefixAllocator {
+    inner: net::PrefixAllocator,
+}
+
+#[pymethods]
+impl PrefixAllocator {
+    #[new]
+    #[pyo3(signature = (parent, used=None))]
+    fn new(parent: &Bound<'_, PyAny>, used: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let parent = prefix_of(parent)?;
+        let mut nets = Vec::new();
+        if let Some(u) = used {
+            for p in u.try_iter()? {
+                nets.push(prefix_of(&p?)?);
+            }
+        }
+        Ok(Self { inner: net::PrefixAllocator::new(parent, &nets).map_err(net_err)? })
+    }
+
+    /// Takes the lowest free aligned prefix of `length`.
+    fn allocate(&mut self, length: u8) -> PyResult<String> {
+        Ok(self.inner.allocate(length).map_err(net_err)?.to_string())
+    }
+
+    /// Frees a prefix again.
+    fn release(&mut self, prefix: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.inner.release(prefix_of(prefix)?).map_err(net_err)
+    }
+}
+
+/// Longest-prefix match from prefixes to any Python values.
+#[pyclass(module = "eks6._eks6")]
+struct PrefixTable {
+    inner: net::PrefixTable<Py<PyAny>>,
+}
+
+#[pymethods]
+impl PrefixTable {
+    #[new]
+    fn new() -> Self {
+        Self { inner: net::PrefixTable::new() }
+    }
+
+    fn __setitem__(&mut self, prefix: &Bound<'_, PyAny>, value: Py<PyAny>) -> PyResult<()> {
+        self.inner.insert(prefix_of(prefix)?, value);
+        Ok(())
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// The value of the most specific prefix containing `addr`, or None.
+    fn lookup(&self, py: Python<'_>, addr: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+        Ok(self.inner.lookup(addr_of(addr)?).map(|v| v.clone_ref(py)))
+    }
+
+    /// `lookup` of many addresses at once.
+    fn lookup_many(&self, py: Python<'_>, addrs: &Bound<'_, PyAny>) -> PyResult<Vec<Option<Py<PyAny>>>> {
+        let mut out = Vec::new();
+        for a in addrs.try_iter()? {
+            out.push(self.inner.lookup(addr_of(&a?)?).map(|v| v.clone_ref(py)));
+        }
+        Ok(out)
+    }
+}
 
 #[pymodule]
 fn _eks6(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(canonical, m)?)?;
+    m.add_function(wrap_pyfunction!(expanded, m)?)?;
+    m.add_function(wrap_pyfunction!(reverse_name, m)?)?;
+    m.add_function(wrap_pyfunction!(subnet_count, m)?)?;
+    m.add_function(wrap_pyfunction!(nth_subnet, m)?)?;
+    m.add_function(wrap_pyfunction!(contains, m)?)?;
+    m.add_function(wrap_pyfunction!(aggregate, m)?)?;
+    m.add_function(wrap_pyfunction!(bracketed_url, m)?)?;
+    m.add_function(wrap_pyfunction!(carve, m)?)?;
+    m.add_class::<Carve>()?;
+    m.add_class::<CarveIter>()?;
+    m.add_class::<PrefixAllocator>()?;
+    m.add_class::<PrefixTable>()?;
+    m.add(
+        "__all__",
+        [
+            "Carve",
+            "CarveIter",
+            "PrefixAllocator",
+            "PrefixTable",
+            "aggregate",
+            "bracketed_url",
+            "canonical",
+            "carve",
+            "contains",
+            "expanded",
+            "nth_subnet",
+            "reverse_name",
+            "subnet_count",
+        ],
+    )?;
     Ok(())
 }
