@@ -14,7 +14,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: test-python header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
+.PHONY: bench-python test-python header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
 
 # The whole walkthrough against the local emulator (moto + the test extension), with a
 # real nginx on [::1] standing in for a pod, then teardown.
@@ -136,3 +136,9 @@ test-python: venv
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --quiet --manifest-path python/Cargo.toml
 	cd python && ../$(PY) -m pytest -W error -q -p no:cacheprovider tests
 	cd python && ../$(PY) -m mypy.stubtest eks6._eks6 --allowlist tests/stubtest-allowlist.txt
+
+# eks6 beside ipaddress, with the release wheel in a venv of its own.
+bench-python:
+	$(PYTHON) -m venv $(CARGO_TARGET_DIR)/bench-venv
+	$(CARGO_TARGET_DIR)/bench-venv/bin/pip install --quiet --disable-pip-version-check ./python
+	$(CARGO_TARGET_DIR)/bench-venv/bin/python python/bench/bench_net.py

@@ -80,6 +80,12 @@ proptest! {
     }
 
     #[test]
+    fn prefix_text_matches_display(p in prefix()) {
+        let text = eks6::net::canonical_prefix(p);
+        prop_assert_eq!(text.as_str(), p.to_string());
+    }
+
+    #[test]
     fn parse_agrees_with_std_on_text_forms((a, s) in addr().prop_flat_map(|a| (Just(a), text_form(a)))) {
         prop_assert_eq!(parse_addr(&s).unwrap(), a, "{}", s);
         prop_assert_eq!(s.parse::<Ipv6Addr>().unwrap(), a);

@@ -3,7 +3,7 @@
 
 use pyo3::exceptions::{PyIndexError, PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySlice};
+use pyo3::types::{PyList, PySlice, PyString};
 
 use eks6::ErrorKind;
 use eks6::net::{self, Ipv6Net, NetError};
@@ -124,7 +124,7 @@ struct Carve {
 
 impl Carve {
     fn get(&self, i: u128) -> String {
-        net::nth_subnet(self.parent, self.new_len, i).map(|n| n.to_string()).unwrap_or_default()
+        net::nth_subnet(self.parent, self.new_len, i).map(|n| net::canonical_prefix(n).to_string()).unwrap_or_default()
     }
 }
 
@@ -161,8 +161,15 @@ impl Carve {
         Ok(self.get(j as u128).into_pyobject(py)?.into_any())
     }
 
-    fn __iter__(&self) -> PyResult<CarveIter> {
-        Ok(CarveIter { inner: net::subnets(self.parent, self.new_len).map_err(net_err)? })
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let it = net::subnets(self.parent, self.new_len).map_err(net_err)?;
+        // Up to a million subnets: build the strings in one go and hand back a list
+        // iterator (no Python call per item); beyond, iterate lazily.
+        if it.remaining() <= 1 << 20 {
+            let items: Vec<Bound<'py, PyString>> = it.map(|n| PyString::new(py, &net::canonical_prefix(n))).collect();
+            return PyList::new(py, items)?.try_iter().map(Bound::into_any);
+        }
+        Ok(Bound::new(py, CarveIter { inner: it })?.into_any())
     }
 
     fn __repr__(&self) -> String {
@@ -183,7 +190,7 @@ impl CarveIter {
     }
 
     fn __next__(&mut self) -> Option<String> {
-        self.inner.next().map(|n| n.to_string())
+        self.inner.next().map(|n| net::canonical_prefix(n).to_string())
     }
 }
 

@@ -40,7 +40,9 @@ pub use prefix::{
     subnets, supernet,
 };
 pub use table::PrefixTable;
-pub use text::{AddrText, ReverseName, StackStr, canonical, expanded, reverse_name, reverse_zone};
+pub use text::{
+    AddrText, PrefixText, ReverseName, StackStr, canonical, canonical_prefix, expanded, reverse_name, reverse_zone,
+};
 pub use url::{ScopedIpv6Addr, bracketed_url, socket_text};
 
 pub use ipnet::Ipv6Net;

@@ -205,6 +205,39 @@ pub(crate) fn write_canonical(v: u128, buf: &mut [u8; 45]) -> usize {
     pos
 }
 
+/// Prefix text `canonical/len` (at most 49 bytes).
+pub type PrefixText = StackStr<49>;
+
+/// RFC 5952 canonical text of a prefix's network address and its length, into a stack
+/// buffer: `2600:1f13:812::/56`.
+///
+/// ```
+/// use eks6::net::{canonical_prefix, parse_prefix};
+/// assert_eq!(canonical_prefix(parse_prefix("2600:1f13:0812:0:0::/56")?), "2600:1f13:812::/56");
+/// # Ok::<(), eks6::net::NetError>(())
+/// ```
+#[inline]
+pub fn canonical_prefix(net: Ipv6Net) -> PrefixText {
+    let mut addr = [0u8; 45];
+    let n = write_canonical(net.network().to_bits(), &mut addr);
+    let mut out = PrefixText { buf: [0; 49], len: 0 };
+    out.buf[..n].copy_from_slice(&addr[..n]);
+    out.buf[n] = b'/';
+    let len = net.prefix_len();
+    let mut pos = n + 1;
+    if len >= 100 {
+        out.buf[pos] = b'1';
+        pos += 1;
+    }
+    if len >= 10 {
+        out.buf[pos] = b'0' + (len / 10 % 10);
+        pos += 1;
+    }
+    out.buf[pos] = b'0' + len % 10;
+    out.len = (pos + 1) as u8;
+    out
+}
+
 /// The expanded form: eight groups of four lowercase hex digits.
 ///
 /// ```
