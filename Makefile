@@ -66,7 +66,8 @@ bench-walkthrough: venv nginx
 	$(CARGO) run -q --all-features -p eks6-tests --bin eks6-demo -- --bench 5
 
 # --- the C ABI ---------------------------------------------------------------------
-CBINDGEN := $(HOME)/.cargo/bin/cbindgen
+CBINDGEN_ROOT ?= $(HOME)/.cargo
+CBINDGEN := $(CBINDGEN_ROOT)/bin/cbindgen
 CBINDGEN_VERSION := 0.29.4
 C_OUT := $(CARGO_TARGET_DIR)/eks6-c
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -75,7 +76,7 @@ CWARN := -Wall -Wextra -Werror
 cbindgen: $(CBINDGEN)
 
 $(CBINDGEN):
-	$(CARGO) install --quiet --locked cbindgen --version $(CBINDGEN_VERSION)
+	$(CARGO) install --quiet --locked --root $(CBINDGEN_ROOT) cbindgen --version $(CBINDGEN_VERSION)
 
 # include/eks6.h is generated from ffi/src/lib.rs and committed.
 header: $(CBINDGEN)
