@@ -323,38 +323,22 @@ async fn delete_blocked<F, Fut>(
     what: &str,
     vpc_id: &str,
     subnet: Option<&str>,
-    mut f: F,
+    f: F,
 ) -> Result<(), WorkflowError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), AwsError>>,
 {
-    let started = Instant::now();
-    let mut attempt = 0;
-    loop {
-        match f().await {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == ErrorKind::AwsConflict || e.kind() == ErrorKind::AwsThrottled => {
-                run.emit(EventKind::Retry { step: "network".into(), resource: what.into(), reason: e.to_string() });
-                attempt += 1;
-                if !run.retry_pause("network", started, attempt).await? {
-                    let enis = run.aws.network_interfaces(vpc_id).await.unwrap_or_default();
-                    let mut blockers: Vec<String> = enis
-                        .into_iter()
-                        .filter(|n| subnet.is_none_or(|s| s == n.subnet_id))
-                        .map(|n| format!("{} ({})", n.id, n.description))
-                        .collect();
-                    if blockers.is_empty() {
-                        blockers.push(e.to_string());
-                    }
-                    return Err(WorkflowError::Blocked {
-                        resource: what.into(),
-                        blockers,
-                        limit: run.opts.wait.deadline,
-                    });
-                }
-            }
-            Err(e) => return Err(e.into()),
+    match retry_in_use(run, "network", what, f).await {
+        Err(WorkflowError::Blocked { resource, blockers, limit }) => {
+            let enis = run.aws.network_interfaces(vpc_id).await.unwrap_or_default();
+            let named: Vec<String> = enis
+                .into_iter()
+                .filter(|n| subnet.is_none_or(|s| s == n.subnet_id))
+                .map(|n| format!("{} ({})", n.id, n.description))
+                .collect();
+            Err(WorkflowError::Blocked { resource, blockers: if named.is_empty() { blockers } else { named }, limit })
         }
+        other => other,
     }
 }
