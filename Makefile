@@ -14,7 +14,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: bench-python test-python header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
+.PHONY: valgrind bench-python test-python header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
 
 # The whole walkthrough against the local emulator (moto + the test extension), with a
 # real nginx on [::1] standing in for a pod, then teardown.
@@ -35,7 +35,7 @@ doc:
 
 # The address math must build without the AWS SDK.
 check-light:
-	$(CARGO) check -p eks6 --no-default-features
+	$(CARGO) check -p eks6 -p eks6-ffi --no-default-features
 
 test-rust:
 	$(CARGO) test $(FEATURES)
@@ -87,29 +87,46 @@ check-header: $(CBINDGEN)
 	$(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate eks6-ffi --output $(C_OUT)/eks6.h ffi
 	@diff -u include/eks6.h $(C_OUT)/eks6.h || (echo "include/eks6.h is out of date: run make header" && exit 1)
 
-# The address functions, from C11 under ASan/UBSan (leaks included) and from C++17.
-test-c:
+# The C ABI from C11 under ASan/UBSan (leaks included): the address functions, then the
+# workflow functions against the emulator; the address tests again under valgrind
+# memcheck (no sanitizers); C++17 against the header; install + pkg-config. The library
+# is built with the workspace's one feature set, so the AWS SDK is not rebuilt.
+test-c: venv valgrind
 	rm -rf $(C_OUT)/prefix
-	$(MAKE) --no-print-directory install PREFIX=$(C_OUT)/prefix FFI_PROFILE=dev
+	$(MAKE) --no-print-directory install PREFIX=$(C_OUT)/prefix FFI_PROFILE=dev FFI_BUILD="$(CARGO) build $(FEATURES)"
 	$(PYTHON) tests/c/vectors.py ../shared/vectors/ipv6.json $(C_OUT)/vectors.h
-	$(CC) -std=c11 $(CWARN) $(SANITIZE) -g -I$(C_OUT)/prefix/include -I$(C_OUT) tests/c/test_net.c -o $(C_OUT)/test_net \
+	$(CC) -std=c11 $(CWARN) $(SANITIZE) -g -I$(C_OUT)/prefix/include -I$(C_OUT) -Itests/c tests/c/test_net.c -o $(C_OUT)/test_net \
 		-L$(C_OUT)/prefix/lib -leks6 -Wl,-rpath,$(C_OUT)/prefix/lib
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(C_OUT)/test_net
+	$(CC) -std=c11 $(CWARN) $(SANITIZE) -g -pthread -I$(C_OUT)/prefix/include -Itests/c tests/c/test_workflow.c \
+		-o $(C_OUT)/test_workflow -L$(C_OUT)/prefix/lib -leks6 -Wl,-rpath,$(C_OUT)/prefix/lib
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(PY) tests/emulator/harness.py -- $(C_OUT)/test_workflow
+	$(CC) -std=c11 $(CWARN) -O1 -g -I$(C_OUT)/prefix/include -I$(C_OUT) -Itests/c tests/c/test_net.c -o $(C_OUT)/test_net_vg \
+		$(C_OUT)/prefix/lib/libeks6.a -Wl,--gc-sections -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		$(C_OUT)/test_net_vg
 	$(CXX) -std=c++17 $(CWARN) -I$(C_OUT)/prefix/include tests/c/test_cpp.cpp -o $(C_OUT)/test_cpp \
 		-L$(C_OUT)/prefix/lib -leks6 -Wl,-rpath,$(C_OUT)/prefix/lib
 	$(C_OUT)/test_cpp
 	$(MAKE) --no-print-directory test-install
 
+# Debian's valgrind, for the memcheck run of the C tests.
+valgrind:
+	@command -v valgrind >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null)
+
 # make install PREFIX=/some/dir: libeks6.so (SONAME libeks6.so.0), libeks6.a, eks6.h and
-# eks6.pc. FFI_PROFILE=dev installs the debug build (the tests do, to share it).
+# eks6.pc. FFI_PROFILE=dev installs the debug build (the tests do, to share it);
+# FFI_FEATURES=--no-default-features leaves the workflow functions (and the AWS SDK) out.
 PREFIX ?= /usr/local
 FFI_PROFILE ?= release
-FFI_FEATURES ?= --no-default-features
+FFI_FEATURES ?=
+FFI_BUILD ?= $(CARGO) build -p eks6-ffi --profile $(FFI_PROFILE) $(FFI_FEATURES)
 FFI_DIR = $(CARGO_TARGET_DIR)/$(if $(filter dev,$(FFI_PROFILE)),debug,release)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
 install:
-	$(CARGO) build -p eks6-ffi --profile $(FFI_PROFILE) $(FFI_FEATURES)
+	$(FFI_BUILD)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 0644 include/eks6.h $(DESTDIR)$(PREFIX)/include/eks6.h
 	install -m 0755 $(FFI_DIR)/libeks6.so $(DESTDIR)$(PREFIX)/lib/libeks6.so.$(VERSION)

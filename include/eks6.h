@@ -152,10 +152,43 @@ typedef uint32_t eks6_status;
 typedef struct eks6_allocator eks6_allocator;
 
 /**
+ * A cancellation handle: trigger it from any thread and the workflow given it stops at
+ * its next step boundary or wait with `EKS6_CANCELLED`, its journal intact. Free with
+ * `eks6_cancel_free` after the calls using it have returned.
+ */
+typedef struct eks6_cancel eks6_cancel;
+
+/**
+ * A client: the AWS configuration (region, credentials, endpoint) loaded once and a
+ * private runtime. May be shared between threads (each call blocks its own thread).
+ * Free with `eks6_client_free`, after every call on it has returned.
+ */
+typedef struct eks6_client eks6_client;
+
+/**
+ * A parsed cluster plan. Free with `eks6_plan_free`. Immutable: may be shared between
+ * threads.
+ */
+typedef struct eks6_plan eks6_plan;
+
+/**
+ * The report of a workflow: JSON text in the core's schema (`RunReport` for up and
+ * down, `VerifyReport` for verify). Free with `eks6_report_free`.
+ */
+typedef struct eks6_report eks6_report;
+
+/**
  * A longest-prefix-match table from prefixes to `uint64_t` values. Not for sharing
  * between threads. Free with `eks6_table_free`.
  */
 typedef struct eks6_table eks6_table;
+
+/**
+ * A progress callback: `event_json` is one event as JSON, valid only during the call.
+ * It runs on the thread that called the workflow function and must not call back into
+ * the same client.
+ */
+typedef void (*eks6_event_callback)(const char *event_json, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -288,6 +321,141 @@ eks6_status eks6_table_lookup(const eks6_table *table,
  * Frees a table; NULL is accepted and ignored.
  */
 void eks6_table_free(eks6_table *table);
+
+/**
+ * Parses a plan from TOML text. A plan that does not parse gives `EKS6_INVALID_PLAN`
+ * with the line and key in the message. On success `*out` owns a new plan.
+ */
+eks6_status eks6_plan_from_toml(const char *toml, eks6_plan **out);
+
+/**
+ * Reads a plan from a file (TOML, or JSON by the `.json` extension).
+ */
+eks6_status eks6_plan_from_file(const char *path, eks6_plan **out);
+
+/**
+ * The plan's offline pre-flight findings as JSON (`{"schema_version", "plan",
+ * "findings": [{"rule", "severity", "message", ...}]}`), by the text-out rules.
+ * `*out_has_errors` (when not NULL) says whether any finding is an error; the status is
+ * `EKS6_OK` either way.
+ */
+eks6_status eks6_plan_validate(const eks6_plan *plan,
+                               char *buf,
+                               size_t len,
+                               size_t *out_len,
+                               bool *out_has_errors);
+
+/**
+ * Frees a plan; NULL is accepted and ignored.
+ */
+void eks6_plan_free(eks6_plan *plan);
+
+/**
+ * Creates a client. `region`, `profile` and `endpoint_url` may each be NULL: the
+ * region then comes from `AWS_REGION` or the profile, credentials from the usual
+ * chain, the endpoint from AWS. Nothing is called yet except what loading the
+ * configuration needs. On success `*out` owns a new client.
+ */
+eks6_status eks6_client_new(const char *region,
+                            const char *profile,
+                            const char *endpoint_url,
+                            eks6_client **out);
+
+/**
+ * Sets how the client's workflows wait for resources: the first poll delay, doubling up
+ * to `max_delay_ms`, giving up on one resource after `deadline_secs`. The default is
+ * 5 s doubling to 30 s, for 30 minutes (EKS clusters take 10 to 15 minutes).
+ */
+eks6_status eks6_client_set_wait(const eks6_client *client,
+                                 uint32_t first_delay_ms,
+                                 uint32_t max_delay_ms,
+                                 uint32_t deadline_secs);
+
+/**
+ * The number of AWS API calls (HTTP attempts) this client has made so far.
+ */
+eks6_status eks6_client_api_calls(const eks6_client *client, uint64_t *out_calls);
+
+/**
+ * Frees a client; NULL is accepted and ignored. No call on it may be running.
+ */
+void eks6_client_free(eks6_client *client);
+
+/**
+ * Creates an untriggered cancellation handle; `*out` owns it.
+ */
+eks6_status eks6_cancel_new(eks6_cancel **out);
+
+/**
+ * Triggers the handle, from any thread. Idempotent.
+ */
+eks6_status eks6_cancel_trigger(const eks6_cancel *cancel);
+
+/**
+ * Frees a cancellation handle; NULL is accepted and ignored.
+ */
+void eks6_cancel_free(eks6_cancel *cancel);
+
+/**
+ * Copies the report's JSON into `buf`, by the text-out rules.
+ */
+eks6_status eks6_report_json(const eks6_report *report, char *buf, size_t len, size_t *out_len);
+
+/**
+ * Whether the run passed: always true for `up` and `down` reports (a failure is a
+ * status, not a report); for `verify`, whether no check failed.
+ */
+eks6_status eks6_report_passed(const eks6_report *report, bool *out);
+
+/**
+ * Frees a report; NULL is accepted and ignored.
+ */
+void eks6_report_free(eks6_report *report);
+
+/**
+ * Stands the plan up (or resumes it): the dual-stack VPC, subnets, gateways, routes,
+ * the IPv6 cluster and its nodegroup, waiting until each is ready. Journaled in
+ * `journal` (its lock is `<journal>.lock`); re-running after a failure or a crash
+ * resumes. `timeout_secs` 0 means no overall limit (each wait still has the client's
+ * deadline); past the limit the run stops at its next step boundary with
+ * `EKS6_TIMEOUT`. `cancel` and `on_event` may be NULL. On success `*out_report` owns the
+ * report (`RunReport` JSON).
+ */
+eks6_status eks6_up(const eks6_client *client,
+                    const eks6_plan *plan,
+                    const char *journal,
+                    uint32_t timeout_secs,
+                    const eks6_cancel *cancel,
+                    eks6_event_callback on_event,
+                    void *user_data,
+                    eks6_report **out_report);
+
+/**
+ * Tears down exactly what the plan owns (by its tags), in reverse order, waiting where
+ * AWS needs it. Idempotent. Arguments as for `eks6_up`.
+ */
+eks6_status eks6_down(const eks6_client *client,
+                      const eks6_plan *plan,
+                      const char *journal,
+                      uint32_t timeout_secs,
+                      const eks6_cancel *cancel,
+                      eks6_event_callback on_event,
+                      void *user_data,
+                      eks6_report **out_report);
+
+/**
+ * Checks the plan's cluster (read-only): IPv6 family, subnets, routes, node addresses,
+ * the probe port, and, when `probe_address` is not NULL, an HTTP GET over IPv6 to
+ * `http://[probe_address]:<plan's probe port>/`. A failed check is not an error: the
+ * status is `EKS6_OK` and `eks6_report_passed` says false. `timeout_secs` and `cancel`
+ * as for `eks6_up`. On success `*out_report` owns the report (`VerifyReport` JSON).
+ */
+eks6_status eks6_verify(const eks6_client *client,
+                        const eks6_plan *plan,
+                        const char *probe_address,
+                        uint32_t timeout_secs,
+                        const eks6_cancel *cancel,
+                        eks6_report **out_report);
 
 #ifdef __cplusplus
 }  // extern "C"

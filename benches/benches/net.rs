@@ -7,8 +7,19 @@ use std::hint::black_box;
 use std::net::Ipv6Addr;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use eks6::net::{PrefixTable, aggregate, canonical, contains, parse_addr, subnets};
+use eks6::net::{
+    PrefixTable, aggregate, canonical, canonical_prefix, contains, nth_subnet, parse_addr, parse_prefix, subnets,
+};
 use ipnet::Ipv6Net;
+
+// The C ABI's source, compiled into this binary (the ffi package builds only a cdylib
+// and a staticlib, both named like the core library). Its `extern "C"` functions are
+// called through function pointers behind `black_box`, so they are not inlined: the
+// same out-of-line C-ABI call a C program makes (less the PLT hop).
+extern crate eks6 as eks6_core;
+#[allow(unexpected_cfgs, dead_code, unused_imports, clippy::upper_case_acronyms)]
+#[path = "../../ffi/src/lib.rs"]
+mod ffi;
 
 /// A small deterministic generator (xorshift64*), so every run sees the same inputs.
 struct Rng(u64);
@@ -237,5 +248,82 @@ fn bench_aggregate(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_parse, bench_format, bench_carves, bench_contains, bench_lpm, bench_aggregate);
+type TextFn = unsafe extern "C" fn(*const std::ffi::c_char, *mut std::ffi::c_char, usize, *mut usize) -> ffi::Status;
+type NthFn =
+    unsafe extern "C" fn(*const std::ffi::c_char, u8, u64, *mut std::ffi::c_char, usize, *mut usize) -> ffi::Status;
+
+/// `eks6_canonical` and `eks6_nth_subnet` through the C ABI beside their Rust twins
+/// (text in, text out), same inputs.
+fn bench_c_abi(c: &mut Criterion) {
+    let texts: Vec<String> = addresses(BATCH).iter().map(|a| expanded_text(*a)).collect();
+    let ctexts: Vec<std::ffi::CString> = texts.iter().map(|t| std::ffi::CString::new(t.as_str()).unwrap()).collect();
+    let mut g = c.benchmark_group("c_abi_canonical");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            for t in black_box(&texts) {
+                black_box(parse_addr(t).map(canonical).ok());
+            }
+        })
+    });
+    g.bench_function("c", |b| {
+        let f: TextFn = black_box(ffi::eks6_canonical);
+        let mut buf = [0 as std::ffi::c_char; 64];
+        let mut n = 0usize;
+        b.iter(|| {
+            for t in black_box(&ctexts) {
+                // SAFETY: a NUL-terminated string, a 64-byte buffer, a valid out_len.
+                let s = unsafe { f(t.as_ptr(), buf.as_mut_ptr(), buf.len(), &mut n) };
+                black_box((s, &buf));
+            }
+        })
+    });
+    g.finish();
+
+    let parent = "2600:1f13:812:a00::/56";
+    let cparent = std::ffi::CString::new(parent).unwrap();
+    let ns: Vec<u64> = {
+        let mut rng = Rng(0xc0de);
+        (0..BATCH).map(|_| rng.next() & 0xff_ffff).collect()
+    };
+    let mut g = c.benchmark_group("c_abi_nth_subnet");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function("rust", |b| {
+        b.iter(|| {
+            for &n in black_box(&ns) {
+                let p = parse_prefix(black_box(parent)).unwrap();
+                black_box(nth_subnet(p, 80, n.into()).map(canonical_prefix).ok());
+            }
+        })
+    });
+    g.bench_function("c", |b| {
+        let f: NthFn = black_box(ffi::eks6_nth_subnet);
+        let mut buf = [0 as std::ffi::c_char; 64];
+        let mut out = 0usize;
+        b.iter(|| {
+            for &n in black_box(&ns) {
+                // SAFETY: as above.
+                let s = unsafe { f(black_box(cparent.as_ptr()), 80, n, buf.as_mut_ptr(), buf.len(), &mut out) };
+                black_box((s, &buf));
+            }
+        })
+    });
+    g.finish();
+}
+
+/// Addresses as users paste them: half expanded, half canonical.
+fn expanded_text(a: Ipv6Addr) -> String {
+    if a.segments()[7].is_multiple_of(2) { eks6::net::expanded(a).to_string() } else { a.to_string() }
+}
+
+criterion_group!(
+    benches,
+    bench_c_abi,
+    bench_parse,
+    bench_format,
+    bench_carves,
+    bench_contains,
+    bench_lpm,
+    bench_aggregate
+);
 criterion_main!(benches);

@@ -11,9 +11,11 @@
 //!   all is written to `buf` and the status is `EKS6_BUFFER_TOO_SMALL`.
 //! - The detailed message of the last error on the calling thread is available from
 //!   `eks6_last_error_message`.
-//! - Handles (`eks6_allocator`, `eks6_table`) are created through out-parameters and
-//!   freed with their `*_free` function, which accepts NULL. They may not be shared
-//!   between threads.
+//! - Handles are created through out-parameters and freed with their `*_free` function,
+//!   which accepts NULL. `eks6_client`, `eks6_plan` and `eks6_cancel` may be shared
+//!   between threads; `eks6_allocator` and `eks6_table` may not.
+//! - The workflow functions (feature `aws`, on by default) block the calling thread on
+//!   the client's private runtime; see `workflow.rs`.
 
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
@@ -23,8 +25,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use eks6_core::ErrorKind;
 use eks6_core::net::{
-    Ipv6Net, NetError, PrefixAllocator, PrefixTable, aggregate, bracketed_url, canonical, contains, expanded,
-    nth_subnet, parse_addr, parse_prefix, reverse_name, subnet_count,
+    Ipv6Net, NetError, PrefixAllocator, PrefixTable, aggregate, bracketed_url, canonical, canonical_prefix, contains,
+    expanded, nth_subnet, parse_addr_bytes, parse_prefix, reverse_name, subnet_count,
 };
 
 /// A status code. `EKS6_OK` is 0; the others are stable and never reused.
@@ -192,13 +194,33 @@ macro_rules! try_status {
 
 /// Reads a C string argument: NULL and non-UTF-8 are errors naming the argument.
 unsafe fn text<'a>(p: *const c_char, name: &str) -> Result<&'a str, Status> {
+    // SAFETY: per the caller's contract.
+    utf8(unsafe { bytes(p, name) }?, name)
+}
+
+/// Reads a C string argument as bytes: NULL is an error naming the argument.
+unsafe fn bytes<'a>(p: *const c_char, name: &str) -> Result<&'a [u8], Status> {
     if p.is_null() {
         return Err(set_error(Status::NULL_ARGUMENT, format!("argument {name} is NULL")));
     }
     // SAFETY: the caller passes a NUL-terminated string that outlives the call.
-    let c = unsafe { CStr::from_ptr(p) };
-    c.to_str().map_err(|e| {
+    Ok(unsafe { CStr::from_ptr(p) }.to_bytes())
+}
+
+fn utf8<'a>(b: &'a [u8], name: &str) -> Result<&'a str, Status> {
+    std::str::from_utf8(b).map_err(|e| {
         set_error(Status::INVALID_UTF8, format!("argument {name} is not UTF-8 (byte {} is invalid)", e.valid_up_to()))
+    })
+}
+
+/// Parses an address argument. The parser takes ASCII only, so UTF-8 is checked only
+/// when parsing fails, to tell the two errors apart (the fast path of the C calls).
+unsafe fn addr_arg(p: *const c_char, name: &str) -> Result<std::net::Ipv6Addr, Status> {
+    // SAFETY: per the caller's contract.
+    let b = unsafe { bytes(p, name) }?;
+    parse_addr_bytes(b).map_err(|e| match utf8(b, name) {
+        Ok(_) => net_error(e),
+        Err(s) => s,
     })
 }
 
@@ -250,20 +272,19 @@ pub unsafe extern "C" fn eks6_last_error_message(buf: *mut c_char, len: usize, o
     })
 }
 
-fn addr_op(
+fn addr_op<S: AsRef<str>>(
     addr: *const c_char,
     buf: *mut c_char,
     len: usize,
     out_len: *mut usize,
-    f: impl FnOnce(std::net::Ipv6Addr) -> String,
+    f: impl FnOnce(std::net::Ipv6Addr) -> S,
 ) -> Status {
     guard(|| {
         try_status!(non_null(out_len, "out_len"));
         // SAFETY: per the contract, addr is NULL or a NUL-terminated string.
-        let a = try_status!(unsafe { text(addr, "addr") });
-        let a = try_status!(parse_addr(a).map_err(net_error));
+        let a = try_status!(unsafe { addr_arg(addr, "addr") });
         // SAFETY: out_len checked; buf per the contract.
-        unsafe { write_text(&f(a), buf, len, out_len) }
+        unsafe { write_text(f(a).as_ref(), buf, len, out_len) }
     })
 }
 
@@ -275,7 +296,7 @@ pub unsafe extern "C" fn eks6_canonical(
     len: usize,
     out_len: *mut usize,
 ) -> Status {
-    addr_op(addr, buf, len, out_len, |a| canonical(a).to_string())
+    addr_op(addr, buf, len, out_len, canonical)
 }
 
 /// The expanded form of an address: eight groups of four hex digits.
@@ -286,7 +307,7 @@ pub unsafe extern "C" fn eks6_expanded(
     len: usize,
     out_len: *mut usize,
 ) -> Status {
-    addr_op(addr, buf, len, out_len, |a| expanded(a).to_string())
+    addr_op(addr, buf, len, out_len, expanded)
 }
 
 /// The `ip6.arpa.` reverse name of an address (with the trailing dot).
@@ -297,7 +318,7 @@ pub unsafe extern "C" fn eks6_reverse_name(
     len: usize,
     out_len: *mut usize,
 ) -> Status {
-    addr_op(addr, buf, len, out_len, |a| reverse_name(a).to_string())
+    addr_op(addr, buf, len, out_len, reverse_name)
 }
 
 fn prefix_arg(p: *const c_char, name: &str) -> Result<Ipv6Net, Status> {
@@ -340,7 +361,7 @@ pub unsafe extern "C" fn eks6_nth_subnet(
         let p = try_status!(prefix_arg(prefix, "prefix"));
         let s = try_status!(nth_subnet(p, new_len, n.into()).map_err(net_error));
         // SAFETY: out_len checked; buf per the contract.
-        unsafe { write_text(&s.to_string(), buf, len, out_len) }
+        unsafe { write_text(&canonical_prefix(s), buf, len, out_len) }
     })
 }
 
@@ -351,8 +372,7 @@ pub unsafe extern "C" fn eks6_contains(prefix: *const c_char, addr: *const c_cha
         try_status!(non_null(out, "out"));
         let p = try_status!(prefix_arg(prefix, "prefix"));
         // SAFETY: per the contract.
-        let a = try_status!(unsafe { text(addr, "addr") });
-        let a = try_status!(parse_addr(a).map_err(net_error));
+        let a = try_status!(unsafe { addr_arg(addr, "addr") });
         // SAFETY: checked non-NULL.
         unsafe { *out = contains(p, a) };
         Status::OK
@@ -550,8 +570,7 @@ pub unsafe extern "C" fn eks6_table_lookup(
         try_status!(non_null(found, "found"));
         try_status!(non_null(value, "value"));
         // SAFETY: per the contract.
-        let a = try_status!(unsafe { text(addr, "addr") });
-        let a = try_status!(parse_addr(a).map_err(net_error));
+        let a = try_status!(unsafe { addr_arg(addr, "addr") });
         // SAFETY: a live table.
         let hit = unsafe { &*table }.inner.lookup(a).copied();
         // SAFETY: checked non-NULL.
@@ -575,6 +594,11 @@ pub unsafe extern "C" fn eks6_table_free(table: *mut eks6_table) {
         }));
     }
 }
+
+#[cfg(feature = "aws")]
+mod workflow;
+#[cfg(feature = "aws")]
+pub use workflow::*;
 
 #[cfg(test)]
 mod tests {

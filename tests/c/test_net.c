@@ -10,28 +10,7 @@
 
 #include "vectors.h"
 
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond, ...)                                                 \
-    do {                                                                 \
-        checks++;                                                        \
-        if (!(cond)) {                                                   \
-            failures++;                                                  \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                \
-            fprintf(stderr, "\n");                                       \
-        }                                                                \
-    } while (0)
-
-static const char *last_error(void) {
-    static char msg[1024];
-    size_t n = 0;
-    if (eks6_last_error_message(msg, sizeof msg, &n) != EKS6_OK) {
-        return "(message too long)";
-    }
-    return msg;
-}
+#include "check.h"
 
 typedef eks6_status (*text_fn)(const char *, char *, size_t, size_t *);
 

@@ -34,7 +34,7 @@ mod url;
 
 pub use alloc::PrefixAllocator;
 pub use error::{AddrReason, NetError, NetErrorKind, PrefixReason, UrlReason};
-pub use parse::{parse_addr, parse_prefix, parse_prefix_lenient};
+pub use parse::{parse_addr, parse_addr_bytes, parse_prefix, parse_prefix_lenient};
 pub use prefix::{
     ExactSubnets, Subnets, aggregate, contains, contains_prefix, exclude, nth_subnet, range_to_prefixes, subnet_count,
     subnets, supernet,

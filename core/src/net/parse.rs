@@ -49,6 +49,23 @@ pub fn parse_addr(input: &str) -> Result<Ipv6Addr, NetError> {
     }
 }
 
+/// Parses address bytes as [`parse_addr`] does, for callers that hold bytes (a C string)
+/// and would otherwise check UTF-8 first: the parser accepts ASCII only, so valid UTF-8
+/// need not be checked on the way in. An error quotes the input lossily.
+///
+/// ```
+/// use eks6::net::parse_addr_bytes;
+/// assert_eq!(parse_addr_bytes(b"2600::1")?.segments()[0], 0x2600);
+/// assert!(parse_addr_bytes(b"2600::\xff").is_err());
+/// # Ok::<(), eks6::net::NetError>(())
+/// ```
+pub fn parse_addr_bytes(input: &[u8]) -> Result<Ipv6Addr, NetError> {
+    match parse_u128(input) {
+        Ok(v) => Ok(Ipv6Addr::from_bits(v)),
+        Err(reason) => Err(NetError::addr(&String::from_utf8_lossy(input), reason)),
+    }
+}
+
 /// Parses as [`parse_addr`] does, returning the address as a `u128`.
 #[inline]
 pub(crate) fn parse_u128(s: &[u8]) -> Result<u128, AddrReason> {

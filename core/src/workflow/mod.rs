@@ -171,6 +171,45 @@ impl Cancel {
     }
 }
 
+/// Runs a workflow future under an overall time limit. Past the limit the run is
+/// cancelled the cooperative way (it stops at its next step boundary or wait, the
+/// journal intact, never in the middle of recording a resource) and the error is
+/// [`WorkflowError::Timeout`]. `cancel` must be the handle the future was given.
+///
+/// ```no_run
+/// # async fn f(aws: eks6::aws::Aws, plan: eks6::plan::ClusterPlan) -> Result<(), eks6::workflow::WorkflowError> {
+/// use std::time::Duration;
+/// use eks6::workflow::{Cancel, RunOptions, up, with_limit};
+/// let cancel = Cancel::new();
+/// let opts = RunOptions::new("cluster.journal.json").with_cancel(cancel.clone());
+/// with_limit(Some(Duration::from_secs(3600)), &cancel, up(&aws, &plan, &opts)).await?;
+/// # Ok(()) }
+/// ```
+pub async fn with_limit<T>(
+    limit: Option<Duration>,
+    cancel: &Cancel,
+    fut: impl Future<Output = Result<T, WorkflowError>>,
+) -> Result<T, WorkflowError> {
+    let Some(limit) = limit else { return fut.await };
+    let mut fut = std::pin::pin!(fut);
+    tokio::select! {
+        r = &mut fut => return r,
+        () = tokio::time::sleep(limit) => {}
+    }
+    // A cancel from the caller that lands after the limit still reads as a time-out:
+    // the limit was hit first.
+    let was_cancelled = cancel.is_cancelled();
+    cancel.cancel();
+    match fut.await {
+        Err(WorkflowError::Cancelled { step }) if !was_cancelled => Err(WorkflowError::Timeout {
+            resource: "the run".into(),
+            limit,
+            status: format!("stopped during step {step}, journal intact"),
+        }),
+        r => r,
+    }
+}
+
 /// Options of one run.
 #[derive(Clone)]
 pub struct RunOptions {

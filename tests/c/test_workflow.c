@@ -1,0 +1,290 @@
+/* The workflow functions of libeks6 against the local emulator (started by
+ * tests/emulator/harness.py, which sets EKS6_ENDPOINT_URL and test credentials):
+ * plans from TOML (good and bad), findings as JSON, a client, up cut short by a
+ * time-out and by a cancel from another thread, then a full up with a progress callback
+ * counting events (on the calling thread), verify, down, and the argument checks.
+ * Built with -Wall -Wextra -Werror and ASan/UBSan (leaks included). */
+#define _POSIX_C_SOURCE 200809L
+#include "eks6.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static const char PLAN[] =
+    "name = \"c-abi\"\n"
+    "region = \"us-west-2\"\n"
+    "kubernetes_version = \"1.33\"\n"
+    "cluster_role_arn = \"arn:aws:iam::123456789012:role/EKSClusterRole\"\n"
+    "node_role_arn = \"arn:aws:iam::123456789012:role/EKSNodeRole\"\n"
+    "[vpc]\n"
+    "availability_zones = 2\n"
+    "[nodegroup]\n"
+    "name = \"c-abi-nodes\"\n"
+    "instance_types = [\"m5.large\"]\n"
+    "desired_size = 2\n"
+    "[probe]\n"
+    "port = 80\n";
+
+/* Reads a report's JSON into a new malloc'd string, with the size query first. */
+static char *report_json(const eks6_report *r) {
+    size_t n = 0;
+    eks6_status s = eks6_report_json(r, NULL, 0, &n);
+    CHECK(s == EKS6_BUFFER_TOO_SMALL && n > 1, "size query: %s %zu", eks6_status_name(s), n);
+    char *buf = malloc(n);
+    s = eks6_report_json(r, buf, n, &n);
+    CHECK(s == EKS6_OK && strlen(buf) + 1 == n, "report json: %s", eks6_status_name(s));
+    return buf;
+}
+
+struct events {
+    pthread_t caller;
+    int count;
+    int steps_started;
+    int steps_finished;
+    int waiting;
+    int off_thread;
+    int bad_json;
+    /* set when the first step finishes: the canceller thread waits for it */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int first_step_done;
+};
+
+static void on_event(const char *event_json, void *user_data) {
+    struct events *ev = user_data;
+    ev->count++;
+    if (!pthread_equal(pthread_self(), ev->caller)) {
+        ev->off_thread++;
+    }
+    if (event_json[0] != '{' || strstr(event_json, "\"schema_version\":1") == NULL) {
+        ev->bad_json++;
+    }
+    if (strstr(event_json, "\"event\":\"step_started\"")) {
+        ev->steps_started++;
+    }
+    if (strstr(event_json, "\"event\":\"waiting\"")) {
+        ev->waiting++;
+    }
+    if (strstr(event_json, "\"event\":\"step_finished\"")) {
+        ev->steps_finished++;
+        pthread_mutex_lock(&ev->mu);
+        ev->first_step_done = 1;
+        pthread_cond_signal(&ev->cv);
+        pthread_mutex_unlock(&ev->mu);
+    }
+}
+
+static void events_init(struct events *ev) {
+    memset(ev, 0, sizeof *ev);
+    ev->caller = pthread_self();
+    pthread_mutex_init(&ev->mu, NULL);
+    pthread_cond_init(&ev->cv, NULL);
+}
+
+struct canceller {
+    struct events *ev;
+    eks6_cancel *cancel;
+    eks6_status status;
+};
+
+/* Another thread: waits for the first finished step, then triggers the cancel. */
+static void *cancel_after_first_step(void *arg) {
+    struct canceller *c = arg;
+    pthread_mutex_lock(&c->ev->mu);
+    while (!c->ev->first_step_done) {
+        pthread_cond_wait(&c->ev->cv, &c->ev->mu);
+    }
+    pthread_mutex_unlock(&c->ev->mu);
+    c->status = eks6_cancel_trigger(c->cancel);
+    return NULL;
+}
+
+static void test_plans(void) {
+    eks6_plan *plan = NULL;
+    eks6_status s = eks6_plan_from_toml("name = \"x\"\nregion = 7\n", &plan);
+    CHECK(s == EKS6_INVALID_PLAN && plan == NULL, "bad plan: %s", eks6_status_name(s));
+    CHECK(strstr(last_error(), "line 2") != NULL, "message names the line: %s", last_error());
+    s = eks6_plan_from_toml("name = \"x\"\nregion = \"us-west-2\"\nbogus = 1\n", &plan);
+    CHECK(s == EKS6_INVALID_PLAN && strstr(last_error(), "bogus") != NULL, "unknown key: %s", last_error());
+    s = eks6_plan_from_file("/nonexistent/plan.toml", &plan);
+    CHECK(s != EKS6_OK && plan == NULL, "missing file: %s", eks6_status_name(s));
+    CHECK(eks6_plan_from_toml(NULL, &plan) == EKS6_NULL_ARGUMENT, "NULL toml");
+    CHECK(eks6_plan_from_toml(PLAN, NULL) == EKS6_NULL_ARGUMENT, "NULL out");
+    CHECK(eks6_plan_from_toml("name = \"\xff\"", &plan) == EKS6_INVALID_UTF8, "invalid UTF-8");
+
+    s = eks6_plan_from_toml(PLAN, &plan);
+    CHECK(s == EKS6_OK, "good plan: %s", last_error());
+    size_t n = 0;
+    bool has_errors = true;
+    s = eks6_plan_validate(plan, NULL, 0, &n, &has_errors);
+    CHECK(s == EKS6_BUFFER_TOO_SMALL && n > 10, "validate size query %s", eks6_status_name(s));
+    char *json = malloc(n);
+    s = eks6_plan_validate(plan, json, n, &n, &has_errors);
+    CHECK(s == EKS6_OK && !has_errors && strstr(json, "\"plan\":\"c-abi\"") != NULL, "validate: %s", json);
+    free(json);
+    eks6_plan_free(plan);
+    plan = NULL;
+
+    /* A plan with error findings says so. */
+    char bad[sizeof PLAN + 16];
+    snprintf(bad, sizeof bad, "name = \"bad name!\"\n%s", strchr(PLAN, '\n') + 1);
+    s = eks6_plan_from_toml(bad, &plan);
+    CHECK(s == EKS6_OK, "plan with findings parses: %s", last_error());
+    if (s != EKS6_OK) {
+        return;
+    }
+    char small[8];
+    s = eks6_plan_validate(plan, small, sizeof small, &n, &has_errors);
+    CHECK(s == EKS6_BUFFER_TOO_SMALL && has_errors, "findings: %s", eks6_status_name(s));
+    eks6_plan_free(plan);
+    eks6_plan_free(NULL);
+}
+
+static void test_arguments(eks6_client *client, eks6_plan *plan) {
+    eks6_report *r = NULL;
+    CHECK(eks6_up(NULL, plan, "j", 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "NULL client");
+    CHECK(eks6_up(client, NULL, "j", 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "NULL plan");
+    CHECK(eks6_up(client, plan, NULL, 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "NULL journal");
+    CHECK(eks6_up(client, plan, "j", 0, NULL, NULL, NULL, NULL) == EKS6_NULL_ARGUMENT, "NULL out_report");
+    CHECK(eks6_down(client, plan, NULL, 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "down NULL journal");
+    CHECK(eks6_verify(client, NULL, NULL, 0, NULL, &r) == EKS6_NULL_ARGUMENT, "verify NULL plan");
+    CHECK(strstr(last_error(), "plan") != NULL, "message names the argument: %s", last_error());
+    CHECK(eks6_client_set_wait(client, 0, 10, 10) == EKS6_OUT_OF_RANGE, "zero delay");
+    CHECK(eks6_cancel_trigger(NULL) == EKS6_NULL_ARGUMENT, "NULL cancel");
+    CHECK(eks6_report_json(NULL, NULL, 0, NULL) == EKS6_NULL_ARGUMENT, "NULL report");
+    eks6_client_free(NULL);
+    eks6_cancel_free(NULL);
+    eks6_report_free(NULL);
+    CHECK(r == NULL, "no report on errors");
+}
+
+int main(void) {
+    const char *endpoint = getenv("EKS6_ENDPOINT_URL");
+    if (endpoint == NULL) {
+        fprintf(stderr, "EKS6_ENDPOINT_URL is not set: run me through tests/emulator/harness.py\n");
+        return 2;
+    }
+    char dir[] = "/tmp/eks6-c-XXXXXX";
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 2;
+    }
+    char journal[64];
+    snprintf(journal, sizeof journal, "%s/journal.json", dir);
+
+    test_plans();
+
+    eks6_plan *plan = NULL;
+    eks6_status s = eks6_plan_from_toml(PLAN, &plan);
+    CHECK(s == EKS6_OK, "plan: %s", last_error());
+
+    /* A client in another region is refused before any call. */
+    eks6_client *other = NULL;
+    s = eks6_client_new("eu-west-1", NULL, endpoint, &other);
+    CHECK(s == EKS6_OK, "client: %s", last_error());
+    eks6_report *report = NULL;
+    s = eks6_up(other, plan, journal, 0, NULL, NULL, NULL, &report);
+    CHECK(s == EKS6_REGION_MISMATCH, "region mismatch: %s", eks6_status_name(s));
+    eks6_client_free(other);
+
+    eks6_client *client = NULL;
+    s = eks6_client_new("us-west-2", NULL, endpoint, &client);
+    CHECK(s == EKS6_OK, "client: %s", last_error());
+    test_arguments(client, plan);
+
+    /* 1. A time-out: the first wait polls after 3 s, the limit is 1 s. */
+    CHECK(eks6_client_set_wait(client, 3000, 3000, 60) == EKS6_OK, "set_wait");
+    s = eks6_up(client, plan, journal, 1, NULL, NULL, NULL, &report);
+    CHECK(s == EKS6_TIMEOUT, "up past its limit: %s: %s", eks6_status_name(s), last_error());
+    CHECK(strstr(last_error(), "journal intact") != NULL, "time-out message: %s", last_error());
+
+    /* 2. A cancel from another thread after the first step of a resumed up. */
+    CHECK(eks6_client_set_wait(client, 10, 50, 60) == EKS6_OK, "set_wait");
+    eks6_cancel *cancel = NULL;
+    CHECK(eks6_cancel_new(&cancel) == EKS6_OK, "cancel_new");
+    struct events ev;
+    events_init(&ev);
+    struct canceller c = {.ev = &ev, .cancel = cancel, .status = EKS6_PANIC};
+    pthread_t t;
+    pthread_create(&t, NULL, cancel_after_first_step, &c);
+    s = eks6_up(client, plan, journal, 0, cancel, on_event, &ev, &report);
+    pthread_join(t, NULL);
+    CHECK(c.status == EKS6_OK, "trigger: %s", eks6_status_name(c.status));
+    CHECK(s == EKS6_CANCELLED, "cancelled up: %s: %s", eks6_status_name(s), last_error());
+    CHECK(ev.steps_finished >= 1 && ev.steps_finished < 9, "stopped early: %d steps", ev.steps_finished);
+    eks6_cancel_free(cancel);
+
+    /* 3. The full up resumes, with events counted on this thread. */
+    events_init(&ev);
+    s = eks6_up(client, plan, journal, 600, NULL, on_event, &ev, &report);
+    CHECK(s == EKS6_OK, "up: %s: %s", eks6_status_name(s), last_error());
+    CHECK(ev.count > 0 && ev.steps_started == ev.steps_finished && ev.steps_finished >= 9,
+          "events: %d (%d started, %d finished)", ev.count, ev.steps_started, ev.steps_finished);
+    CHECK(ev.waiting >= 1, "waits reported: %d", ev.waiting);
+    CHECK(ev.off_thread == 0, "%d events off the calling thread", ev.off_thread);
+    CHECK(ev.bad_json == 0, "%d events not in the schema", ev.bad_json);
+    if (s == EKS6_OK) {
+        char *json = report_json(report);
+        CHECK(strstr(json, "\"workflow\":\"up\"") && strstr(json, "\"cluster\":\"c-abi\""), "up report: %.200s",
+              json);
+        CHECK(strstr(json, "vpc-") != NULL, "the VPC is in the report");
+        free(json);
+        bool passed = false;
+        CHECK(eks6_report_passed(report, &passed) == EKS6_OK && passed, "up passed");
+        eks6_report_free(report);
+        report = NULL;
+    }
+    uint64_t calls = 0;
+    CHECK(eks6_client_api_calls(client, &calls) == EKS6_OK && calls > 20, "api calls: %llu",
+          (unsigned long long)calls);
+
+    /* 4. Verify (no probe: that check is skipped, not failed). */
+    s = eks6_verify(client, plan, NULL, 120, NULL, &report);
+    CHECK(s == EKS6_OK, "verify: %s: %s", eks6_status_name(s), last_error());
+    if (s == EKS6_OK) {
+        char *json = report_json(report);
+        CHECK(strstr(json, "\"nodes-ipv6\"") && strstr(json, "\"status\":\"pass\""), "verify report: %.300s", json);
+        bool passed = false;
+        CHECK(eks6_report_passed(report, &passed) == EKS6_OK && passed, "verify passed: %.600s", json);
+        free(json);
+        eks6_report_free(report);
+        report = NULL;
+    }
+
+    /* 5. Down, with events. */
+    events_init(&ev);
+    s = eks6_down(client, plan, journal, 600, NULL, on_event, &ev, &report);
+    CHECK(s == EKS6_OK, "down: %s: %s", eks6_status_name(s), last_error());
+    CHECK(ev.steps_finished > 0 && ev.off_thread == 0, "down events: %d", ev.steps_finished);
+    if (s == EKS6_OK) {
+        char *json = report_json(report);
+        CHECK(strstr(json, "\"workflow\":\"down\"") && strstr(json, "\"deleted\""), "down report: %.300s", json);
+        free(json);
+        eks6_report_free(report);
+        report = NULL;
+    }
+    /* Down again: nothing owned is left, so nothing is deleted. */
+    s = eks6_down(client, plan, journal, 600, NULL, NULL, NULL, &report);
+    CHECK(s == EKS6_OK, "second down: %s", last_error());
+    if (s == EKS6_OK) {
+        char *json = report_json(report);
+        CHECK(strstr(json, "\"deleted\"") == NULL, "second down deleted something: %.300s", json);
+        free(json);
+        eks6_report_free(report);
+    }
+
+    eks6_client_free(client);
+    eks6_plan_free(plan);
+    unlink(journal);
+    char lock[80];
+    snprintf(lock, sizeof lock, "%s.lock", journal);
+    unlink(lock);
+    rmdir(dir);
+    printf("test_workflow: %d checks, %d failed\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}
