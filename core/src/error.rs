@@ -21,10 +21,10 @@
 //! | `AwsCredentials` | no or bad credentials, access denied | 26 `EKS6_AWS_CREDENTIALS` | `AwsError` |
 //! | `Timeout` | a wait or call past its limit (the limit is in the message) | 30 `EKS6_TIMEOUT` | `TimeoutError` (builtin `TimeoutError`) |
 //! | `Cancelled` | cancelled by the caller | 31 `EKS6_CANCELLED` | `CancelledError` |
-//! | `Io` | local I/O (journal, files) | 32 `EKS6_IO` | `Eks6Error` (`OSError`) |
-//! | `Locked` | another run holds the journal lock | 33 `EKS6_LOCKED` | `ConflictError` |
+//! | `Io` | local I/O (journal, files) | 32 `EKS6_IO` | `IoError` (`OSError`) |
+//! | `Locked` | another run holds the journal lock | 33 `EKS6_LOCKED` | `LockedError` (a `ConflictError`) |
 //! | `ProbeRefused` | the probe's connection was refused (curl exit 7) | 40 `EKS6_PROBE_REFUSED` | `ProbeError` |
-//! | `ProbeTarget` | the probe target is not IPv6 | 41 `EKS6_PROBE_TARGET` | `ProbeError` (`ValueError`) |
+//! | `ProbeTarget` | the probe target is not IPv6 | 41 `EKS6_PROBE_TARGET` | `ProbeTargetError` (a `ProbeError`, `ValueError`) |
 //!
 //! Numbers are stable and never reused; the C-only statuses (null argument, UTF-8,
 //! buffer size, panic) live in the C crate above 100.

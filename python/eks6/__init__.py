@@ -1,7 +1,9 @@
-"""eks6: IPv6 address and prefix math for EKS (the workflow API is coming).
+"""eks6: stand up and check IPv6 Amazon EKS clusters, and the IPv6 math that goes with it.
 
 Addresses and prefixes are accepted as ``str`` or ``ipaddress.IPv6Address`` /
-``IPv6Network``; results are ``str``.
+``IPv6Network``; results are ``str``. The workflows (``Client.up``/``verify``/``down``)
+are coroutines with blocking ``*_sync`` twins; findings, events and reports are frozen
+dataclasses (``eks6.model``). Logging goes to the ``eks6`` logger.
 
 >>> import eks6
 >>> eks6.canonical("2001:DB8:0:0:1::1")
@@ -10,6 +12,7 @@ Addresses and prefixes are accepted as ``str`` or ``ipaddress.IPv6Address`` /
 '2600:1f13:812:ff::/64'
 """
 
+from ._eks6 import Cancel
 from ._eks6 import (
     Carve,
     PrefixAllocator,
@@ -25,17 +28,24 @@ from ._eks6 import (
     reverse_name,
     subnet_count,
 )
+from .client import Client, ClusterPlan, probe, probe_sync
 from .errors import (
     AddressError,
     AwsError,
+    CancelledError,
     ConflictError,
     Eks6Error,
     ExhaustedError,
+    IoError,
+    LockedError,
     NotFoundError,
     PlanError,
+    ProbeError,
+    ProbeTargetError,
     ThrottledError,
     TimeoutError,
 )
+from .model import AddressPlan, Check, Event, Finding, ProbeAnswer, RunReport, StepReport, SubnetPlan, VerifyReport
 
 __all__ = [
     "__version__",
@@ -51,6 +61,20 @@ __all__ = [
     "nth_subnet",
     "reverse_name",
     "subnet_count",
+    "Cancel",
+    "Client",
+    "ClusterPlan",
+    "probe",
+    "probe_sync",
+    "AddressPlan",
+    "Check",
+    "Event",
+    "Finding",
+    "ProbeAnswer",
+    "RunReport",
+    "StepReport",
+    "SubnetPlan",
+    "VerifyReport",
     "Eks6Error",
     "AddressError",
     "ExhaustedError",
@@ -60,4 +84,9 @@ __all__ = [
     "NotFoundError",
     "ConflictError",
     "TimeoutError",
+    "LockedError",
+    "CancelledError",
+    "IoError",
+    "ProbeError",
+    "ProbeTargetError",
 ]

@@ -1,10 +1,15 @@
 """Type stubs of the native module eks6._eks6 (checked by mypy.stubtest)."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from ipaddress import IPv6Address, IPv6Network
 from typing import Any, Optional, Union, final, overload
 
 __all__ = [
+    "Cancel",
+    "Client",
+    "Plan",
+    "probe",
+    "probe_sync",
     "Carve",
     "CarveIter",
     "PrefixAllocator",
@@ -62,3 +67,70 @@ class PrefixTable:
     def __len__(self) -> int: ...
     def lookup(self, addr: Address) -> Optional[Any]: ...
     def lookup_many(self, addrs: Iterable[Address]) -> list[Optional[Any]]: ...
+
+@final
+class Plan:
+    @staticmethod
+    def from_toml(text: str) -> Plan: ...
+    @staticmethod
+    def from_json(text: str) -> Plan: ...
+    @staticmethod
+    def from_file(path: str) -> Plan: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def plan_id(self) -> str: ...
+    def to_toml(self) -> str: ...
+    def to_json(self) -> str: ...
+    def validate_json(self) -> str: ...
+    def address_plan_json(self, vpc_ipv6: Optional[str] = None, zones: list[str] = ...) -> str: ...
+
+@final
+class Cancel:
+    def __new__(cls) -> Cancel: ...
+    def trigger(self) -> None: ...
+    @property
+    def triggered(self) -> bool: ...
+
+Sink = Callable[[str], Any]
+
+@final
+class Client:
+    def __new__(
+        cls,
+        region: Optional[str] = None,
+        profile: Optional[str] = None,
+        endpoint_url: Optional[str] = None,
+        role_arn: Optional[str] = None,
+        wait: Optional[tuple[float, float, float]] = None,
+    ) -> Client: ...
+    @property
+    def region(self) -> str: ...
+    def api_calls(self) -> dict[str, int]: ...
+    def run(self, workflow: str, plan: Plan, journal: str, on_event: Optional[Sink] = None, cancel: Optional[Cancel] = None, timeout: Optional[float] = None) -> Awaitable[str]: ...
+    def run_sync(self, workflow: str, plan: Plan, journal: str, on_event: Optional[Sink] = None, cancel: Optional[Cancel] = None, timeout: Optional[float] = None) -> str: ...
+    def verify(
+        self,
+        plan: Plan,
+        probe_address: Optional[str] = None,
+        probe_port: Optional[int] = None,
+        addresses: list[str] = ...,
+        kubectl: Optional[str] = None,
+        cancel: Optional[Cancel] = None,
+        timeout: Optional[float] = None,
+    ) -> Awaitable[str]: ...
+    def verify_sync(
+        self,
+        plan: Plan,
+        probe_address: Optional[str] = None,
+        probe_port: Optional[int] = None,
+        addresses: list[str] = ...,
+        kubectl: Optional[str] = None,
+        cancel: Optional[Cancel] = None,
+        timeout: Optional[float] = None,
+    ) -> str: ...
+
+def probe(target: str, port: int = 80, path: str = "/", connect_timeout: float = 5.0, timeout: float = 10.0) -> Awaitable[str]: ...
+def probe_sync(target: str, port: int = 80, path: str = "/", connect_timeout: float = 5.0, timeout: float = 10.0) -> str: ...

@@ -5,7 +5,11 @@ TimeoutError.
 """
 
 import builtins
-from typing import Optional
+import json
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from .model import Finding
 
 __all__ = [
     "Eks6Error",
@@ -17,6 +21,11 @@ __all__ = [
     "NotFoundError",
     "ConflictError",
     "TimeoutError",
+    "LockedError",
+    "CancelledError",
+    "IoError",
+    "ProbeError",
+    "ProbeTargetError",
 ]
 
 
@@ -42,7 +51,18 @@ class ExhaustedError(Eks6Error):
 
 
 class PlanError(Eks6Error, ValueError):
-    """A cluster plan that does not parse or fails its pre-flight checks."""
+    """A cluster plan that does not parse, fails its pre-flight checks, or names another
+    region than the client's. ``findings`` holds the pre-flight findings (errors first)
+    when there are some.
+    """
+
+    def __init__(self, message: str, findings_json: Optional[str] = None) -> None:
+        super().__init__(message)
+        from .model import Finding
+
+        self.findings: "tuple[Finding, ...]" = (
+            tuple(Finding.from_dict(f) for f in json.loads(findings_json)) if findings_json else ()
+        )
 
 
 class AwsError(Eks6Error):
@@ -68,3 +88,24 @@ class ConflictError(AwsError):
 
 class TimeoutError(AwsError, builtins.TimeoutError):  # noqa: A001 - eks6.TimeoutError by design
     """A wait or call past its limit."""
+
+
+class LockedError(ConflictError):
+    """Another eks6 run holds the journal's lock: wait for it to finish."""
+
+
+class CancelledError(Eks6Error):
+    """Cancelled by the caller; the journal records what was done (run ``up`` again to
+    resume, or ``down``)."""
+
+
+class IoError(Eks6Error, OSError):
+    """Local I/O: the journal or a plan file."""
+
+
+class ProbeError(Eks6Error):
+    """The HTTP probe over IPv6 failed: the connection was refused."""
+
+
+class ProbeTargetError(ProbeError, ValueError):
+    """The probe target is not IPv6 (an IPv4 address, or a name without AAAA)."""

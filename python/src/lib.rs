@@ -5,6 +5,8 @@ use pyo3::exceptions::{PyIndexError, PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PySlice, PyString};
 
+mod workflow;
+
 use eks6::ErrorKind;
 use eks6::net::{self, Ipv6Net, NetError};
 
@@ -291,9 +293,19 @@ fn _eks6(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CarveIter>()?;
     m.add_class::<PrefixAllocator>()?;
     m.add_class::<PrefixTable>()?;
+    m.add_class::<workflow::Plan>()?;
+    m.add_class::<workflow::PyCancel>()?;
+    m.add_class::<workflow::Client>()?;
+    m.add_function(wrap_pyfunction!(workflow::probe, m)?)?;
+    m.add_function(wrap_pyfunction!(workflow::probe_sync, m)?)?;
     m.add(
         "__all__",
         [
+            "Cancel",
+            "Client",
+            "Plan",
+            "probe",
+            "probe_sync",
             "Carve",
             "CarveIter",
             "PrefixAllocator",

@@ -243,7 +243,7 @@ int main(void) {
     CHECK(eks6_client_api_calls(client, &calls) == EKS6_OK && calls > 20, "api calls: %llu",
           (unsigned long long)calls);
 
-    /* 4. Verify (no probe: that check is skipped, not failed). */
+    /* 4. Verify (no probe asked for, so no probe check). */
     s = eks6_verify(client, plan, NULL, 120, NULL, &report);
     CHECK(s == EKS6_OK, "verify: %s: %s", eks6_status_name(s), last_error());
     if (s == EKS6_OK) {

@@ -54,6 +54,12 @@ What it changes, and why (what real EKS does that moto lacks):
    /108 inside fd00::/8 derived from a hash of account, region and cluster
    name, and never serviceIpv4Cidr; otherwise ipFamily ipv4 and moto's default
    serviceIpv4Cidr 172.20.0.0/16 unless one was given.
+
+4. Idempotency tokens. moto ignores clientRequestToken, so a CreateCluster or
+   CreateNodegroup sent again after its answer was lost (an SDK retry) fails
+   with ResourceInUseException. EKS answers a repeat that carries the token of
+   the existing resource of that name with that resource. Here too; a repeat
+   with another token (or none) still fails with ResourceInUseException.
 """
 
 from __future__ import annotations
@@ -185,8 +191,16 @@ def _network_config(backend: Any, name: str, requested: dict[str, Any] | None) -
     return config
 
 
+def _repeat(existing: Any, token: str | None) -> bool:
+    """Whether a create is a repeat of the one that made ``existing`` (same token)."""
+    return existing is not None and token is not None and getattr(existing, "eks6_token", None) == token
+
+
 def create_cluster(self: Any, name: str, role_arn: str, resources_vpc_config: dict[str, Any], **kwargs: Any) -> Any:
     with _LOCK:
+        token = kwargs.get("client_request_token")
+        if _repeat(self.clusters.get(name), token):
+            return self.clusters[name]
         vpc_config = dict(resources_vpc_config or {})
         subnets = _subnets(self, list(vpc_config.get("subnetIds") or []))
         kwargs["kubernetes_network_config"] = _network_config(self, name, kwargs.get("kubernetes_network_config"))
@@ -195,6 +209,7 @@ def create_cluster(self: Any, name: str, role_arn: str, resources_vpc_config: di
         vpc_config["vpcId"] = vpc_id
         vpc_config["clusterSecurityGroupId"] = _create_cluster_sg(self, name, vpc_id)
         cluster.resources_vpc_config = vpc_config
+        cluster.eks6_token = token
         _start(cluster, "CREATING", "ACTIVE")
         return cluster
 
@@ -276,11 +291,16 @@ def _launch_nodes(self: Any, cluster: Any, nodegroup: Any, subnets: list[Any]) -
 
 def create_nodegroup(self: Any, cluster_name: str, node_role: str, nodegroup_name: str, subnets: list[str], **kwargs: Any) -> Any:
     with _LOCK:
+        token = kwargs.get("client_request_token")
+        owner = self.clusters.get(cluster_name)
+        if owner is not None and _repeat(owner.nodegroups.get(nodegroup_name), token):
+            return owner.nodegroups[nodegroup_name]
         subnet_objs = _subnets(self, list(subnets or []))
         nodegroup = _ORIGINAL["create_nodegroup"](
             self, cluster_name=cluster_name, node_role=node_role, nodegroup_name=nodegroup_name, subnets=subnets, **kwargs
         )
         cluster = self.clusters[cluster_name]
+        nodegroup.eks6_token = token
         nodegroup.eks6_issue = None
         nodegroup.eks6_instance_ids = []
         missing = [s.id for s in subnet_objs if not _auto_assigns_ipv6(s)]

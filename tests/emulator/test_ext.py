@@ -191,6 +191,29 @@ def test_cluster_security_group(port):
     assert after["clusterSecurityGroupId"] == sg_id and after["vpcId"] == vpc_id
 
 
+def test_repeated_creates_with_the_same_token(port):
+    ec2, eks = _clients(port)
+    _, subnets = _network(ec2)
+    ids = [s for s, _ in subnets]
+    cfg = {"subnetIds": ids}
+    first = eks.create_cluster(name="tok", roleArn=ROLE, resourcesVpcConfig=cfg, clientRequestToken="t-1")["cluster"]
+    again = eks.create_cluster(name="tok", roleArn=ROLE, resourcesVpcConfig=cfg, clientRequestToken="t-1")["cluster"]
+    assert again["arn"] == first["arn"] and again["createdAt"] == first["createdAt"]
+    assert _error_code(eks.create_cluster, name="tok", roleArn=ROLE, resourcesVpcConfig=cfg,
+                       clientRequestToken="t-2") == "ResourceInUseException"
+    assert _error_code(eks.create_cluster, name="tok", roleArn=ROLE, resourcesVpcConfig=cfg) == "ResourceInUseException"
+    assert len(ec2.describe_security_groups(Filters=[{"Name": "tag:aws:eks:cluster-name", "Values": ["tok"]}])[
+        "SecurityGroups"]) == 1, "a repeat makes no second cluster security group"
+    assert _cluster_statuses(eks, "tok", N + 1)[-1] == "ACTIVE"
+    ng = dict(clusterName="tok", nodegroupName="tok-ng", nodeRole=ROLE, subnets=ids,
+              scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 2})
+    a = eks.create_nodegroup(**ng, clientRequestToken="n-1")["nodegroup"]
+    b = eks.create_nodegroup(**ng, clientRequestToken="n-1")["nodegroup"]
+    assert a["nodegroupArn"] == b["nodegroupArn"]
+    assert _error_code(eks.create_nodegroup, **ng, clientRequestToken="n-2") == "ResourceInUseException"
+    assert len(_instances(ec2, **{"tag:eks:nodegroup-name": "tok-ng"})) == 2, "a repeat launches no more nodes"
+
+
 def test_nodegroup_instances_and_deletes(port):
     ec2, eks = _clients(port)
     cluster, _, subnets = _active_cluster(eks, ec2, "ngc")

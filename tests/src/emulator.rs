@@ -6,6 +6,7 @@
 //! `arn:aws:iam::<account>:role/eks6-test`, which the emulator maps to that account. The
 //! library needs no hook for it: `AwsOptions::assume_role_arn` is an ordinary feature.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -13,7 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use aws_sdk_ec2::types::{Filter, Tag};
 use eks6::aws::{Aws, AwsOptions, StaticCredentials};
+use eks6::plan::ClusterPlan;
 
 /// A running emulator.
 #[derive(Debug)]
@@ -152,6 +155,95 @@ impl Emulator {
             }
         }
         text
+    }
+}
+
+impl Emulator {
+    /// Everything in the account that carries the plan's id, by role, checked through the
+    /// SDK (not through eks6), plus the cluster and nodegroup state. Keys and values hold no
+    /// ids or addresses, so two equal setups give equal inventories; a second resource for
+    /// one role fails at once.
+    pub async fn inventory(&self, account: &str, plan: &ClusterPlan) -> BTreeMap<String, String> {
+        let (ec2, eks) = self.sdk(account, &plan.region).await;
+        let pid = plan.plan_id();
+        let mine = || Filter::builder().name("tag:eks6:plan-id").values(&pid).build();
+        let role = |tags: &[Tag]| {
+            tags.iter().find(|t| t.key() == Some("eks6:role")).and_then(|t| t.value()).unwrap_or("?").to_string()
+        };
+        let mut inv = BTreeMap::new();
+        let mut add = |kind: &str, role: String, what: String| {
+            let key = format!("{kind} {role}");
+            assert!(inv.insert(key.clone(), what).is_none(), "two resources for {key}: created twice");
+        };
+        for v in ec2.describe_vpcs().filters(mine()).send().await.unwrap().vpcs() {
+            add("vpc", role(v.tags()), v.ipv6_cidr_block_association_set().len().to_string());
+        }
+        for s in ec2.describe_subnets().filters(mine()).send().await.unwrap().subnets() {
+            let v6 = s.ipv6_cidr_block_association_set().first().and_then(|a| a.ipv6_cidr_block()).unwrap_or("none");
+            let elb: Vec<&str> =
+                s.tags().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("kubernetes.io/role/")).collect();
+            let detail = format!(
+                "{} assign6={:?} public={:?} {elb:?}",
+                v6.rsplit('/').next().unwrap(),
+                s.assign_ipv6_address_on_creation(),
+                s.map_public_ip_on_launch()
+            );
+            add("subnet", role(s.tags()), detail);
+        }
+        for g in ec2.describe_internet_gateways().filters(mine()).send().await.unwrap().internet_gateways() {
+            add("igw", role(g.tags()), g.attachments().len().to_string());
+        }
+        for g in ec2.describe_egress_only_internet_gateways().send().await.unwrap().egress_only_internet_gateways() {
+            if g.tags().iter().any(|t| t.key() == Some("eks6:plan-id") && t.value() == Some(&pid)) {
+                add("eigw", role(g.tags()), g.attachments().len().to_string());
+            }
+        }
+        for n in ec2.describe_nat_gateways().filter(mine()).send().await.unwrap().nat_gateways() {
+            let state = n.state().map(|s| s.as_str().to_string()).unwrap_or_default();
+            if state != "deleted" {
+                add("nat", role(n.tags()), state);
+            }
+        }
+        for a in ec2.describe_addresses().filters(mine()).send().await.unwrap().addresses() {
+            add("eip", role(a.tags()), String::new());
+        }
+        for t in ec2.describe_route_tables().filters(mine()).send().await.unwrap().route_tables() {
+            let mut routes: Vec<String> = t
+                .routes()
+                .iter()
+                .filter_map(|r| r.destination_ipv6_cidr_block().or(r.destination_cidr_block()).map(str::to_string))
+                .filter(|d| d.starts_with("::/0") || d.starts_with("0.0.0.0"))
+                .collect();
+            routes.sort();
+            add("rtb", role(t.tags()), format!("{routes:?} assoc={}", t.associations().len()));
+        }
+        if let Ok(c) = eks.describe_cluster().name(&plan.name).send().await {
+            let c = c.cluster().unwrap();
+            add("cluster", plan.name.clone(), c.status().unwrap().as_str().to_string());
+            if let Some(sg) = c.resources_vpc_config().and_then(|v| v.cluster_security_group_id()) {
+                let rules = ec2
+                    .describe_security_group_rules()
+                    .filters(Filter::builder().name("group-id").values(sg).build())
+                    .send()
+                    .await
+                    .unwrap();
+                for r in rules.security_group_rules() {
+                    if r.description().is_some_and(|d| d.contains(&pid)) {
+                        add("rule", format!("{:?}", r.from_port()), r.cidr_ipv6().unwrap_or_default().to_string());
+                    }
+                }
+            }
+            if let Ok(n) =
+                eks.describe_nodegroup().cluster_name(&plan.name).nodegroup_name(&plan.nodegroup.name).send().await
+            {
+                add(
+                    "nodegroup",
+                    plan.nodegroup.name.clone(),
+                    n.nodegroup().unwrap().status().unwrap().as_str().to_string(),
+                );
+            }
+        }
+        inv
     }
 }
 

@@ -3,4 +3,5 @@
 
 pub mod emulator;
 pub mod nginx;
+pub mod proxy;
 pub mod vectors;

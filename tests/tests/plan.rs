@@ -233,3 +233,22 @@ fn every_offline_rule_fires_on_some_bad_plan() {
     let missing: Vec<_> = all.difference(&fired).collect();
     assert!(missing.is_empty(), "rules no test plan triggers: {missing:?}");
 }
+
+/// Found by the `plan` fuzz target: `address_plan` on an unvalidated plan with a subnet
+/// length past the VPC's block overflowed (`96 + 160` in a `u8`). Every length is an
+/// error naming the rule now, never a panic or an internal prefix.
+#[test]
+fn address_plan_rejects_any_subnet_length_out_of_range() {
+    for len in [0u8, 8, 15, 29, 32, 33, 159, 160, 255] {
+        let text = walkthrough().replace("[vpc]", &format!("[vpc]\nipv4_subnet_len = {len}"));
+        let plan = ClusterPlan::from_toml(&text).unwrap();
+        match plan.address_plan(None, &[], &[], &[]) {
+            Err(PlanError::Invalid { findings, .. }) => {
+                assert!(findings.iter().any(|f| f.rule == "subnet-ipv4-fit"), "/{len}: {findings:#?}")
+            }
+            other => panic!("/{len}: {other:?}"),
+        }
+    }
+    let text = walkthrough().replace("[vpc]", "[vpc]\nipv4_subnet_len = 28");
+    assert!(ClusterPlan::from_toml(&text).unwrap().address_plan(None, &[], &[], &[]).is_ok());
+}

@@ -48,93 +48,6 @@ fn recording(o: RunOptions) -> (RunOptions, Arc<Mutex<Vec<Event>>>) {
     (o.with_events(move |e| l.lock().unwrap().push(e.clone())), log)
 }
 
-/// Everything in the account that carries the plan's id, by role, checked through the
-/// SDK (not through eks6), plus the cluster and nodegroup state. Keys and values hold no
-/// ids or addresses, so two equal setups give equal inventories; a second resource for
-/// one role fails at once.
-async fn inventory(emu: &Emulator, account: &str, plan: &ClusterPlan) -> BTreeMap<String, String> {
-    let (ec2, eks) = emu.sdk(account, &plan.region).await;
-    let pid = plan.plan_id();
-    let mine = || Filter::builder().name("tag:eks6:plan-id").values(&pid).build();
-    let role = |tags: &[Tag]| {
-        tags.iter().find(|t| t.key() == Some("eks6:role")).and_then(|t| t.value()).unwrap_or("?").to_string()
-    };
-    let mut inv = BTreeMap::new();
-    let mut add = |kind: &str, role: String, what: String| {
-        let key = format!("{kind} {role}");
-        assert!(inv.insert(key.clone(), what).is_none(), "two resources for {key}: created twice");
-    };
-    for v in ec2.describe_vpcs().filters(mine()).send().await.unwrap().vpcs() {
-        add("vpc", role(v.tags()), v.ipv6_cidr_block_association_set().len().to_string());
-    }
-    for s in ec2.describe_subnets().filters(mine()).send().await.unwrap().subnets() {
-        let v6 = s.ipv6_cidr_block_association_set().first().and_then(|a| a.ipv6_cidr_block()).unwrap_or("none");
-        let elb: Vec<&str> =
-            s.tags().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("kubernetes.io/role/")).collect();
-        let detail = format!(
-            "{} assign6={:?} public={:?} {elb:?}",
-            v6.rsplit('/').next().unwrap(),
-            s.assign_ipv6_address_on_creation(),
-            s.map_public_ip_on_launch()
-        );
-        add("subnet", role(s.tags()), detail);
-    }
-    for g in ec2.describe_internet_gateways().filters(mine()).send().await.unwrap().internet_gateways() {
-        add("igw", role(g.tags()), g.attachments().len().to_string());
-    }
-    for g in ec2.describe_egress_only_internet_gateways().send().await.unwrap().egress_only_internet_gateways() {
-        if g.tags().iter().any(|t| t.key() == Some("eks6:plan-id") && t.value() == Some(&pid)) {
-            add("eigw", role(g.tags()), g.attachments().len().to_string());
-        }
-    }
-    for n in ec2.describe_nat_gateways().filter(mine()).send().await.unwrap().nat_gateways() {
-        let state = n.state().map(|s| s.as_str().to_string()).unwrap_or_default();
-        if state != "deleted" {
-            add("nat", role(n.tags()), state);
-        }
-    }
-    for a in ec2.describe_addresses().filters(mine()).send().await.unwrap().addresses() {
-        add("eip", role(a.tags()), String::new());
-    }
-    for t in ec2.describe_route_tables().filters(mine()).send().await.unwrap().route_tables() {
-        let mut routes: Vec<String> = t
-            .routes()
-            .iter()
-            .filter_map(|r| r.destination_ipv6_cidr_block().or(r.destination_cidr_block()).map(str::to_string))
-            .filter(|d| d.starts_with("::/0") || d.starts_with("0.0.0.0"))
-            .collect();
-        routes.sort();
-        add("rtb", role(t.tags()), format!("{routes:?} assoc={}", t.associations().len()));
-    }
-    if let Ok(c) = eks.describe_cluster().name(&plan.name).send().await {
-        let c = c.cluster().unwrap();
-        add("cluster", plan.name.clone(), c.status().unwrap().as_str().to_string());
-        if let Some(sg) = c.resources_vpc_config().and_then(|v| v.cluster_security_group_id()) {
-            let rules = ec2
-                .describe_security_group_rules()
-                .filters(Filter::builder().name("group-id").values(sg).build())
-                .send()
-                .await
-                .unwrap();
-            for r in rules.security_group_rules() {
-                if r.description().is_some_and(|d| d.contains(&pid)) {
-                    add("rule", format!("{:?}", r.from_port()), r.cidr_ipv6().unwrap_or_default().to_string());
-                }
-            }
-        }
-        if let Ok(n) =
-            eks.describe_nodegroup().cluster_name(&plan.name).nodegroup_name(&plan.nodegroup.name).send().await
-        {
-            add(
-                "nodegroup",
-                plan.nodegroup.name.clone(),
-                n.nodegroup().unwrap().status().unwrap().as_str().to_string(),
-            );
-        }
-    }
-    inv
-}
-
 fn steps(report: &eks6::workflow::RunReport) -> Vec<(String, Outcome)> {
     report.steps.iter().map(|s| (s.step.clone(), s.outcome)).collect()
 }
@@ -198,7 +111,7 @@ async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
     let first = up(&aws, &plan, &o).await.unwrap();
     assert_eq!(first.steps.len(), STEPS.len());
     assert!(first.steps.iter().all(|s| s.outcome == Outcome::Created), "{:#?}", steps(&first));
-    let inv = inventory(emu, &account, &plan).await;
+    let inv = emu.inventory(&account, &plan).await;
     assert_eq!(inv.get("cluster AWSNewsBlog").map(String::as_str), Some("ACTIVE"));
     assert_eq!(inv.get("nodegroup AWSNewsBlog-nodegroup").map(String::as_str), Some("ACTIVE"));
     assert_eq!(inv.keys().filter(|k| k.starts_with("subnet ")).count(), 4, "{inv:#?}");
@@ -236,13 +149,13 @@ async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
     let calls_before = aws.total_calls();
     let second = up(&aws, &plan, &o).await.unwrap();
     assert!(second.steps.iter().all(|s| s.outcome == Outcome::Found), "{:#?}", steps(&second));
-    assert_eq!(inventory(emu, &account, &plan).await, inv);
+    assert_eq!(emu.inventory(&account, &plan).await, inv);
     let second_calls = aws.total_calls() - calls_before;
     assert!(second_calls < first.api_calls, "re-run made {second_calls} calls, first {}", first.api_calls);
 
     let gone = down(&aws, DownTarget::Plan(&plan), &o).await.unwrap();
     assert!(gone.steps.iter().any(|s| s.outcome == Outcome::Deleted));
-    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
+    assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
     foreign_intact(emu, &account, &foreign_ids).await;
     assert!(!o.journal.exists(), "a complete down removes the journal");
     // And again: nothing to do.
@@ -275,7 +188,7 @@ async fn crash_after_each_step_then_up_resumes_to_the_same_state() {
     let clean_account = fresh_account();
     let aws = emu.aws(&clean_account, &plan.region).await;
     up(&aws, &plan, &opts(&clean_account)).await.unwrap();
-    let clean = inventory(emu, &clean_account, &plan).await;
+    let clean = emu.inventory(&clean_account, &plan).await;
     down(&aws, DownTarget::Plan(&plan), &opts(&clean_account)).await.unwrap();
 
     let runs = STEPS.iter().map(|&step| {
@@ -284,7 +197,7 @@ async fn crash_after_each_step_then_up_resumes_to_the_same_state() {
             let account = fresh_account();
             let aws = emu.aws(&account, &plan.region).await;
             up_stopped_after(&aws, &plan, &account, step).await;
-            let partial = inventory(emu, &account, &plan).await;
+            let partial = emu.inventory(&account, &plan).await;
             let resumed = up(&aws, &plan, &opts(&account)).await.unwrap_or_else(|e| panic!("resume after {step}: {e}"));
             // Steps done before the stop are found, not made again.
             let done_before = STEPS.iter().position(|s| *s == step).unwrap();
@@ -292,9 +205,9 @@ async fn crash_after_each_step_then_up_resumes_to_the_same_state() {
                 assert_ne!(s.outcome, Outcome::Created, "after a stop at {step}, {} was created again", s.step);
             }
             assert!(!partial.is_empty());
-            assert_eq!(inventory(emu, &account, &plan).await, clean, "state after a stop at {step}");
+            assert_eq!(emu.inventory(&account, &plan).await, clean, "state after a stop at {step}");
             down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
-            assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new(), "leftovers after a stop at {step}");
+            assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new(), "leftovers after a stop at {step}");
         }
     });
     futures_join(runs).await;
@@ -313,7 +226,7 @@ async fn down_after_each_partial_up_leaves_nothing() {
             down(&aws, DownTarget::Plan(&plan), &opts(&account))
                 .await
                 .unwrap_or_else(|e| panic!("down after {step}: {e}"));
-            assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new(), "leftovers after a stop at {step}");
+            assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new(), "leftovers after a stop at {step}");
         }
     });
     futures_join(runs).await;
@@ -327,15 +240,15 @@ async fn lost_journal_still_finds_everything_by_tags() {
     let aws = emu.aws(&account, &plan.region).await;
     let o = opts(&account);
     up(&aws, &plan, &o).await.unwrap();
-    let inv = inventory(emu, &account, &plan).await;
+    let inv = emu.inventory(&account, &plan).await;
     std::fs::remove_file(&o.journal).unwrap();
     let again = up(&aws, &plan, &o).await.unwrap();
     assert!(again.steps.iter().all(|s| s.outcome == Outcome::Found), "{:#?}", steps(&again));
-    assert_eq!(inventory(emu, &account, &plan).await, inv);
+    assert_eq!(emu.inventory(&account, &plan).await, inv);
     std::fs::remove_file(&o.journal).unwrap();
     // `down --cluster NAME --region R`: tags alone, no plan, no journal.
     down(&aws, DownTarget::Cluster { name: "AWSNewsBlog", region: "us-west-2" }, &o).await.unwrap();
-    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
+    assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -350,7 +263,7 @@ async fn plain_emulator_skips_the_probe_rule_with_a_finding() {
     let f = report.findings.iter().find(|f| f.rule == "cluster-security-group").expect("a finding says why");
     assert!(f.message.contains("clusterSecurityGroupId"), "{}", f.message);
     down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
-    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
+    assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -480,7 +393,7 @@ async fn bring_your_own_subnets_are_checked_used_and_never_deleted() {
     let left = ec2.describe_subnets().set_subnet_ids(Some(subnets.clone())).send().await.unwrap();
     assert_eq!(left.subnets().len(), 2, "the user's subnets are kept");
     assert!(left.subnets().iter().all(|s| s.assign_ipv6_address_on_creation() == Some(true)));
-    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
+    assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -517,5 +430,5 @@ async fn existing_vpc_gets_free_64s_and_keeps_its_subnets() {
     want.sort();
     assert_eq!(left, want, "exactly the user's subnets remain");
     assert_eq!(ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap().vpcs().len(), 1);
-    assert_eq!(inventory(emu, &account, &plan).await, BTreeMap::new());
+    assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
 }

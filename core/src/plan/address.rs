@@ -112,6 +112,12 @@ impl ClusterPlan {
         let Ok(vpc_ipv4) = self.vpc.ipv4_cidr.parse::<Ipv4Net>().map(|n| n.trunc()) else {
             return Err(PlanError::Invalid { name: self.name.clone(), findings: self.validate().findings });
         };
+        // A subnet length outside the VPC's block and /28 is the rule `subnet-ipv4-fit`;
+        // the plan may not have been validated (`eks6 plan`, the bindings), so check here.
+        let len4 = self.vpc.ipv4_subnet_len;
+        if len4 < vpc_ipv4.prefix_len() || len4 > 28 {
+            return Err(PlanError::Invalid { name: self.name.clone(), findings: self.validate().findings });
+        }
         let parent6 = vpc_ipv6.map(|n| n.trunc()).unwrap_or(PLACEHOLDER_56);
         let mut alloc6 = PrefixAllocator::new(parent6, used_ipv6)?;
         let used4: Vec<Ipv6Net> = used_ipv4.iter().map(|n| v4_to_v6(n.trunc())).collect();
@@ -127,7 +133,7 @@ impl ClusterPlan {
             }
             for z in 0..zone_count {
                 let v6 = alloc6.allocate(64)?;
-                let v4 = alloc4.allocate(96 + self.vpc.ipv4_subnet_len)?;
+                let v4 = alloc4.allocate(96 + len4)?;
                 let ipv6_index = (v6.network().to_bits() - parent6.network().to_bits()) >> 64;
                 subnets.push(SubnetPlan {
                     key: format!("{kind}-{z}"),

@@ -1,0 +1,241 @@
+"""The workflow API: ``ClusterPlan`` and ``Client`` (async methods and blocking twins).
+
+The work happens in the native module on a shared tokio runtime; this layer turns the
+core's JSON into dataclasses, routes events, and makes asyncio cancellation stop a run
+the safe way (at its next step boundary, journal intact).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from typing import Any, Awaitable, Callable, Iterable, Optional, Sequence, Tuple, TypeVar, Union
+
+from . import _eks6
+from .model import AddressPlan, Event, Finding, ProbeAnswer, RunReport, VerifyReport
+
+__all__ = ["ClusterPlan", "Client", "probe", "probe_sync"]
+
+log = logging.getLogger("eks6")
+
+PathLike = Union[str, "os.PathLike[str]"]
+OnEvent = Callable[[Event], Any]
+T = TypeVar("T")
+
+
+class ClusterPlan:
+    """A cluster plan (the TOML the CLI takes), parsed and checked for syntax."""
+
+    __slots__ = ("_native",)
+
+    def __init__(self, native: _eks6.Plan) -> None:
+        self._native = native
+
+    @classmethod
+    def from_toml(cls, text: str) -> ClusterPlan:
+        """Parses TOML; ``PlanError`` names the line and key of a mistake."""
+        return cls(_eks6.Plan.from_toml(text))
+
+    @classmethod
+    def from_json(cls, text: str) -> ClusterPlan:
+        return cls(_eks6.Plan.from_json(text))
+
+    @classmethod
+    def from_file(cls, path: PathLike) -> ClusterPlan:
+        """Reads a ``.toml`` (or ``.json``) plan file."""
+        return cls(_eks6.Plan.from_file(os.fspath(path)))
+
+    @property
+    def name(self) -> str:
+        return self._native.name
+
+    @property
+    def region(self) -> str:
+        return self._native.region
+
+    @property
+    def plan_id(self) -> str:
+        """The ``eks6:plan-id`` tag value of everything this plan creates."""
+        return self._native.plan_id
+
+    def to_toml(self) -> str:
+        return self._native.to_toml()
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(self._native.to_json())  # type: ignore[no-any-return]
+
+    def validate(self) -> Tuple[Finding, ...]:
+        """The offline pre-flight findings, errors first (empty when all is well)."""
+        d = json.loads(self._native.validate_json())
+        return tuple(Finding.from_dict(f) for f in d["findings"])
+
+    def address_plan(self, vpc_ipv6: Optional[str] = None, zones: Sequence[str] = ()) -> AddressPlan:
+        """The subnets' blocks: with the VPC's /56 when known, else their /64 indexes."""
+        return AddressPlan.from_dict(json.loads(self._native.address_plan_json(vpc_ipv6, list(zones))))
+
+    def __repr__(self) -> str:
+        return f"ClusterPlan(name={self.name!r}, region={self.region!r})"
+
+
+def _log_event(e: Event) -> None:
+    if e.kind == "waiting":
+        log.debug("%s", e)
+    elif e.kind == "finding" and e.finding is not None and e.finding.severity != "info":
+        log.warning("%s", e)
+    else:
+        log.info("%s", e)
+
+
+def _sink_sync(on_event: Optional[OnEvent]) -> Callable[[str], None]:
+    """Events of a blocking call: logged, then given to ``on_event`` on the thread the
+    workflow runs on (the calling thread)."""
+
+    def sink(text: str) -> None:
+        e = Event.from_json(text)
+        _log_event(e)
+        if on_event is not None:
+            on_event(e)
+
+    return sink
+
+
+def _sink_async(on_event: Optional[OnEvent], loop: asyncio.AbstractEventLoop) -> Callable[[str], None]:
+    """Events of an awaited call: handed to the event loop, so ``on_event`` runs there."""
+
+    def sink(text: str) -> None:
+        e = Event.from_json(text)
+        _log_event(e)
+        if on_event is not None:
+            loop.call_soon_threadsafe(on_event, e)
+
+    return sink
+
+
+async def _run(start: Callable[[_eks6.Cancel], Awaitable[str]]) -> str:
+    """Awaits a native run; if the awaiting task is cancelled, cancels the run the
+    cooperative way, waits for it to stop (its journal written, its lock released),
+    then lets the cancellation through."""
+    cancel = _eks6.Cancel()
+    fut = asyncio.ensure_future(start(cancel))
+    try:
+        return await asyncio.shield(fut)
+    except asyncio.CancelledError:
+        cancel.trigger()
+        try:
+            await fut
+        except Exception:  # the run's own CancelledError (eks6's), or what stopped it
+            pass
+        raise
+
+
+class Client:
+    """The AWS clients of one account and region, built once.
+
+    ``region``, ``profile`` and ``endpoint_url`` default to the usual chain (environment,
+    shared config); ``role_arn`` is assumed through STS. ``wait`` is ``(first_delay,
+    max_delay, deadline)`` in seconds for waiting on AWS resources (default 5 s doubling
+    to 30 s, for 30 minutes). Safe to share between threads and tasks.
+
+    Every workflow has an ``async`` method and a blocking ``*_sync`` twin that releases
+    the GIL while it waits. ``timeout`` (seconds) bounds a whole run: past it the run
+    stops at its next step boundary and raises ``eks6.TimeoutError``.
+    """
+
+    __slots__ = ("_native",)
+
+    def __init__(
+        self,
+        region: Optional[str] = None,
+        profile: Optional[str] = None,
+        endpoint_url: Optional[str] = None,
+        *,
+        role_arn: Optional[str] = None,
+        wait: Optional[Tuple[float, float, float]] = None,
+    ) -> None:
+        self._native = _eks6.Client(region, profile, endpoint_url, role_arn, wait)
+
+    @property
+    def region(self) -> str:
+        return self._native.region
+
+    def api_calls(self) -> dict[str, int]:
+        """AWS API calls (HTTP attempts) so far, by ``Service:Operation``."""
+        return self._native.api_calls()
+
+    async def up(
+        self, plan: ClusterPlan, journal: PathLike, on_event: Optional[OnEvent] = None, *,
+        timeout: Optional[float] = None,
+    ) -> RunReport:
+        """Stands the plan up, or resumes it from ``journal``."""
+        sink = _sink_async(on_event, asyncio.get_running_loop())
+        j = os.fspath(journal)
+        text = await _run(lambda c: self._native.run("up", plan._native, j, sink, c, timeout))
+        return RunReport.from_json(text)
+
+    def up_sync(
+        self, plan: ClusterPlan, journal: PathLike, on_event: Optional[OnEvent] = None, *,
+        timeout: Optional[float] = None, cancel: Optional[_eks6.Cancel] = None,
+    ) -> RunReport:
+        """Blocking ``up``; ``cancel`` (an ``eks6.Cancel``) can stop it from another thread."""
+        text = self._native.run_sync("up", plan._native, os.fspath(journal), _sink_sync(on_event), cancel, timeout)
+        return RunReport.from_json(text)
+
+    async def down(
+        self, plan: ClusterPlan, journal: PathLike, on_event: Optional[OnEvent] = None, *,
+        timeout: Optional[float] = None,
+    ) -> RunReport:
+        """Tears down exactly what the plan owns (by its tags). Idempotent."""
+        sink = _sink_async(on_event, asyncio.get_running_loop())
+        j = os.fspath(journal)
+        text = await _run(lambda c: self._native.run("down", plan._native, j, sink, c, timeout))
+        return RunReport.from_json(text)
+
+    def down_sync(
+        self, plan: ClusterPlan, journal: PathLike, on_event: Optional[OnEvent] = None, *,
+        timeout: Optional[float] = None, cancel: Optional[_eks6.Cancel] = None,
+    ) -> RunReport:
+        text = self._native.run_sync("down", plan._native, os.fspath(journal), _sink_sync(on_event), cancel, timeout)
+        return RunReport.from_json(text)
+
+    async def verify(
+        self, plan: ClusterPlan, *, probe_address: Optional[str] = None, probe_port: Optional[int] = None,
+        addresses: Iterable[str] = (), kubectl: Optional[str] = None, timeout: Optional[float] = None,
+    ) -> VerifyReport:
+        """The walkthrough's checks, read-only; a failed check is in the report, not raised."""
+        addrs = list(addresses)
+        text = await _run(
+            lambda c: self._native.verify(plan._native, probe_address, probe_port, addrs, kubectl, c, timeout)
+        )
+        return VerifyReport.from_json(text)
+
+    def verify_sync(
+        self, plan: ClusterPlan, *, probe_address: Optional[str] = None, probe_port: Optional[int] = None,
+        addresses: Iterable[str] = (), kubectl: Optional[str] = None, timeout: Optional[float] = None,
+    ) -> VerifyReport:
+        text = self._native.verify_sync(
+            plan._native, probe_address, probe_port, list(addresses), kubectl, None, timeout
+        )
+        return VerifyReport.from_json(text)
+
+    async def probe(self, target: str, port: int = 80, path: str = "/", *, timeout: float = 10.0) -> ProbeAnswer:
+        """An HTTP GET to ``http://[target]:port/path`` over IPv6 only."""
+        return await probe(target, port, path, timeout=timeout)
+
+    def probe_sync(self, target: str, port: int = 80, path: str = "/", *, timeout: float = 10.0) -> ProbeAnswer:
+        return probe_sync(target, port, path, timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"Client(region={self.region!r})"
+
+
+async def probe(target: str, port: int = 80, path: str = "/", *, timeout: float = 10.0) -> ProbeAnswer:
+    """An HTTP GET over IPv6 only (what ``curl -g -6`` does); ``ProbeError`` when refused,
+    ``eks6.TimeoutError`` past ``timeout`` seconds."""
+    text = await _eks6.probe(target, port, path, min(5.0, timeout), timeout)
+    return ProbeAnswer.from_json(text)
+
+
+def probe_sync(target: str, port: int = 80, path: str = "/", *, timeout: float = 10.0) -> ProbeAnswer:
+    return ProbeAnswer.from_json(_eks6.probe_sync(target, port, path, min(5.0, timeout), timeout))

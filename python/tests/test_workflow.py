@@ -1,0 +1,266 @@
+"""The workflow API of the eks6 package against the local emulator (the same harness as
+the Rust tests: moto with the eks6 test extension, one AWS account per test through STS
+AssumeRole), and the GIL released by the blocking calls (a Python HTTP server answers
+the probe from another thread while the call blocks)."""
+
+import asyncio
+import http.server
+import itertools
+import logging
+import os
+import socket
+import sys
+import threading
+from pathlib import Path
+
+import boto3
+import pytest
+
+import eks6
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "emulator"))
+from harness import emulator  # noqa: E402
+from harness import test_env as emulator_env  # noqa: E402
+
+FAST = (0.01, 0.05, 60.0)  # poll after 10 ms, doubling to 50 ms, give up after 60 s
+_accounts = itertools.count(1)
+
+PLAN = """
+name = "{name}"
+region = "us-west-2"
+kubernetes_version = "1.33"
+cluster_role_arn = "arn:aws:iam::123456789012:role/EKSClusterRole"
+node_role_arn = "arn:aws:iam::123456789012:role/EKSNodeRole"
+[vpc]
+availability_zones = 2
+[nodegroup]
+name = "{name}-nodes"
+instance_types = ["m5.large"]
+desired_size = 2
+[probe]
+port = 80
+"""
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with emulator() as url:
+        saved = dict(os.environ)
+        os.environ.update(emulator_env(url))
+        try:
+            yield url
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+@pytest.fixture
+def account():
+    """A fresh emulator account for this test (its own VPCs, clusters...)."""
+    return f"{os.getpid() % 10000:04d}{next(_accounts):08d}"
+
+
+def client(endpoint, account, **kw):
+    return eks6.Client("us-west-2", endpoint_url=endpoint, role_arn=f"arn:aws:iam::{account}:role/eks6-test",
+                       wait=FAST, **kw)
+
+
+def owned_vpcs(endpoint, account, plan):
+    """VPCs carrying the plan's ownership tag, seen with boto3 as that account."""
+    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-west-2")
+    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/check", RoleSessionName="check")["Credentials"]
+    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-west-2", aws_access_key_id=c["AccessKeyId"],
+                       aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:eks6:plan-id", "Values": [plan.plan_id]}])["Vpcs"]
+    return [v["VpcId"] for v in vpcs]
+
+
+def test_plan_from_toml_validate_and_address_plan():
+    plan = eks6.ClusterPlan.from_toml(PLAN.format(name="py-plan"))
+    assert (plan.name, plan.region) == ("py-plan", "us-west-2")
+    assert plan.plan_id and not [f for f in plan.validate() if f.severity == "error"]
+    ap = plan.address_plan(vpc_ipv6="2600:1f13:812:a00::/56")
+    assert [s.ipv6 for s in ap.subnets] == [f"2600:1f13:812:a0{i}::/64" for i in range(4)]
+    assert ap.subnets[0].node_prefixes == 2**16
+    assert "2600:1f13:812:a00::/64" in str(ap)
+    assert eks6.ClusterPlan.from_toml(plan.to_toml()).to_dict() == plan.to_dict()
+
+    bad = eks6.ClusterPlan.from_toml(PLAN.format(name="bad name!"))
+    findings = bad.validate()
+    assert findings and findings[0].severity == "error" and isinstance(findings[0], eks6.Finding)
+    assert "bad name!" in str(findings[0])
+
+
+def test_plan_errors_say_where():
+    with pytest.raises(eks6.PlanError) as e:
+        eks6.ClusterPlan.from_toml('name = "x"\nregion = 7\n')
+    assert "line 2" in str(e.value) and isinstance(e.value, ValueError)
+    with pytest.raises(eks6.PlanError, match="bogus"):
+        eks6.ClusterPlan.from_toml(PLAN.format(name="x") + "bogus = 1\n")
+    with pytest.raises(eks6.IoError):
+        eks6.ClusterPlan.from_file("/nonexistent/plan.toml")
+
+
+def test_rejected_plan_and_region_mismatch(endpoint, account, tmp_path):
+    c = client(endpoint, account)
+    bad = eks6.ClusterPlan.from_toml(PLAN.format(name="bad name!"))
+    with pytest.raises(eks6.PlanError) as e:
+        c.up_sync(bad, tmp_path / "j.json")
+    assert e.value.findings and all(isinstance(f, eks6.Finding) for f in e.value.findings)
+    assert e.value.findings[0].severity == "error"
+    other = eks6.Client("eu-west-1", endpoint_url=endpoint)
+    with pytest.raises(eks6.PlanError, match="region"):
+        other.up_sync(eks6.ClusterPlan.from_toml(PLAN.format(name="py-region")), tmp_path / "j.json")
+    assert other.api_calls() == {}
+
+
+def test_up_verify_down_async(endpoint, account, tmp_path, caplog):
+    plan = eks6.ClusterPlan.from_toml(PLAN.format(name="py-async"))
+    c = client(endpoint, account)
+    journal = tmp_path / "journal.json"
+    events = []
+    threads = set()
+
+    def on_event(e):
+        events.append(e)
+        threads.add(threading.get_ident())
+
+    async def main():
+        up = await c.up(plan, journal, on_event)
+        await asyncio.sleep(0)  # let call_soon_threadsafe deliveries run
+        report = await c.verify(plan)
+        down = await c.down(plan, journal, on_event)
+        await asyncio.sleep(0)
+        return up, report, down
+
+    with caplog.at_level(logging.INFO, logger="eks6"):
+        up, report, down = asyncio.run(main())
+
+    assert isinstance(up, eks6.RunReport) and up.workflow == "up" and up.cluster == "py-async"
+    assert up.resources["vpc"].startswith("vpc-")
+    assert [s.outcome for s in up.steps].count("created") >= 5
+    started = [e for e in events if e.kind == "step_started"]
+    finished = [e for e in events if e.kind == "step_finished"]
+    assert len(started) == len(finished) >= len(up.steps) + len(down.steps)
+    assert all(isinstance(e, eks6.Event) and e.cluster == "py-async" for e in events)
+    assert any(e.kind == "waiting" for e in events)
+    assert threads == {threading.get_ident()}, "on_event runs on the event loop's thread"
+    assert any("py-async" in r.getMessage() and r.name == "eks6" for r in caplog.records)
+
+    assert isinstance(report, eks6.VerifyReport) and report.passed, str(report)
+    assert report.check("nodes-ipv6").status == "pass"
+    assert "http-probe" not in {c.name for c in report.checks}  # no probe asked for
+
+    assert down.workflow == "down" and any(s.outcome == "deleted" for s in down.steps)
+    assert owned_vpcs(endpoint, account, plan) == []
+    again = c.down_sync(plan, journal)
+    assert all(s.outcome != "deleted" for s in again.steps)
+    assert c.api_calls()["EC2:CreateVpc"] == 1
+
+
+def test_cancel_up_midway_then_down(endpoint, account, tmp_path):
+    plan = eks6.ClusterPlan.from_toml(PLAN.format(name="py-cancel"))
+    c = client(endpoint, account)
+    journal = tmp_path / "journal.json"
+
+    async def main():
+        first_step = asyncio.Event()
+        steps = []
+
+        def on_event(e):
+            if e.kind == "step_finished":
+                steps.append(e.step)
+                first_step.set()
+
+        task = asyncio.ensure_future(c.up(plan, journal, on_event))
+        await first_step.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert 1 <= len(steps) < 9, steps
+        assert owned_vpcs(endpoint, account, plan), "the cancelled up had created the VPC"
+        # The run has stopped and released its lock: down can start at once.
+        return await c.down(plan, journal)
+
+    down = asyncio.run(main())
+    assert any(s.outcome == "deleted" for s in down.steps)
+    assert owned_vpcs(endpoint, account, plan) == []
+
+
+def test_timeout_and_sync_cancel(endpoint, account, tmp_path):
+    plan = eks6.ClusterPlan.from_toml(PLAN.format(name="py-timeout"))
+    slow = eks6.Client("us-west-2", endpoint_url=endpoint, role_arn=f"arn:aws:iam::{account}:role/t",
+                       wait=(3.0, 3.0, 60.0))
+    with pytest.raises(eks6.TimeoutError) as e:
+        slow.up_sync(plan, tmp_path / "j.json", timeout=0.5)
+    assert isinstance(e.value, TimeoutError) and isinstance(e.value, eks6.AwsError)
+    assert "journal intact" in str(e.value)
+
+    cancel = eks6.Cancel()
+    c = client(endpoint, account)
+
+    def on_event(ev):
+        if ev.kind == "step_finished":
+            threading.Thread(target=cancel.trigger).start()
+
+    with pytest.raises(eks6.CancelledError):
+        c.up_sync(plan, tmp_path / "j.json", on_event, cancel=cancel)
+    assert cancel.triggered
+    c.down_sync(plan, tmp_path / "j.json")
+    assert owned_vpcs(endpoint, account, plan) == []
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        body = b"hello from a Python thread\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class _V6Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+@pytest.fixture
+def python_server():
+    """An HTTP server on [::1] served by a Python thread: it can only answer while the
+    calling thread does not hold the GIL."""
+    srv = _V6Server(("::1", 0), _Hello)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_blocking_call_releases_the_gil(python_server):
+    answer = eks6.probe_sync("::1", python_server, timeout=5.0)
+    assert answer.status == 200 and "Python thread" in answer.body
+    assert answer.url == f"http://[::1]:{python_server}/"
+
+
+def test_async_probe_and_probe_errors(python_server):
+    answer = asyncio.run(eks6.probe("::1", python_server))
+    assert isinstance(answer, eks6.ProbeAnswer) and answer.status == 200
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        closed = s.getsockname()[1]
+    with pytest.raises(eks6.ProbeError, match="refused"):
+        eks6.probe_sync("::1", closed)
+    with pytest.raises(eks6.ProbeTargetError) as e:
+        eks6.probe_sync("192.0.2.1", 80)
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(eks6.AddressError):
+        eks6.probe_sync("2600::1::2", 80)
+
+
+def test_every_exception_derives_from_eks6error():
+    for name in eks6.errors.__all__:
+        assert issubclass(getattr(eks6, name), eks6.Eks6Error), name
+    assert issubclass(eks6.LockedError, eks6.ConflictError)
+    assert issubclass(eks6.IoError, OSError)
