@@ -2,6 +2,7 @@
 //! workflow issue) the local AWS emulator.
 
 pub mod emulator;
+pub mod fixtures;
 pub mod nginx;
 pub mod proxy;
 pub mod vectors;

@@ -8,35 +8,25 @@
 //! the emulator, not through the proxy.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use eks6::ErrorKind;
 use eks6::aws::{Aws, AwsOptions};
 use eks6::plan::ClusterPlan;
-use eks6::workflow::{DownTarget, Journal, RunOptions, WaitPolicy, WorkflowError, down, up};
+use eks6::workflow::{DownTarget, Journal, RunOptions, WorkflowError, down, up};
 use eks6_tests::emulator::{Emulator, fresh_account};
+use eks6_tests::fixtures;
 use eks6_tests::proxy::{Fault, FaultProxy, Service, any_aws, op};
 
 const REGION: &str = "us-west-2";
 
 fn plan() -> ClusterPlan {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml")).unwrap();
-    ClusterPlan::from_toml(&text).unwrap()
-}
-
-fn journal(account: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eks6-proxy-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(format!("{account}.journal.json"))
+    fixtures::walkthrough()
 }
 
 fn opts(account: &str) -> RunOptions {
-    RunOptions::new(journal(account)).with_wait(WaitPolicy {
-        first_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        deadline: Duration::from_secs(20),
-    })
+    fixtures::fast_opts("proxy-tests", account)
 }
 
 /// A client of `account` whose every call goes through `proxy`: the emulator's options

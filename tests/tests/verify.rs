@@ -8,11 +8,11 @@ use eks6::plan::ClusterPlan;
 use eks6::probe::ProbeOptions;
 use eks6::workflow::{CheckStatus, DownTarget, RunOptions, VerifyOptions, VerifyTarget, WaitPolicy, down, up, verify};
 use eks6_tests::emulator::{Emulator, fresh_account};
+use eks6_tests::fixtures;
 use eks6_tests::nginx::Nginx;
 
 fn plan() -> ClusterPlan {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml")).unwrap();
-    ClusterPlan::from_toml(&text).unwrap()
+    fixtures::walkthrough()
 }
 
 fn opts(account: &str) -> RunOptions {

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use eks6::plan::ClusterPlan;
-use eks6::workflow::{Cancel, DownTarget, Event, EventKind, Outcome, RunOptions, WaitPolicy, WorkflowError, down, up};
+use eks6::workflow::{Cancel, DownTarget, Event, EventKind, Outcome, RunOptions, WorkflowError, down, up};
 use eks6_tests::emulator::{Emulator, fresh_account};
+use eks6_tests::fixtures;
 
 const STEPS: [&str; 9] = [
     "vpc",
@@ -24,22 +24,11 @@ const STEPS: [&str; 9] = [
 ];
 
 fn plan() -> ClusterPlan {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml")).unwrap();
-    ClusterPlan::from_toml(&text).unwrap()
-}
-
-fn journal(account: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eks6-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(format!("{account}.journal.json"))
+    fixtures::walkthrough()
 }
 
 fn opts(account: &str) -> RunOptions {
-    RunOptions::new(journal(account)).with_wait(WaitPolicy {
-        first_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        deadline: Duration::from_secs(20),
-    })
+    fixtures::fast_opts("tests", account)
 }
 
 fn recording(o: RunOptions) -> (RunOptions, Arc<Mutex<Vec<Event>>>) {
