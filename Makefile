@@ -74,6 +74,9 @@ CBINDGEN_VERSION := 0.29.4
 C_OUT := $(CARGO_TARGET_DIR)/eks6-c
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
 CWARN := -Wall -Wextra -Werror
+# What no log may hold (EKS6_LOG=trace): the test key id and secret (tests/emulator/harness.py),
+# signatures, session tokens.
+SECRET_MARKERS := AKIAEKS6TESTKEY00001|eks6TestSecret|Signature=|[Xx]-[Aa]mz-[Ss]ecurity-[Tt]oken|SessionToken|SecretAccessKey|AWS4-HMAC-SHA256
 
 cbindgen: $(CBINDGEN)
 
@@ -102,8 +105,11 @@ test-c: venv valgrind
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(C_OUT)/test_net
 	$(CC) -std=c11 $(CWARN) $(SANITIZE) -g -pthread -I$(C_OUT)/prefix/include -Itests/c tests/c/test_workflow.c \
 		-o $(C_OUT)/test_workflow -L$(C_OUT)/prefix/lib -leks6 -Wl,-rpath,$(C_OUT)/prefix/lib
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(PY) tests/emulator/harness.py -- $(C_OUT)/test_workflow
+	EKS6_LOG=trace ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(PY) tests/emulator/harness.py -- $(C_OUT)/test_workflow 2> $(C_OUT)/test_workflow.log \
+		|| (cat $(C_OUT)/test_workflow.log; exit 1)
+	@grep -q 'TRACE\|DEBUG' $(C_OUT)/test_workflow.log || (echo "EKS6_LOG=trace logged nothing" && exit 1)
+	@! grep -n -E '$(SECRET_MARKERS)' $(C_OUT)/test_workflow.log || (echo "a credential in the log above" && exit 1)
 	$(CC) -std=c11 $(CWARN) -O1 -g -I$(C_OUT)/prefix/include -I$(C_OUT) -Itests/c tests/c/test_net.c -o $(C_OUT)/test_net_vg \
 		$(C_OUT)/prefix/lib/libeks6.a -Wl,--gc-sections -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \

@@ -126,3 +126,20 @@ impl crate::plan::PlanError {
         }
     }
 }
+
+/// Log targets kept quiet whatever `EKS6_LOG` asks for, in every surface that installs
+/// a log subscriber (the CLI, `libeks6`): the SigV4 signer logs canonical requests and
+/// strings to sign (signed headers, session tokens) at debug and trace; the SDK's HTTP
+/// layers log whole requests and responses (an STS answer holds credentials); and
+/// `aws_config` logs the credentials it loaded (the key id) at info.
+pub const LOG_SILENCED: &[&str] = &[
+    "aws_sigv4=off",
+    "aws_config=warn",
+    "aws_credential_types=warn",
+    "aws_smithy_runtime=info",
+    "aws_smithy_http_client=info",
+    "hyper=info",
+    "hyper_util=info",
+    "h2=info",
+    "rustls=info",
+];

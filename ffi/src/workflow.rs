@@ -142,10 +142,13 @@ pub unsafe extern "C" fn eks6_plan_free(plan: *mut eks6_plan) {
 static LOG: Once = Once::new();
 
 /// Logs to stderr at the verbosity `EKS6_LOG` gives (`info`, `eks6=debug`, ...), when
-/// it is set; the library is silent otherwise.
+/// it is set, never below `eks6::error::LOG_SILENCED`; the library is silent otherwise.
 fn init_logging() {
     LOG.call_once(|| {
-        if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("EKS6_LOG") {
+        if let Ok(mut filter) = tracing_subscriber::EnvFilter::try_from_env("EKS6_LOG") {
+            for d in eks6_core::error::LOG_SILENCED {
+                filter = filter.add_directive(d.parse().expect("a valid directive"));
+            }
             let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
         }
     });

@@ -165,11 +165,19 @@ impl Carve {
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let it = net::subnets(self.parent, self.new_len).map_err(net_err)?;
-        // Up to a million subnets: build the strings in one go and hand back a list
-        // iterator (no Python call per item); beyond, iterate lazily.
+        // Up to a million subnets: write all the texts into one buffer, make one Python
+        // string of it and let `str.split` cut it into the list (CPython makes those
+        // strings without decoding them again, several times faster than one
+        // `PyUnicode_FromStringAndSize` each); hand back the list's iterator. Beyond a
+        // million, iterate lazily.
         if it.remaining() <= 1 << 20 {
-            let items: Vec<Bound<'py, PyString>> = it.map(|n| PyString::new(py, &net::canonical_prefix(n))).collect();
-            return PyList::new(py, items)?.try_iter().map(Bound::into_any);
+            let mut text = String::with_capacity(it.remaining() as usize * 26);
+            for n in it {
+                text.push_str(&net::canonical_prefix(n));
+                text.push('\n');
+            }
+            text.pop();
+            return PyString::new(py, &text).call_method1("split", ("\n",))?.try_iter().map(Bound::into_any);
         }
         Ok(Bound::new(py, CarveIter { inner: it })?.into_any())
     }

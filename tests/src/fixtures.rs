@@ -1,10 +1,13 @@
-//! The plan and run options the end-to-end suites share.
+//! The plan, run options and `eks6` program setup the end-to-end suites share.
 
 use std::path::PathBuf;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use eks6::plan::ClusterPlan;
 use eks6::workflow::{RunOptions, WaitPolicy};
+
+use crate::emulator::{Emulator, TEST_KEY_ID, TEST_SECRET, fresh_account};
 
 /// The walkthrough's plan (`fixtures/walkthrough.toml`).
 pub fn walkthrough() -> ClusterPlan {
@@ -28,4 +31,83 @@ pub fn fast_opts(suite: &str, account: &str) -> RunOptions {
         max_delay: Duration::from_millis(20),
         deadline: Duration::from_secs(20),
     })
+}
+
+/// The `eks6` program cargo built beside the running test binary.
+pub fn eks6_bin() -> PathBuf {
+    // target/<profile>/deps/<this test> -> target/<profile>/eks6
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("eks6");
+    assert!(
+        bin.exists(),
+        "build the eks6 program first (cargo test --workspace --all-features builds it): {}",
+        bin.display()
+    );
+    bin
+}
+
+/// A home for runs of the `eks6` program against the shared emulator, as a user would set
+/// one up: a fresh account, AWS config files with a role profile `acct` into it (through
+/// `source_profile = base`, the test keys), and the walkthrough plan as `cluster.toml`.
+#[derive(Debug)]
+pub struct CliSetup {
+    /// The directory with `config`, `credentials` and `cluster.toml` (and `$HOME`).
+    pub dir: PathBuf,
+    /// The emulator's endpoint.
+    pub endpoint: String,
+    /// The account the `acct` profile works in.
+    pub account: String,
+}
+
+impl Default for CliSetup {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CliSetup {
+    /// A new setup in a fresh account.
+    pub fn new() -> Self {
+        let account = fresh_account();
+        let dir = std::env::temp_dir().join(format!("eks6-cli-{account}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("config"),
+            format!("[profile base]\nregion = us-west-2\n\n[profile acct]\nrole_arn = arn:aws:iam::{account}:role/eks6-cli\nsource_profile = base\nregion = us-west-2\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("credentials"),
+            format!("[base]\naws_access_key_id = {TEST_KEY_ID}\naws_secret_access_key = {TEST_SECRET}\n"),
+        )
+        .unwrap();
+        std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml"), dir.join("cluster.toml"))
+            .unwrap();
+        Self { dir, endpoint: Emulator::shared().endpoint.clone(), account }
+    }
+
+    /// The `eks6` program with `args`, in a clean environment of this setup's files.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(eks6_bin());
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.dir)
+            .env("AWS_CONFIG_FILE", self.dir.join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.join("credentials"))
+            .env("EKS6_LOG", "trace")
+            // The role profile's own STS call reads the endpoint from the environment.
+            .env("AWS_ENDPOINT_URL", &self.endpoint);
+        cmd
+    }
+
+    /// Runs the `eks6` program with `args` to its end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    /// The plan file's path.
+    pub fn plan(&self) -> String {
+        self.dir.join("cluster.toml").display().to_string()
+    }
 }

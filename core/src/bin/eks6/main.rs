@@ -112,7 +112,18 @@ struct Report {
     json: Value,
 }
 
+/// Logs to stderr at the verbosity `EKS6_LOG` gives (`info`, `eks6=debug`, ...) when it
+/// is set, never below [`eks6::error::LOG_SILENCED`]; silent otherwise.
+fn init_logging() {
+    let Ok(mut filter) = tracing_subscriber::EnvFilter::try_from_env("EKS6_LOG") else { return };
+    for d in eks6::error::LOG_SILENCED {
+        filter = filter.add_directive(d.parse().expect("a valid directive"));
+    }
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).try_init();
+}
+
 fn main() -> ExitCode {
+    init_logging();
     let cli = Cli::parse();
     let json = cli.output == Output::Json;
     let result = match cli.command {
