@@ -9,20 +9,14 @@ import itertools
 import logging
 import os
 import socket
-import sys
 import threading
-from pathlib import Path
 
-import boto3
 import pytest
 
 import eks6
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "emulator"))
-from harness import emulator  # noqa: E402
-from harness import test_env as emulator_env  # noqa: E402
+from emu import client, owned_vpcs
 
-FAST = (0.01, 0.05, 60.0)  # poll after 10 ms, doubling to 50 ms, give up after 60 s
 _accounts = itertools.count(1)
 
 PLAN = """
@@ -42,16 +36,6 @@ port = 80
 """
 
 
-@pytest.fixture(scope="module")
-def endpoint():
-    with emulator() as url:
-        saved = dict(os.environ)
-        os.environ.update(emulator_env(url))
-        try:
-            yield url
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
 
 
 @pytest.fixture
@@ -60,19 +44,8 @@ def account():
     return f"{os.getpid() % 10000:04d}{next(_accounts):08d}"
 
 
-def client(endpoint, account, **kw):
-    return eks6.Client("us-west-2", endpoint_url=endpoint, role_arn=f"arn:aws:iam::{account}:role/eks6-test",
-                       wait=FAST, **kw)
 
 
-def owned_vpcs(endpoint, account, plan):
-    """VPCs carrying the plan's ownership tag, seen with boto3 as that account."""
-    sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-west-2")
-    c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/check", RoleSessionName="check")["Credentials"]
-    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-west-2", aws_access_key_id=c["AccessKeyId"],
-                       aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:eks6:plan-id", "Values": [plan.plan_id]}])["Vpcs"]
-    return [v["VpcId"] for v in vpcs]
 
 
 def test_plan_from_toml_validate_and_address_plan():

@@ -421,3 +421,76 @@ async fn existing_vpc_gets_free_64s_and_keeps_its_subnets() {
     assert_eq!(ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap().vpcs().len(), 1);
     assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
 }
+
+/// Ingress rules on the cluster security group, other than EKS's own rule from the group
+/// itself, as (protocol, from, to, IPv6 source, IPv4 source).
+async fn opened_ingress(emu: &Emulator, account: &str, cluster: &str) -> Vec<(String, i32, i32, String, String)> {
+    let (ec2, eks) = emu.sdk(account, "us-west-2").await;
+    let c = eks.describe_cluster().name(cluster).send().await.unwrap();
+    let sg = c.cluster().unwrap().resources_vpc_config().unwrap().cluster_security_group_id().unwrap().to_string();
+    let rules = ec2
+        .describe_security_group_rules()
+        .filters(Filter::builder().name("group-id").values(&sg).build())
+        .send()
+        .await
+        .unwrap();
+    rules
+        .security_group_rules()
+        .iter()
+        .filter(|r| r.is_egress() == Some(false) && r.referenced_group_info().is_none())
+        .map(|r| {
+            (
+                r.ip_protocol().unwrap_or_default().to_string(),
+                r.from_port().unwrap_or(-1),
+                r.to_port().unwrap_or(-1),
+                r.cidr_ipv6().unwrap_or_default().to_string(),
+                r.cidr_ipv4().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Least privilege: the only ingress eks6 opens is the probe port from the plan's
+/// `allow_from` on the cluster security group, and only when the plan has a probe; eks6
+/// makes no security group of its own; `down` revokes exactly that one rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_only_ingress_opened_is_the_probe_port_and_down_revokes_it() {
+    let emu = Emulator::shared();
+    let with_probe = fixtures::walkthrough();
+    let text = toml_without_probe(&with_probe);
+    let without = ClusterPlan::from_toml(&text).unwrap();
+    assert!(without.probe.is_none());
+
+    let (a1, a2) = (fresh_account(), fresh_account());
+    let (aws1, aws2) = (emu.aws(&a1, "us-west-2").await, emu.aws(&a2, "us-west-2").await);
+    up(&aws1, &with_probe, &opts(&a1)).await.unwrap();
+    up(&aws2, &without, &opts(&a2)).await.unwrap();
+
+    let probe = with_probe.probe.as_ref().unwrap();
+    assert_eq!(
+        opened_ingress(emu, &a1, &with_probe.name).await,
+        vec![("tcp".to_string(), 80, 80, probe.allow_from.clone(), String::new())]
+    );
+    assert_eq!(opened_ingress(emu, &a2, &without.name).await, vec![], "no probe, no ingress");
+    // No security group of eks6's own: the VPC holds its default group and EKS's.
+    let (ec2, _) = emu.sdk(&a2, "us-west-2").await;
+    let groups = ec2.describe_security_groups().send().await.unwrap();
+    let names: Vec<&str> = groups.security_groups().iter().filter_map(|g| g.group_name()).collect();
+    assert!(names.iter().all(|n| *n == "default" || n.starts_with("eks-cluster-sg-")), "{names:?}");
+
+    let before = aws1.call_counts();
+    down(&aws1, DownTarget::Plan(&with_probe), &opts(&a1)).await.unwrap();
+    let revokes = aws1.call_counts().get("EC2:RevokeSecurityGroupIngress").copied().unwrap_or(0)
+        - before.get("EC2:RevokeSecurityGroupIngress").copied().unwrap_or(0);
+    assert_eq!(revokes, 1, "down revokes exactly the probe rule");
+    let before = aws2.call_counts();
+    down(&aws2, DownTarget::Plan(&without), &opts(&a2)).await.unwrap();
+    assert!(!aws2.call_counts().contains_key("EC2:RevokeSecurityGroupIngress") || before == aws2.call_counts());
+}
+
+/// The walkthrough plan's TOML without its `[probe]` table.
+fn toml_without_probe(plan: &ClusterPlan) -> String {
+    let mut p = plan.clone();
+    p.probe = None;
+    p.to_toml()
+}
