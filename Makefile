@@ -114,9 +114,9 @@ test-c: venv valgrind
 		$(C_OUT)/prefix/lib/libeks6.a -Wl,--gc-sections -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 		$(C_OUT)/test_net_vg
-	$(CXX) -std=c++17 $(CWARN) -I$(C_OUT)/prefix/include tests/c/test_cpp.cpp -o $(C_OUT)/test_cpp \
+	$(CXX) -std=c++17 $(CWARN) $(SANITIZE) -I$(C_OUT)/prefix/include tests/c/test_cpp.cpp -o $(C_OUT)/test_cpp \
 		-L$(C_OUT)/prefix/lib -leks6 -Wl,-rpath,$(C_OUT)/prefix/lib
-	$(C_OUT)/test_cpp
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 $(C_OUT)/test_cpp
 	$(MAKE) --no-print-directory test-install
 
 # Debian's valgrind, for the memcheck run of the C tests.

@@ -447,14 +447,18 @@ eks6_status eks6_down(const eks6_client *client,
  * Checks the plan's cluster (read-only): IPv6 family, subnets, routes, node addresses,
  * the probe port, and, when `probe_address` is not NULL, an HTTP GET over IPv6 to
  * `http://[probe_address]:<plan's probe port>/`. A failed check is not an error: the
- * status is `EKS6_OK` and `eks6_report_passed` says false. `timeout_secs` and `cancel`
- * as for `eks6_up`. On success `*out_report` owns the report (`VerifyReport` JSON).
+ * status is `EKS6_OK` and `eks6_report_passed` says false. `on_event` gets each check
+ * as it completes (`{"event": "check", "name", "status", "summary", ...}`).
+ * `timeout_secs`, `cancel`, `on_event` and `user_data` as for `eks6_up`. On success
+ * `*out_report` owns the report (`VerifyReport` JSON).
  */
 eks6_status eks6_verify(const eks6_client *client,
                         const eks6_plan *plan,
                         const char *probe_address,
                         uint32_t timeout_secs,
                         const eks6_cancel *cancel,
+                        eks6_event_callback on_event,
+                        void *user_data,
                         eks6_report **out_report);
 
 #ifdef __cplusplus

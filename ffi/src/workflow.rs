@@ -7,14 +7,15 @@
 //! whose JSON is read by the text-out rules.
 
 use std::ffi::{CString, c_char, c_void};
-use std::sync::{Mutex, Once};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
 use eks6_core::aws::{Aws, AwsOptions};
 use eks6_core::plan::ClusterPlan;
 use eks6_core::probe::ProbeOptions;
 use eks6_core::workflow::{
-    self, Cancel, DownTarget, RunOptions, VerifyOptions, VerifyTarget, WaitPolicy, WorkflowError, with_limit,
+    self, Cancel, DownTarget, Event, EventSink, RunOptions, VerifyOptions, VerifyTarget, WaitPolicy, WorkflowError,
+    with_limit,
 };
 
 use crate::{Status, guard, non_null, set_error, text, write_text};
@@ -338,13 +339,9 @@ unsafe fn call<'a>(
 impl Call<'_> {
     fn run_options(&self, journal: &str, events: Option<tokio::sync::mpsc::UnboundedSender<String>>) -> RunOptions {
         let wait = *self.client.wait.lock().unwrap_or_else(|p| p.into_inner());
-        let opts = RunOptions::new(journal).with_wait(wait).with_cancel(self.cancel.clone());
-        match events {
-            Some(tx) => opts.with_events(move |e| {
-                let _ = tx.send(serde_json::to_string(e).expect("events serialize"));
-            }),
-            None => opts,
-        }
+        let mut opts = RunOptions::new(journal).with_wait(wait).with_cancel(self.cancel.clone());
+        opts.events = events.map(sink);
+        opts
     }
 
     /// Runs a workflow on the client's runtime, blocking this thread, under the call's
@@ -381,6 +378,13 @@ impl Call<'_> {
 }
 
 type Sender = tokio::sync::mpsc::UnboundedSender<String>;
+
+/// An event sink that sends each event's JSON to the calling thread's channel.
+fn sink(tx: Sender) -> EventSink {
+    Arc::new(move |e: &Event| {
+        let _ = tx.send(serde_json::to_string(e).expect("events serialize"));
+    })
+}
 type Receiver = tokio::sync::mpsc::UnboundedReceiver<String>;
 
 /// A channel for the events when there is a callback.
@@ -485,8 +489,11 @@ pub unsafe extern "C" fn eks6_down(
 /// Checks the plan's cluster (read-only): IPv6 family, subnets, routes, node addresses,
 /// the probe port, and, when `probe_address` is not NULL, an HTTP GET over IPv6 to
 /// `http://[probe_address]:<plan's probe port>/`. A failed check is not an error: the
-/// status is `EKS6_OK` and `eks6_report_passed` says false. `timeout_secs` and `cancel`
-/// as for `eks6_up`. On success `*out_report` owns the report (`VerifyReport` JSON).
+/// status is `EKS6_OK` and `eks6_report_passed` says false. `on_event` gets each check
+/// as it completes (`{"event": "check", "name", "status", "summary", ...}`).
+/// `timeout_secs`, `cancel`, `on_event` and `user_data` as for `eks6_up`. On success
+/// `*out_report` owns the report (`VerifyReport` JSON).
+#[allow(clippy::too_many_arguments)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_verify(
     client: *const eks6_client,
@@ -494,6 +501,8 @@ pub unsafe extern "C" fn eks6_verify(
     probe_address: *const c_char,
     timeout_secs: u32,
     cancel: *const eks6_cancel,
+    on_event: eks6_event_callback,
+    user_data: *mut c_void,
     out_report: *mut *mut eks6_report,
 ) -> Status {
     guard(|| {
@@ -507,14 +516,15 @@ pub unsafe extern "C" fn eks6_verify(
             let port = c.plan.probe.as_ref().and_then(|p| u16::try_from(p.port).ok()).unwrap_or(80);
             Some((a.to_string(), ProbeOptions { port, ..Default::default() }))
         };
-        let opts = VerifyOptions { probe, ..Default::default() };
+        let (tx, events) = channel(on_event);
+        let opts = VerifyOptions { probe, events: tx.map(sink), ..Default::default() };
         let run = async {
             tokio::select! {
                 r = workflow::verify(&c.client.aws, VerifyTarget::Plan(c.plan), &opts) => r,
                 () = c.cancel.cancelled() => Err(WorkflowError::Cancelled { step: "verify".into() }),
             }
         };
-        let r = c.drive(None, std::ptr::null_mut(), run);
+        let r = c.drive(events, user_data, run);
         finish(r, |v| v.passed(), out_report)
     })
 }

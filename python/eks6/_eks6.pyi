@@ -118,6 +118,7 @@ class Client:
         probe_port: Optional[int] = None,
         addresses: list[str] = ...,
         kubectl: Optional[str] = None,
+        on_event: Optional[Sink] = None,
         cancel: Optional[Cancel] = None,
         timeout: Optional[float] = None,
     ) -> Awaitable[str]: ...
@@ -128,6 +129,7 @@ class Client:
         probe_port: Optional[int] = None,
         addresses: list[str] = ...,
         kubectl: Optional[str] = None,
+        on_event: Optional[Sink] = None,
         cancel: Optional[Cancel] = None,
         timeout: Optional[float] = None,
     ) -> str: ...

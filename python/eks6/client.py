@@ -201,21 +201,25 @@ class Client:
 
     async def verify(
         self, plan: ClusterPlan, *, probe_address: Optional[str] = None, probe_port: Optional[int] = None,
-        addresses: Iterable[str] = (), kubectl: Optional[str] = None, timeout: Optional[float] = None,
+        addresses: Iterable[str] = (), kubectl: Optional[str] = None, on_event: Optional[OnEvent] = None,
+        timeout: Optional[float] = None,
     ) -> VerifyReport:
-        """The walkthrough's checks, read-only; a failed check is in the report, not raised."""
+        """The walkthrough's checks, read-only; a failed check is in the report, not raised.
+        ``on_event`` gets each check as it completes (an ``Event`` of kind ``check``)."""
         addrs = list(addresses)
+        sink = _sink_async(on_event, asyncio.get_running_loop())
         text = await _run(
-            lambda c: self._native.verify(plan._native, probe_address, probe_port, addrs, kubectl, c, timeout)
+            lambda c: self._native.verify(plan._native, probe_address, probe_port, addrs, kubectl, sink, c, timeout)
         )
         return VerifyReport.from_json(text)
 
     def verify_sync(
         self, plan: ClusterPlan, *, probe_address: Optional[str] = None, probe_port: Optional[int] = None,
-        addresses: Iterable[str] = (), kubectl: Optional[str] = None, timeout: Optional[float] = None,
+        addresses: Iterable[str] = (), kubectl: Optional[str] = None, on_event: Optional[OnEvent] = None,
+        timeout: Optional[float] = None,
     ) -> VerifyReport:
         text = self._native.verify_sync(
-            plan._native, probe_address, probe_port, list(addresses), kubectl, None, timeout
+            plan._native, probe_address, probe_port, list(addresses), kubectl, _sink_sync(on_event), None, timeout
         )
         return VerifyReport.from_json(text)
 

@@ -87,7 +87,8 @@ class AddressPlan:
 @dataclass(frozen=True)
 class Event:
     """A progress event. ``kind`` is ``step_started``, ``step_finished``, ``waiting``,
-    ``retry`` or ``finding``; the fields that kind does not have are ``None``."""
+    ``retry``, ``finding`` or (from ``verify``) ``check``; the fields that kind does not
+    have are ``None``."""
 
     kind: str
     cluster: str
@@ -101,6 +102,7 @@ class Event:
     waited_ms: Optional[int] = None
     reason: Optional[str] = None
     finding: Optional[Finding] = None
+    check: Optional[Check] = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Event:
@@ -118,6 +120,7 @@ class Event:
             waited_ms=d.get("waited_ms"),
             reason=d.get("reason"),
             finding=Finding.from_dict(d) if kind == "finding" else None,
+            check=Check.from_dict(d) if kind == "check" else None,
         )
 
     @classmethod
@@ -135,6 +138,8 @@ class Event:
             return f"{t} {self.step}: waiting for {self.resource} ({self.status}, {(self.waited_ms or 0) / 1000:.0f}s)"
         if self.kind == "retry":
             return f"{t} {self.step}: {self.resource} refused for now ({self.reason}); trying again"
+        if self.kind == "check":
+            return f"{t} {self.check}"
         return f"{t} {self.finding}"
 
 

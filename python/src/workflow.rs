@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
@@ -15,7 +16,8 @@ use eks6::aws::{Aws, AwsError, AwsOptions};
 use eks6::plan::{ClusterPlan, Finding, PlanError as CorePlanError};
 use eks6::probe::{ProbeError as CoreProbeError, ProbeOptions};
 use eks6::workflow::{
-    self, Cancel, DownTarget, RunOptions, VerifyOptions, VerifyTarget, WaitPolicy, WorkflowError, with_limit,
+    self, Cancel, DownTarget, Event, EventSink, RunOptions, VerifyOptions, VerifyTarget, WaitPolicy, WorkflowError,
+    with_limit,
 };
 use pyo3_async_runtimes::tokio::{future_into_py, get_runtime};
 
@@ -217,21 +219,24 @@ impl Client {
     }
 
     fn run_options(&self, c: &Call, journal: PathBuf, on_event: Option<Py<PyAny>>) -> RunOptions {
-        let opts = RunOptions::new(journal).with_wait(self.wait).with_cancel(c.cancel.clone());
-        match on_event {
-            // Called with the GIL from whichever thread runs the workflow; the Python
-            // side decides where the event goes (the event loop, or straight on).
-            Some(cb) => opts.with_events(move |e| {
-                let text = json(e);
-                Python::attach(|py| {
-                    if let Err(err) = cb.call1(py, (text,)) {
-                        err.write_unraisable(py, Some(cb.bind(py)));
-                    }
-                });
-            }),
-            None => opts,
-        }
+        let mut opts = RunOptions::new(journal).with_wait(self.wait).with_cancel(c.cancel.clone());
+        opts.events = on_event.map(sink);
+        opts
     }
+}
+
+/// An event sink calling `cb` with each event's JSON, with the GIL, from whichever
+/// thread runs the workflow; the Python side decides where the event goes (the event
+/// loop, or straight on). An exception in `cb` is reported as unraisable.
+fn sink(cb: Py<PyAny>) -> EventSink {
+    Arc::new(move |e: &Event| {
+        let text = json(e);
+        Python::attach(|py| {
+            if let Err(err) = cb.call1(py, (text,)) {
+                err.write_unraisable(py, Some(cb.bind(py)));
+            }
+        });
+    })
 }
 
 async fn change(c: Call, opts: RunOptions, up: bool) -> PyResult<String> {
@@ -261,6 +266,7 @@ fn verify_options(
     probe_port: Option<u16>,
     addresses: Vec<String>,
     kubectl: Option<String>,
+    on_event: Option<Py<PyAny>>,
 ) -> VerifyOptions {
     let port = probe_port.or_else(|| c.plan.probe.as_ref().and_then(|p| u16::try_from(p.port).ok()));
     VerifyOptions {
@@ -269,6 +275,7 @@ fn verify_options(
         probe: probe_address.map(|a| (a, ProbeOptions { port: port.unwrap_or(80), ..Default::default() })),
         probe_port: port,
         nodegroup: None,
+        events: on_event.map(sink),
     }
 }
 
@@ -378,7 +385,7 @@ impl Client {
         block(py, change(c, opts, up))
     }
 
-    #[pyo3(signature = (plan, probe_address=None, probe_port=None, addresses=Vec::new(), kubectl=None, cancel=None, timeout=None))]
+    #[pyo3(signature = (plan, probe_address=None, probe_port=None, addresses=Vec::new(), kubectl=None, on_event=None, cancel=None, timeout=None))]
     #[allow(clippy::too_many_arguments)]
     fn verify<'py>(
         &self,
@@ -388,15 +395,16 @@ impl Client {
         probe_port: Option<u16>,
         addresses: Vec<String>,
         kubectl: Option<String>,
+        on_event: Option<Py<PyAny>>,
         cancel: Option<&PyCancel>,
         timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.call(plan, cancel, timeout)?;
-        let opts = verify_options(&c, probe_address, probe_port, addresses, kubectl);
+        let opts = verify_options(&c, probe_address, probe_port, addresses, kubectl, on_event);
         future_into_py(py, check(c, opts))
     }
 
-    #[pyo3(signature = (plan, probe_address=None, probe_port=None, addresses=Vec::new(), kubectl=None, cancel=None, timeout=None))]
+    #[pyo3(signature = (plan, probe_address=None, probe_port=None, addresses=Vec::new(), kubectl=None, on_event=None, cancel=None, timeout=None))]
     #[allow(clippy::too_many_arguments)]
     fn verify_sync(
         &self,
@@ -406,11 +414,12 @@ impl Client {
         probe_port: Option<u16>,
         addresses: Vec<String>,
         kubectl: Option<String>,
+        on_event: Option<Py<PyAny>>,
         cancel: Option<&PyCancel>,
         timeout: Option<f64>,
     ) -> PyResult<String> {
         let c = self.call(plan, cancel, timeout)?;
-        let opts = verify_options(&c, probe_address, probe_port, addresses, kubectl);
+        let opts = verify_options(&c, probe_address, probe_port, addresses, kubectl, on_event);
         block(py, check(c, opts))
     }
 }

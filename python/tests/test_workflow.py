@@ -92,6 +92,7 @@ def test_up_verify_down_async(endpoint, account, tmp_path, caplog):
     c = client(endpoint, account)
     journal = tmp_path / "journal.json"
     events = []
+    checks = []
     threads = set()
 
     def on_event(e):
@@ -101,7 +102,7 @@ def test_up_verify_down_async(endpoint, account, tmp_path, caplog):
     async def main():
         up = await c.up(plan, journal, on_event)
         await asyncio.sleep(0)  # let call_soon_threadsafe deliveries run
-        report = await c.verify(plan)
+        report = await c.verify(plan, on_event=checks.append)
         down = await c.down(plan, journal, on_event)
         await asyncio.sleep(0)
         return up, report, down
@@ -122,6 +123,8 @@ def test_up_verify_down_async(endpoint, account, tmp_path, caplog):
 
     assert isinstance(report, eks6.VerifyReport) and report.passed, str(report)
     assert report.check("nodes-ipv6").status == "pass"
+    assert [e.check for e in checks] == list(report.checks), "one event per check, in order"
+    assert all(e.kind == "check" and e.check.name in str(e) for e in checks)
     assert "http-probe" not in {c.name for c in report.checks}  # no probe asked for
 
     assert down.workflow == "down" and any(s.outcome == "deleted" for s in down.steps)

@@ -47,6 +47,7 @@ struct events {
     int steps_started;
     int steps_finished;
     int waiting;
+    int checks;
     int off_thread;
     int bad_json;
     /* set when the first step finishes: the canceller thread waits for it */
@@ -69,6 +70,9 @@ static void on_event(const char *event_json, void *user_data) {
     }
     if (strstr(event_json, "\"event\":\"waiting\"")) {
         ev->waiting++;
+    }
+    if (strstr(event_json, "\"event\":\"check\"")) {
+        ev->checks++;
     }
     if (strstr(event_json, "\"event\":\"step_finished\"")) {
         ev->steps_finished++;
@@ -152,7 +156,7 @@ static void test_arguments(eks6_client *client, eks6_plan *plan) {
     CHECK(eks6_up(client, plan, NULL, 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "NULL journal");
     CHECK(eks6_up(client, plan, "j", 0, NULL, NULL, NULL, NULL) == EKS6_NULL_ARGUMENT, "NULL out_report");
     CHECK(eks6_down(client, plan, NULL, 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "down NULL journal");
-    CHECK(eks6_verify(client, NULL, NULL, 0, NULL, &r) == EKS6_NULL_ARGUMENT, "verify NULL plan");
+    CHECK(eks6_verify(client, NULL, NULL, 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "verify NULL plan");
     CHECK(strstr(last_error(), "plan") != NULL, "message names the argument: %s", last_error());
     CHECK(eks6_client_set_wait(client, 0, 10, 10) == EKS6_OUT_OF_RANGE, "zero delay");
     CHECK(eks6_cancel_trigger(NULL) == EKS6_NULL_ARGUMENT, "NULL cancel");
@@ -244,8 +248,11 @@ int main(void) {
           (unsigned long long)calls);
 
     /* 4. Verify (no probe asked for, so no probe check). */
-    s = eks6_verify(client, plan, NULL, 120, NULL, &report);
+    events_init(&ev);
+    s = eks6_verify(client, plan, NULL, 120, NULL, on_event, &ev, &report);
     CHECK(s == EKS6_OK, "verify: %s: %s", eks6_status_name(s), last_error());
+    CHECK(ev.checks >= 6 && ev.count == ev.checks && ev.off_thread == 0, "verify events: %d checks of %d events",
+          ev.checks, ev.count);
     if (s == EKS6_OK) {
         char *json = report_json(report);
         CHECK(strstr(json, "\"nodes-ipv6\"") && strstr(json, "\"status\":\"pass\""), "verify report: %.300s", json);

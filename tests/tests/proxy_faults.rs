@@ -321,3 +321,34 @@ async fn stalled_answer_is_a_timeout_with_the_journal_intact() {
     assert_eq!(aws.total_calls(), 2, "{:?}", aws.call_counts());
     assert_journal_intact(&o.journal, &plan);
 }
+
+/// `down` through resets, answers cut after the emulator already deleted the resource,
+/// and slow answers: every delete is asked again or found gone, and nothing owned is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_rides_out_resets_cut_answers_and_latency() {
+    let emu = Emulator::shared();
+    let (account, plan) = (fresh_account(), plan());
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let aws = through(&proxy, &account, |_| {}).await;
+    up(&aws, &plan, &opts(&account)).await.unwrap_or_else(|e| panic!("up: {e}"));
+    assert_eq!(emu.inventory(&account, &plan).await, clean_inventory().await);
+
+    let resets = ["DeleteNodegroup", "DeleteSubnet", "DeleteInternetGateway"];
+    let cuts = ["DeleteCluster", "DeleteNatGateway", "DeleteRouteTable", "DeleteVpc"];
+    for name in resets {
+        proxy.inject(op(name), Fault::Reset, 1);
+    }
+    for name in cuts {
+        proxy.inject(op(name), Fault::CutAfterUpstream, 1);
+    }
+    // Slow answers on the polls (the faulted deletes above count one fault each).
+    let polls = |r: &eks6_tests::proxy::Request| r.operation.starts_with("Describe");
+    proxy.inject(polls, Fault::Latency(Duration::from_millis(200)), 5);
+    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap_or_else(|e| panic!("down through faults: {e}"));
+    assert_faulted(&proxy, &resets, 1);
+    assert_faulted(&proxy, &cuts, 1);
+    assert!(emu.inventory(&account, &plan).await.is_empty(), "down left owned resources");
+    // Once more: nothing to do, and nothing fails.
+    proxy.clear();
+    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+}

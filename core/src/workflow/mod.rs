@@ -101,6 +101,8 @@ pub enum EventKind {
     },
     /// A finding made while running (a skipped step, an existing setting).
     Finding(Finding),
+    /// A check of `verify`, done.
+    Check(Check),
 }
 
 /// What a step did.

@@ -8,7 +8,7 @@ use std::time::Instant;
 use ipnet::Ipv6Net;
 use serde::{Deserialize, Serialize};
 
-use super::WorkflowError;
+use super::{Event, EventKind, EventSink, WorkflowError};
 use crate::aws::ec2::{RouteTableInfo, SubnetInfo};
 use crate::aws::{Aws, AwsError};
 use crate::error::ErrorKind;
@@ -31,7 +31,7 @@ pub enum VerifyTarget<'a> {
 }
 
 /// What to check besides the cluster itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct VerifyOptions {
     /// Pod or node addresses to check (as `--address` gives them).
     pub addresses: Vec<String>,
@@ -43,6 +43,43 @@ pub struct VerifyOptions {
     pub probe_port: Option<u16>,
     /// The nodegroup to check (default: the plan's, else the cluster's first).
     pub nodegroup: Option<String>,
+    /// Where each check goes as it completes ([`EventKind::Check`]).
+    pub events: Option<EventSink>,
+}
+
+impl fmt::Debug for VerifyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyOptions")
+            .field("addresses", &self.addresses)
+            .field("kubectl", &self.kubectl.as_ref().map(|k| format!("<{} bytes>", k.len())))
+            .field("probe", &self.probe)
+            .field("probe_port", &self.probe_port)
+            .field("nodegroup", &self.nodegroup)
+            .field("events", &self.events.as_ref().map(|_| "<sink>"))
+            .finish()
+    }
+}
+
+/// The checks so far; each one added is also sent to the event sink.
+struct Checks<'a> {
+    list: Vec<Check>,
+    sink: Option<&'a EventSink>,
+    cluster: &'a str,
+    started: Instant,
+}
+
+impl Checks<'_> {
+    fn push(&mut self, c: Check) {
+        if let Some(sink) = self.sink {
+            sink(&Event {
+                schema_version: SCHEMA_VERSION,
+                cluster: self.cluster.to_string(),
+                elapsed_ms: self.started.elapsed().as_millis() as u64,
+                kind: EventKind::Check(c.clone()),
+            });
+        }
+        self.list.push(c);
+    }
 }
 
 /// A check's result.
@@ -220,7 +257,7 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
         )
         .into());
     };
-    let mut checks = Vec::new();
+    let mut checks = Checks { list: Vec::new(), sink: opts.events.as_ref(), cluster: name, started };
 
     // 1. The IP family, and the service range EKS picked.
     let family = cluster.ip_family.clone().unwrap_or_default();
@@ -475,7 +512,7 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
         schema_version: SCHEMA_VERSION,
         cluster: name.into(),
         region: region.into(),
-        checks,
+        checks: checks.list,
         api_calls: aws.total_calls() - calls_before,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })

@@ -412,6 +412,8 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
             .clone()
             .map(|a| (a, eks6::probe::ProbeOptions { port: port.unwrap_or(80), ..Default::default() })),
         probe_port: port,
+        // The report prints every check at the end.
+        events: None,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
