@@ -2,7 +2,8 @@
  * tests/emulator/harness.py, which sets EKS6_ENDPOINT_URL and test credentials):
  * plans from TOML (good and bad), findings as JSON, a client, up cut short by a
  * time-out and by a cancel from another thread, then a full up with a progress callback
- * counting events (on the calling thread), verify, down, and the argument checks.
+ * counting events (on the calling thread), verify (also from four threads sharing the
+ * client and plan), down, and the argument checks.
  * Built with -Wall -Wextra -Werror and ASan/UBSan (leaks included). */
 #define _POSIX_C_SOURCE 200809L
 #include "eks6.h"
@@ -105,6 +106,25 @@ static void *cancel_after_first_step(void *arg) {
     }
     pthread_mutex_unlock(&c->ev->mu);
     c->status = eks6_cancel_trigger(c->cancel);
+    return NULL;
+}
+
+struct shared_verify {
+    const eks6_client *client;
+    const eks6_plan *plan;
+    eks6_status status;
+    bool passed;
+};
+
+/* Another thread verifying with the same client and plan (both may be shared). */
+static void *verify_from_thread(void *arg) {
+    struct shared_verify *v = arg;
+    eks6_report *r = NULL;
+    v->status = eks6_verify(v->client, v->plan, NULL, 120, NULL, NULL, NULL, &r);
+    if (v->status == EKS6_OK) {
+        eks6_report_passed(r, &v->passed);
+    }
+    eks6_report_free(r);
     return NULL;
 }
 
@@ -261,6 +281,18 @@ int main(void) {
         free(json);
         eks6_report_free(report);
         report = NULL;
+    }
+
+    /* 4b. The client and plan shared by four threads verifying at once. */
+    struct shared_verify sv[4];
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) {
+        sv[i] = (struct shared_verify){.client = client, .plan = plan, .status = EKS6_PANIC, .passed = false};
+        pthread_create(&threads[i], NULL, verify_from_thread, &sv[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(sv[i].status == EKS6_OK && sv[i].passed, "verify on thread %d: %s", i, eks6_status_name(sv[i].status));
     }
 
     /* 5. Down, with events. */
