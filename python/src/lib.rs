@@ -165,17 +165,14 @@ impl Carve {
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let it = net::subnets(self.parent, self.new_len).map_err(net_err)?;
-        // Up to a million subnets: write all the texts into one buffer, make one Python
-        // string of it and let `str.split` cut it into the list (CPython makes those
-        // strings without decoding them again, several times faster than one
-        // `PyUnicode_FromStringAndSize` each); hand back the list's iterator. Beyond a
-        // million, iterate lazily.
+        // Up to a million subnets: write all the texts into one buffer (the text around
+        // the one group that varies is written once: `write_subnet_texts`), make one
+        // Python string of it and let `str.split` cut it into the list (CPython makes
+        // those strings without decoding them again); hand back the list's iterator.
+        // Beyond a million, iterate lazily.
         if it.remaining() <= 1 << 20 {
-            let mut text = String::with_capacity(it.remaining() as usize * 26);
-            for n in it {
-                text.push_str(&net::canonical_prefix(n));
-                text.push('\n');
-            }
+            let mut text = String::new();
+            net::write_subnet_texts(self.parent, self.new_len, '\n', &mut text).map_err(net_err)?;
             text.pop();
             return PyString::new(py, &text).call_method1("split", ("\n",))?.try_iter().map(Bound::into_any);
         }

@@ -42,6 +42,7 @@ pub use prefix::{
 pub use table::PrefixTable;
 pub use text::{
     AddrText, PrefixText, ReverseName, StackStr, canonical, canonical_prefix, expanded, reverse_name, reverse_zone,
+    write_subnet_texts,
 };
 pub use url::{ScopedIpv6Addr, bracketed_url, socket_text};
 
