@@ -152,6 +152,20 @@ pub fn canonical(addr: Ipv6Addr) -> AddrText {
     out
 }
 
+/// The run of zero groups RFC 5952 compresses: its first group, length (0 for none) and
+/// the group after it.
+#[inline]
+fn zero_run(v: u128) -> (usize, u8, usize) {
+    let mut zeros = 0usize;
+    for i in 0..8 {
+        if (v >> (112 - 16 * i)) as u16 == 0 {
+            zeros |= 1 << i;
+        }
+    }
+    let (start, len) = ZERO_RUN[zeros];
+    (start as usize, len, (start + len) as usize)
+}
+
 /// Writes canonical text of `v` into `buf`, returning the length.
 #[inline]
 pub(crate) fn write_canonical(v: u128, buf: &mut [u8; 45]) -> usize {
@@ -170,14 +184,7 @@ pub(crate) fn write_canonical(v: u128, buf: &mut [u8; 45]) -> usize {
         }
         return pos;
     }
-    let mut zeros = 0usize;
-    for i in 0..8 {
-        if (v >> (112 - 16 * i)) as u16 == 0 {
-            zeros |= 1 << i;
-        }
-    }
-    let (run_start, run_len) = ZERO_RUN[zeros];
-    let (run_start, run_end) = (run_start as usize, (run_start + run_len) as usize);
+    let (run_start, run_len, run_end) = zero_run(v);
     let mut i = 0usize;
     while i < 8 {
         if run_len != 0 && i == run_start {
@@ -399,14 +406,7 @@ pub fn write_subnet_texts(parent: Ipv6Net, new_len: u8, sep: char, out: &mut Str
 /// not IPv4-mapped): what comes before its digits and what comes after. The loop of
 /// [`write_canonical`], noting where the group's digits go.
 fn around_group(v: u128, group: usize) -> (String, String) {
-    let mut zeros = 0usize;
-    for i in 0..8 {
-        if (v >> (112 - 16 * i)) as u16 == 0 {
-            zeros |= 1 << i;
-        }
-    }
-    let (run_start, run_len) = ZERO_RUN[zeros];
-    let (run_start, run_end) = (run_start as usize, (run_start + run_len) as usize);
+    let (run_start, run_len, run_end) = zero_run(v);
     let (mut head, mut tail) = (String::new(), String::new());
     let mut i = 0usize;
     while i < 8 {
