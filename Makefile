@@ -18,8 +18,11 @@ PYTHON ?= python3
 
 # The whole walkthrough against the local emulator (moto + the test extension), with a
 # real nginx on [::1] standing in for a pod, then teardown.
+# Built with the workspace's one feature set (not `cargo run -p`, which would resolve the
+# AWS SDK's features differently and compile part of it again after `make test`).
 demo: venv nginx
-	$(CARGO) run -q --all-features -p eks6-tests --bin eks6-demo
+	$(CARGO) build -q $(FEATURES)
+	$(CARGO_TARGET_DIR)/debug/eks6-demo
 
 test: venv nginx check-fmt clippy doc check-light check-header test-rust test-benches test-emulator test-c test-python
 	@echo "make test: all checks passed"
@@ -63,7 +66,8 @@ bench:
 
 # up + verify + down against the emulator, 5 times: median wall time and API calls per step.
 bench-walkthrough: venv nginx
-	$(CARGO) run -q --all-features -p eks6-tests --bin eks6-demo -- --bench 5
+	$(CARGO) build -q $(FEATURES)
+	$(CARGO_TARGET_DIR)/debug/eks6-demo --bench 5
 
 include fuzz/fuzz.mk
 
