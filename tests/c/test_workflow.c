@@ -167,6 +167,35 @@ static void test_plans(void) {
     CHECK(s == EKS6_BUFFER_TOO_SMALL && has_errors, "findings: %s", eks6_status_name(s));
     eks6_plan_free(plan);
     eks6_plan_free(NULL);
+
+    /* Hostile plans: the walkthrough's text with seeded bytes overwritten. Parsing gives
+     * a plan or EKS6_INVALID_PLAN / EKS6_INVALID_UTF8, never a panic. */
+    uint64_t r = 0x9e3779b97f4a7c15ULL;
+    int panics = 0;
+    for (int n = 0; n < 2000; n++) {
+        char text[sizeof PLAN];
+        memcpy(text, PLAN, sizeof PLAN);
+        for (int k = 0; k < 1 + n % 8; k++) {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            text[r % (sizeof PLAN - 1)] = (char)(1 + (r >> 32) % 255);
+        }
+        eks6_plan *p = NULL;
+        s = eks6_plan_from_toml(text, &p);
+        if (s == EKS6_OK) {
+            size_t len = 0;
+            bool errors = false;
+            s = eks6_plan_validate(p, NULL, 0, &len, &errors);
+            s = s == EKS6_BUFFER_TOO_SMALL ? EKS6_OK : s;
+            eks6_plan_free(p);
+        }
+        if (s != EKS6_OK && s != EKS6_INVALID_PLAN && s != EKS6_INVALID_UTF8) {
+            panics++;
+            CHECK(0, "hostile plan #%d: %s: %s", n, eks6_status_name(s), last_error());
+        }
+    }
+    CHECK(panics == 0, "%d hostile plans misbehaved", panics);
 }
 
 static void test_arguments(eks6_client *client, eks6_plan *plan) {
