@@ -148,6 +148,9 @@ pub const VERSION_TABLE: &[VersionSupport] = &[
     vs(32, Date::new(2026, 3, 23), Date::new(2027, 3, 23)),
     vs(33, Date::new(2026, 7, 29), Date::new(2027, 7, 29)),
     vs(34, Date::new(2026, 12, 2), Date::new(2027, 12, 2)),
+    // 1.35: from a published calendar (verified 2026-04) whose 1.32 to 1.34 dates match
+    // the rows above; check against the EKS user guide when one is reachable.
+    vs(35, Date::new(2027, 3, 27), Date::new(2028, 3, 27)),
 ];
 
 const fn vs(minor: u16, standard_end: Date, extended_end: Date) -> VersionSupport {
