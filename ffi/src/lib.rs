@@ -247,6 +247,22 @@ unsafe fn write_text(s: &str, buf: *mut c_char, len: usize, out_len: *mut usize)
     Status::OK
 }
 
+/// Stores a new handle in `*out` (checked non-NULL by the caller).
+unsafe fn put<T>(out: *mut *mut T, value: T) {
+    // SAFETY: the caller checked out non-NULL.
+    unsafe { *out = Box::into_raw(Box::new(value)) };
+}
+
+/// Frees a handle made by [`put`]; NULL is ignored, and so is a panic in its drop.
+unsafe fn free<T>(p: *mut T) {
+    if !p.is_null() {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: from `put`, freed once.
+            drop(unsafe { Box::from_raw(p) });
+        }));
+    }
+}
+
 /// The library version, a static NUL-terminated string; never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn eks6_version() -> *const c_char {
@@ -470,7 +486,7 @@ pub unsafe extern "C" fn eks6_allocator_new(
         }
         let inner = try_status!(PrefixAllocator::new(p, &nets).map_err(net_error));
         // SAFETY: checked non-NULL.
-        unsafe { *out = Box::into_raw(Box::new(eks6_allocator { inner })) };
+        unsafe { put(out, eks6_allocator { inner }) };
         Status::OK
     })
 }
@@ -518,12 +534,8 @@ pub unsafe extern "C" fn eks6_allocator_release(alloc: *mut eks6_allocator, pref
 /// Frees an allocator; NULL is accepted and ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_allocator_free(alloc: *mut eks6_allocator) {
-    if !alloc.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: from eks6_allocator_new, freed once.
-            drop(unsafe { Box::from_raw(alloc) });
-        }));
-    }
+    // SAFETY: from eks6_allocator_new, freed once.
+    unsafe { free(alloc) }
 }
 
 /// A longest-prefix-match table from prefixes to `uint64_t` values. Not for sharing
@@ -539,7 +551,7 @@ pub unsafe extern "C" fn eks6_table_new(out: *mut *mut eks6_table) -> Status {
     guard(|| {
         try_status!(non_null(out, "out"));
         // SAFETY: checked non-NULL.
-        unsafe { *out = Box::into_raw(Box::default()) };
+        unsafe { put(out, eks6_table::default()) };
         Status::OK
     })
 }
@@ -587,12 +599,8 @@ pub unsafe extern "C" fn eks6_table_lookup(
 /// Frees a table; NULL is accepted and ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_table_free(table: *mut eks6_table) {
-    if !table.is_null() {
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: from eks6_table_new, freed once.
-            drop(unsafe { Box::from_raw(table) });
-        }));
-    }
+    // SAFETY: from eks6_table_new, freed once.
+    unsafe { free(table) }
 }
 
 #[cfg(feature = "aws")]

@@ -12,13 +12,12 @@ use std::time::Duration;
 
 use eks6_core::aws::{Aws, AwsOptions};
 use eks6_core::plan::ClusterPlan;
-use eks6_core::probe::ProbeOptions;
 use eks6_core::workflow::{
     self, Cancel, DownTarget, Event, EventSink, RunOptions, VerifyOptions, VerifyTarget, WaitPolicy, WorkflowError,
     with_limit,
 };
 
-use crate::{Status, guard, non_null, set_error, text, write_text};
+use crate::{Status, free, guard, non_null, put, set_error, text, write_text};
 
 /// A parsed cluster plan. Free with `eks6_plan_free`. Immutable: may be shared between
 /// threads.
@@ -60,20 +59,6 @@ pub type eks6_event_callback = Option<unsafe extern "C" fn(event_json: *const c_
 
 fn workflow_error(e: WorkflowError) -> Status {
     set_error(e.kind().into(), e.to_string())
-}
-
-unsafe fn put<T>(out: *mut *mut T, value: T) {
-    // SAFETY: the caller checked out non-NULL.
-    unsafe { *out = Box::into_raw(Box::new(value)) };
-}
-
-unsafe fn free<T>(p: *mut T) {
-    if !p.is_null() {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // SAFETY: from Box::into_raw in this module, freed once.
-            drop(unsafe { Box::from_raw(p) });
-        }));
-    }
 }
 
 fn plan_from(r: Result<ClusterPlan, eks6_core::plan::PlanError>, out: *mut *mut eks6_plan) -> Status {
@@ -233,7 +218,7 @@ pub unsafe extern "C" fn eks6_client_api_calls(client: *const eks6_client, out_c
         try_status!(non_null(client, "client"));
         try_status!(non_null(out_calls, "out_calls"));
         // SAFETY: a live client; checked non-NULL.
-        unsafe { *out_calls = (*client).aws.call_counts().values().sum() };
+        unsafe { *out_calls = (*client).aws.total_calls() };
         Status::OK
     })
 }
@@ -337,7 +322,7 @@ unsafe fn call<'a>(
 }
 
 impl Call<'_> {
-    fn run_options(&self, journal: &str, events: Option<tokio::sync::mpsc::UnboundedSender<String>>) -> RunOptions {
+    fn run_options(&self, journal: &str, events: Option<Sender>) -> RunOptions {
         let wait = *self.client.wait.lock().unwrap_or_else(|p| p.into_inner());
         let mut opts = RunOptions::new(journal).with_wait(wait).with_cancel(self.cancel.clone());
         opts.events = events.map(sink);
@@ -512,12 +497,10 @@ pub unsafe extern "C" fn eks6_verify(
             None
         } else {
             // SAFETY: per the contract.
-            let a = try_status!(unsafe { text(probe_address, "probe_address") });
-            let port = c.plan.probe.as_ref().and_then(|p| u16::try_from(p.port).ok()).unwrap_or(80);
-            Some((a.to_string(), ProbeOptions { port, ..Default::default() }))
+            Some(try_status!(unsafe { text(probe_address, "probe_address") }).to_string())
         };
         let (tx, events) = channel(on_event);
-        let opts = VerifyOptions { probe, events: tx.map(sink), ..Default::default() };
+        let opts = VerifyOptions { events: tx.map(sink), ..Default::default() }.with_probe(probe, None, Some(c.plan));
         let run = async {
             tokio::select! {
                 r = workflow::verify(&c.client.aws, VerifyTarget::Plan(c.plan), &opts) => r,

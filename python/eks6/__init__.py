@@ -29,23 +29,9 @@ from ._eks6 import (
     subnet_count,
 )
 from .client import Client, ClusterPlan, probe, probe_sync
-from .errors import (
-    AddressError,
-    AwsError,
-    CancelledError,
-    ConflictError,
-    Eks6Error,
-    ExhaustedError,
-    IoError,
-    LockedError,
-    NotFoundError,
-    PlanError,
-    ProbeError,
-    ProbeTargetError,
-    ThrottledError,
-    TimeoutError,
-)
-from .model import AddressPlan, Check, Event, Finding, ProbeAnswer, RunReport, StepReport, SubnetPlan, VerifyReport
+from . import errors, model
+from .errors import *  # noqa: F403 - one class per error kind, listed in errors.__all__
+from .model import *  # noqa: F403 - the dataclasses, listed in model.__all__
 
 __all__ = [
     "__version__",
@@ -66,27 +52,4 @@ __all__ = [
     "ClusterPlan",
     "probe",
     "probe_sync",
-    "AddressPlan",
-    "Check",
-    "Event",
-    "Finding",
-    "ProbeAnswer",
-    "RunReport",
-    "StepReport",
-    "SubnetPlan",
-    "VerifyReport",
-    "Eks6Error",
-    "AddressError",
-    "ExhaustedError",
-    "PlanError",
-    "AwsError",
-    "ThrottledError",
-    "NotFoundError",
-    "ConflictError",
-    "TimeoutError",
-    "LockedError",
-    "CancelledError",
-    "IoError",
-    "ProbeError",
-    "ProbeTargetError",
-]
+] + errors.__all__ + model.__all__

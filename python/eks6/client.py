@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import os
-from typing import Any, Awaitable, Callable, Iterable, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Awaitable, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 from . import _eks6
 from .model import AddressPlan, Event, Finding, ProbeAnswer, RunReport, VerifyReport
@@ -22,7 +22,6 @@ log = logging.getLogger("eks6")
 
 PathLike = Union[str, "os.PathLike[str]"]
 OnEvent = Callable[[Event], Any]
-T = TypeVar("T")
 
 
 class ClusterPlan:

@@ -268,15 +268,11 @@ fn verify_options(
     kubectl: Option<String>,
     on_event: Option<Py<PyAny>>,
 ) -> VerifyOptions {
-    let port = probe_port.or_else(|| c.plan.probe.as_ref().and_then(|p| u16::try_from(p.port).ok()));
-    VerifyOptions {
-        addresses,
-        kubectl,
-        probe: probe_address.map(|a| (a, ProbeOptions { port: port.unwrap_or(80), ..Default::default() })),
-        probe_port: port,
-        nodegroup: None,
-        events: on_event.map(sink),
-    }
+    VerifyOptions { addresses, kubectl, events: on_event.map(sink), ..Default::default() }.with_probe(
+        probe_address,
+        probe_port,
+        Some(&c.plan),
+    )
 }
 
 fn probe_options(port: u16, path: String, connect_timeout: f64, timeout: f64) -> PyResult<ProbeOptions> {

@@ -394,6 +394,11 @@ impl ClusterPlan {
         toml::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// The probe's TCP port, when the plan has a probe (and its port fits a port number).
+    pub fn probe_port(&self) -> Option<u16> {
+        self.probe.as_ref().and_then(|p| u16::try_from(p.port).ok())
+    }
+
     /// The stable id that tags every resource of this plan (`eks6:plan-id`): derived from
     /// the region and the cluster name, so it can be found again from tags alone.
     pub fn plan_id(&self) -> String {

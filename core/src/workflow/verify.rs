@@ -47,6 +47,18 @@ pub struct VerifyOptions {
     pub events: Option<EventSink>,
 }
 
+impl VerifyOptions {
+    /// Sets the probe port (`port`, else the plan's) for the security-group check and,
+    /// when `address` is given, an HTTP probe of `address` on that port (80 when neither
+    /// says one).
+    pub fn with_probe(mut self, address: Option<String>, port: Option<u16>, plan: Option<&ClusterPlan>) -> Self {
+        let port = port.or_else(|| plan.and_then(ClusterPlan::probe_port));
+        self.probe_port = port;
+        self.probe = address.map(|a| (a, ProbeOptions { port: port.unwrap_or(80), ..Default::default() }));
+        self
+    }
+}
+
 impl fmt::Debug for VerifyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifyOptions")
@@ -241,7 +253,7 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
             p.name.as_str(),
             p.region.as_str(),
             Some(p.nodegroup.name.clone()),
-            opts.probe_port.or(p.probe.as_ref().and_then(|pr| u16::try_from(pr.port).ok())),
+            opts.probe_port.or(p.probe_port()),
             p.probe.as_ref().map(|pr| pr.allow_from.clone()),
         ),
         VerifyTarget::Cluster { name, region } => (name, region, None, opts.probe_port, None),

@@ -390,8 +390,6 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let port =
-        args.probe_port.or(plan.as_ref().and_then(|p| p.probe.as_ref()).and_then(|p| u16::try_from(p.port).ok()));
     // A journal, when given, names the nodegroup eks6 made.
     let nodegroup = match &args.aws.journal {
         Some(j) => match workflow::Journal::load(j) {
@@ -403,18 +401,9 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
         },
         None => None,
     };
-    let opts = workflow::VerifyOptions {
-        nodegroup,
-        addresses: args.addresses.clone(),
-        kubectl,
-        probe: args
-            .probe_address
-            .clone()
-            .map(|a| (a, eks6::probe::ProbeOptions { port: port.unwrap_or(80), ..Default::default() })),
-        probe_port: port,
-        // The report prints every check at the end.
-        events: None,
-    };
+    // The report prints every check at the end: no event sink.
+    let opts = workflow::VerifyOptions { nodegroup, addresses: args.addresses.clone(), kubectl, ..Default::default() }
+        .with_probe(args.probe_address.clone(), args.probe_port, plan.as_ref());
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
