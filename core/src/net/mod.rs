@@ -41,8 +41,8 @@ pub use prefix::{
 };
 pub use table::PrefixTable;
 pub use text::{
-    AddrText, PrefixText, ReverseName, StackStr, canonical, canonical_prefix, expanded, reverse_name, reverse_zone,
-    write_subnet_texts,
+    AddrText, PrefixText, ReverseName, StackStr, canonical, canonical_prefix, expanded, for_each_subnet_text,
+    reverse_name, reverse_zone,
 };
 pub use url::{ScopedIpv6Addr, bracketed_url, socket_text};
 
