@@ -11,7 +11,7 @@ __all__ = [
     "probe",
     "probe_sync",
     "Carve",
-    "CarveIter",
+    "CarveChunks",
     "PrefixAllocator",
     "PrefixTable",
     "aggregate",
@@ -50,10 +50,9 @@ class Carve:
     def __iter__(self) -> Iterator[str]: ...
 
 @final
-class CarveIter:
-    def __iter__(self) -> CarveIter: ...
-    def __next__(self) -> str: ...
-    def __length_hint__(self) -> int: ...
+class CarveChunks:
+    def __iter__(self) -> CarveChunks: ...
+    def __next__(self) -> list[str]: ...
 
 @final
 class PrefixAllocator:

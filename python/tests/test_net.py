@@ -3,7 +3,6 @@ ipaddress on random input, the exception hierarchy."""
 
 import ipaddress
 import json
-import operator
 import os
 import pathlib
 import sys
@@ -76,12 +75,11 @@ def test_carve_is_a_lazy_sequence():
     assert c[1:3] == ["2600:1f13:812:0:1::/80", "2600:1f13:812:0:2::/80"]
     assert c[-1] == "2600:1f13:812:0:ffff::/80"
     assert list(c)[:2] == c[:2]
-    assert operator.length_hint(iter(c)) == 65536
-    # Past a million subnets, iteration makes one text per step.
+    # Iteration makes the texts a chunk at a time: across chunks, and lazily when huge.
+    assert list(c)[1023:1026] == c[1023:1026] == ["2600:1f13:812:0:3ff::/80", "2600:1f13:812:0:400::/80", "2600:1f13:812:0:401::/80"]
     wide = eks6.carve("2600::/16", 40)
     it = iter(wide)
     assert [next(it) for _ in range(3)] == wide[:3] == ["2600::/40", "2600:0:100::/40", "2600:0:200::/40"]
-    assert operator.length_hint(it) == 2**24 - 3
     with pytest.raises(IndexError):
         c[65536]
     huge = eks6.carve("::/0", 128)
