@@ -14,7 +14,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: valgrind bench-python test-python header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
+.PHONY: valgrind bench-python test-python test-python-lite header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
 
 # The whole walkthrough against the local emulator (moto + the test extension), with a
 # real nginx on [::1] standing in for a pod, then teardown.
@@ -24,7 +24,7 @@ demo: venv nginx
 	$(CARGO) build -q $(FEATURES)
 	$(CARGO_TARGET_DIR)/debug/eks6-demo
 
-test: venv nginx check-fmt clippy doc check-light check-header test-rust test-benches test-emulator test-c test-python
+test: venv nginx check-fmt clippy doc check-light check-header test-rust test-benches test-emulator test-c test-python test-python-lite
 	@echo "make test: all checks passed"
 
 check-fmt:
@@ -38,7 +38,7 @@ doc:
 
 # The address math must build without the AWS SDK.
 check-light:
-	$(CARGO) check -p eks6 -p eks6-ffi --no-default-features
+	$(CARGO) check -p eks6 -p eks6-ffi -p eks6-python --no-default-features
 
 test-rust:
 	$(CARGO) test $(FEATURES)
@@ -166,6 +166,15 @@ test-python: venv
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --quiet --features workspace-features --manifest-path python/Cargo.toml
 	cd python && ../$(PY) -m pytest -W error -q -p no:cacheprovider tests
 	cd python && ../$(PY) -m mypy.stubtest eks6._eks6 --allowlist tests/stubtest-allowlist.txt
+
+# The address-only package (no workflows, no AWS SDK), installed the way the README tells
+# users to: the address tests and the build test run against it.
+LITE := $(CARGO_TARGET_DIR)/python-lite
+test-python-lite: venv
+	rm -rf $(LITE)
+	MATURIN_PEP517_ARGS=--no-default-features $(PY) -m pip install --quiet --disable-pip-version-check --no-deps --target $(LITE) ./python
+	cd $(LITE) && EKS6_EXPECT_WORKFLOW=0 PYTHONPATH=$(LITE) $(CURDIR)/$(PY) -m pytest -W error -q -p no:cacheprovider \
+		$(CURDIR)/python/tests/test_net.py $(CURDIR)/python/tests/test_build.py
 
 # eks6 beside ipaddress, with the release wheel in a venv of its own.
 bench-python:

@@ -12,8 +12,8 @@ dataclasses (``eks6.model``). Logging goes to the ``eks6`` logger.
 '2600:1f13:812:ff::/64'
 """
 
-from ._eks6 import Cancel
 from ._eks6 import (
+    WORKFLOW,
     Carve,
     PrefixAllocator,
     PrefixTable,
@@ -28,13 +28,29 @@ from ._eks6 import (
     reverse_name,
     subnet_count,
 )
-from .client import Client, ClusterPlan, probe, probe_sync
 from . import errors, model
 from .errors import *  # noqa: F403 - one class per error kind, listed in errors.__all__
 from .model import *  # noqa: F403 - the dataclasses, listed in model.__all__
 
+# The workflows, in a build with the `workflow` feature (the default; see WORKFLOW).
+_WORKFLOW_NAMES = ["Cancel", "Client", "ClusterPlan", "probe", "probe_sync"]
+if WORKFLOW:
+    from ._eks6 import Cancel
+    from .client import Client, ClusterPlan, probe, probe_sync
+else:
+
+    def __getattr__(name: str) -> object:
+        if name in _WORKFLOW_NAMES:
+            raise ImportError(
+                f"eks6.{name} is part of the workflows, and this eks6 was built without them "
+                "(the address functions only); reinstall without MATURIN_PEP517_ARGS=--no-default-features"
+            )
+        raise AttributeError(f"module 'eks6' has no attribute {name!r}")
+
+
 __all__ = [
     "__version__",
+    "WORKFLOW",
     "Carve",
     "PrefixAllocator",
     "PrefixTable",
@@ -47,9 +63,4 @@ __all__ = [
     "nth_subnet",
     "reverse_name",
     "subnet_count",
-    "Cancel",
-    "Client",
-    "ClusterPlan",
-    "probe",
-    "probe_sync",
-] + errors.__all__ + model.__all__
+] + (_WORKFLOW_NAMES if WORKFLOW else []) + errors.__all__ + model.__all__

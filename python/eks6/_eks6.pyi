@@ -5,11 +5,6 @@ from ipaddress import IPv6Address, IPv6Network
 from typing import Any, Optional, Union, final, overload
 
 __all__ = [
-    "Cancel",
-    "Client",
-    "Plan",
-    "probe",
-    "probe_sync",
     "Carve",
     "CarveChunks",
     "PrefixAllocator",
@@ -23,9 +18,16 @@ __all__ = [
     "nth_subnet",
     "reverse_name",
     "subnet_count",
+    "Cancel",
+    "Client",
+    "Plan",
+    "probe",
+    "probe_sync",
+    "WORKFLOW",
 ]
 
 __version__: str
+WORKFLOW: bool
 
 Address = Union[str, IPv6Address]
 Prefix = Union[str, IPv6Network]

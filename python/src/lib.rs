@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PySlice, PyString};
 
+#[cfg(feature = "workflow")]
 mod workflow;
 
 use eks6::ErrorKind;
@@ -307,33 +308,34 @@ fn _eks6(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CarveChunks>()?;
     m.add_class::<PrefixAllocator>()?;
     m.add_class::<PrefixTable>()?;
-    m.add_class::<workflow::Plan>()?;
-    m.add_class::<workflow::PyCancel>()?;
-    m.add_class::<workflow::Client>()?;
-    m.add_function(wrap_pyfunction!(workflow::probe, m)?)?;
-    m.add_function(wrap_pyfunction!(workflow::probe_sync, m)?)?;
-    m.add(
-        "__all__",
-        [
-            "Cancel",
-            "Client",
-            "Plan",
-            "probe",
-            "probe_sync",
-            "Carve",
-            "CarveChunks",
-            "PrefixAllocator",
-            "PrefixTable",
-            "aggregate",
-            "bracketed_url",
-            "canonical",
-            "carve",
-            "contains",
-            "expanded",
-            "nth_subnet",
-            "reverse_name",
-            "subnet_count",
-        ],
-    )?;
+    let mut all = vec![
+        "Carve",
+        "CarveChunks",
+        "PrefixAllocator",
+        "PrefixTable",
+        "aggregate",
+        "bracketed_url",
+        "canonical",
+        "carve",
+        "contains",
+        "expanded",
+        "nth_subnet",
+        "reverse_name",
+        "subnet_count",
+    ];
+    // The workflows: left out of a build without the `workflow` feature (no AWS SDK),
+    // which `eks6.WORKFLOW` reports.
+    #[cfg(feature = "workflow")]
+    {
+        m.add_class::<workflow::Plan>()?;
+        m.add_class::<workflow::PyCancel>()?;
+        m.add_class::<workflow::Client>()?;
+        m.add_function(wrap_pyfunction!(workflow::probe, m)?)?;
+        m.add_function(wrap_pyfunction!(workflow::probe_sync, m)?)?;
+        all.extend(["Cancel", "Client", "Plan", "probe", "probe_sync"]);
+    }
+    m.add("WORKFLOW", cfg!(feature = "workflow"))?;
+    all.push("WORKFLOW");
+    m.add("__all__", all)?;
     Ok(())
 }
