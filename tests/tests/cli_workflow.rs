@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Output;
 
-use eks6_tests::emulator::{TEST_KEY_ID, TEST_SECRET};
+use eks6_tests::emulator::{Emulator, TEST_KEY_ID, TEST_SECRET};
 use eks6_tests::fixtures::CliSetup;
 
 fn text(b: &[u8]) -> String {
@@ -94,6 +94,31 @@ fn up_down_through_a_role_profile() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stdout).starts_with("down AWSNewsBlog in us-west-2"));
     no_secrets(&o, &s.dir);
+}
+
+/// `--role-arn` with `--endpoint-url` alone: the STS call for the role goes to the
+/// endpoint too (no `AWS_ENDPOINT_URL`: real STS is out of reach, so a call that went
+/// there would fail), and the work lands in the role's account.
+#[test]
+fn role_arn_follows_the_endpoint() {
+    let s = CliSetup::new();
+    let plan = s.plan();
+    let role = format!("arn:aws:iam::{}:role/eks6-cli", s.account);
+    let common = ["--profile", "base", "--role-arn", &role, "--endpoint-url", &s.endpoint, "--poll-interval", "0.01"];
+    let mut args = vec!["up", "--config", &plan];
+    args.extend(common);
+    let o = s.command(&args).env_remove("AWS_ENDPOINT_URL").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    no_secrets(&o, &s.dir);
+    let parsed = eks6::plan::ClusterPlan::from_toml(&std::fs::read_to_string(&plan).unwrap()).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let inventory = rt.block_on(Emulator::shared().inventory(&s.account, &parsed));
+    assert!(inventory.keys().any(|k| k.starts_with("cluster")), "up worked in the role's account: {inventory:?}");
+    let mut args = vec!["down", "--config", &plan];
+    args.extend(common);
+    let o = s.command(&args).env_remove("AWS_ENDPOINT_URL").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(rt.block_on(Emulator::shared().inventory(&s.account, &parsed)).is_empty(), "down in the same account");
 }
 
 #[test]

@@ -20,9 +20,13 @@ pub struct AwsArgs {
     /// Named profile from the AWS config files.
     #[arg(long)]
     profile: Option<String>,
-    /// Endpoint URL for every AWS service (a local emulator, a VPC endpoint).
+    /// Endpoint URL for eks6's EC2, EKS and `--role-arn` STS calls (a local emulator, a
+    /// VPC endpoint). A profile that assumes a role itself reads its own `endpoint_url`.
     #[arg(long)]
     endpoint_url: Option<String>,
+    /// Role to assume (STS AssumeRole, session "eks6") with the profile's credentials.
+    #[arg(long)]
+    role_arn: Option<String>,
     /// Region; must match the plan's.
     #[arg(long)]
     region: Option<String>,
@@ -213,6 +217,7 @@ fn aws_options(a: &AwsArgs, plan_region: &str) -> AwsOptions {
         default_region: Some(plan_region.to_string()),
         profile: a.profile.clone(),
         endpoint_url: a.endpoint_url.clone(),
+        assume_role_arn: a.role_arn.clone(),
         ..Default::default()
     }
 }
