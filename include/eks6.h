@@ -207,7 +207,9 @@ const char *eks6_status_name(uint32_t status);
 
 /**
  * Copies the calling thread's last detailed error message (the text the Rust error
- * shows) into `buf`, by the text-out rules. An empty string when there was none.
+ * shows) into `buf`, by the text-out rules. An empty string when there was none. A
+ * buffer too small gives `EKS6_BUFFER_TOO_SMALL` and keeps the message, so that a
+ * second call with `*out_len` bytes gets it.
  */
 eks6_status eks6_last_error_message(char *buf, size_t len, size_t *out_len);
 

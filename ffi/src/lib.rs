@@ -230,21 +230,31 @@ fn non_null<T>(p: *const T, name: &str) -> Result<(), Status> {
 
 /// Copies `s` and a NUL into `buf` when it fits; always stores the size needed.
 unsafe fn write_text(s: &str, buf: *mut c_char, len: usize, out_len: *mut usize) -> Status {
+    // SAFETY: as for copy_text.
+    if unsafe { copy_text(s, buf, len, out_len) } {
+        return Status::OK;
+    }
+    let needed = s.len() + 1;
+    set_error(
+        Status::BUFFER_TOO_SMALL,
+        format!("the buffer holds {len} bytes; {needed} are needed (the text and its NUL)"),
+    )
+}
+
+/// [`write_text`] without touching the last error: false when `s` does not fit.
+unsafe fn copy_text(s: &str, buf: *mut c_char, len: usize, out_len: *mut usize) -> bool {
     let needed = s.len() + 1;
     // SAFETY: out_len was checked non-NULL by the caller.
     unsafe { *out_len = needed };
     if buf.is_null() || len < needed {
-        return set_error(
-            Status::BUFFER_TOO_SMALL,
-            format!("the buffer holds {len} bytes; {needed} are needed (the text and its NUL)"),
-        );
+        return false;
     }
     // SAFETY: buf has room for len >= needed bytes, per the caller's contract.
     unsafe {
         std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), s.len());
         *buf.add(s.len()) = 0;
     }
-    Status::OK
+    true
 }
 
 /// Stores a new handle in `*out` (checked non-NULL by the caller).
@@ -277,14 +287,16 @@ pub extern "C" fn eks6_status_name(status: u32) -> *const c_char {
 }
 
 /// Copies the calling thread's last detailed error message (the text the Rust error
-/// shows) into `buf`, by the text-out rules. An empty string when there was none.
+/// shows) into `buf`, by the text-out rules. An empty string when there was none. A
+/// buffer too small gives `EKS6_BUFFER_TOO_SMALL` and keeps the message, so that a
+/// second call with `*out_len` bytes gets it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_last_error_message(buf: *mut c_char, len: usize, out_len: *mut usize) -> Status {
     guard(|| {
         try_status!(non_null(out_len, "out_len"));
         let msg = LAST_ERROR.with(|e| e.borrow().clone());
         // SAFETY: out_len checked; buf per the contract.
-        unsafe { write_text(&msg, buf, len, out_len) }
+        if unsafe { copy_text(&msg, buf, len, out_len) } { Status::OK } else { Status::BUFFER_TOO_SMALL }
     })
 }
 

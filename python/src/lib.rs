@@ -157,13 +157,21 @@ impl Carve {
             }
             return Ok(PyList::new(py, out)?.into_any());
         }
-        let i: i128 = key.extract()?;
-        let total = self.count.map_or(i128::MAX, |c| c as i128);
-        let j = if i < 0 { total + i } else { i };
-        if j < 0 || self.count.is_some_and(|c| j as u128 >= c) {
-            return Err(PyIndexError::new_err(format!("subnet index {i} out of range")));
-        }
-        Ok(self.get(j as u128).into_pyobject(py)?.into_any())
+        // Any index of the 2^128 there can be: a u128 from the front, or from the back.
+        let j = match key.extract::<u128>() {
+            Ok(i) => Some(i).filter(|&i| self.count.is_none_or(|c| i < c)),
+            Err(_) => {
+                let back = key.extract::<i128>()?.unsigned_abs();
+                match self.count {
+                    Some(c) => c.checked_sub(back),
+                    None => Some(u128::MAX - (back - 1)),
+                }
+            }
+        };
+        let Some(j) = j else {
+            return Err(PyIndexError::new_err(format!("subnet index {key} out of range")));
+        };
+        Ok(self.get(j).into_pyobject(py)?.into_any())
     }
 
     /// `itertools.chain.from_iterable` over [`CarveChunks`]: CPython's own loop hands

@@ -89,6 +89,18 @@ def test_carve_is_a_lazy_sequence():
     assert eks6.subnet_count("::/0", 64) == 2**64
     assert huge[2**100] == eks6.nth_subnet("::/0", 128, 2**100)
     assert next(iter(huge)) == "::/128"
+    # Indexes anywhere in 2^128 (and 2^127) subnets, from either end.
+    assert huge[-1] == "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"
+    assert huge[2**128 - 1] == huge[-1] and huge[-(2**127)] == "8000::/128"
+    half = eks6.carve("::/1", 128)
+    assert half[-1] == "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128" and half[2**127 - 1] == half[-1]
+    for bad in (2**128, -(2**128) - 1):
+        with pytest.raises((IndexError, OverflowError)):
+            huge[bad]
+    with pytest.raises(IndexError):
+        half[2**127]
+    with pytest.raises(IndexError):
+        c[-65537]
 
 
 def test_allocator_and_table():

@@ -119,6 +119,14 @@ static void test_nulls_and_utf8(void) {
           "url defaults: %s", buf);
     CHECK(eks6_aggregate(NULL, 1, buf, sizeof buf, &n) == EKS6_NULL_ARGUMENT, "aggregate NULL");
     CHECK(eks6_last_error_message(buf, sizeof buf, NULL) == EKS6_NULL_ARGUMENT, "last error out_len NULL");
+    /* Ask for the size, then read the message: the first call must not replace it. */
+    CHECK(eks6_canonical("2001:db8::35000000", buf, sizeof buf, &n) == EKS6_INVALID_ADDRESS, "bad group");
+    size_t need = 0;
+    CHECK(eks6_last_error_message(NULL, 0, &need) == EKS6_BUFFER_TOO_SMALL && need > 1, "message size %zu", need);
+    char *msg = malloc(need);
+    CHECK(msg != NULL && eks6_last_error_message(msg, need, &n) == EKS6_OK && n == need, "message read");
+    CHECK(msg != NULL && strstr(msg, "35000000") != NULL, "the address error, not the size query: %s", msg ? msg : "");
+    free(msg);
     const char bad[] = {'2', '6', (char)0xff, ':', ':', '1', 0};
     CHECK(eks6_canonical(bad, buf, sizeof buf, &n) == EKS6_INVALID_UTF8, "invalid UTF-8");
     CHECK(eks6_bracketed_url("http", "::1", 70000, "/", buf, sizeof buf, &n) == EKS6_INVALID_URL, "port 70000");

@@ -96,6 +96,22 @@ fn up_down_through_a_role_profile() {
     no_secrets(&o, &s.dir);
 }
 
+/// Time options that are not a finite number of seconds above zero: usage errors (exit 2,
+/// a message naming the value), before any call.
+#[test]
+fn bad_times_exit_2() {
+    let s = CliSetup::new();
+    let plan = s.plan();
+    for (flag, value) in [("--timeout", "inf"), ("--timeout", "1e300"), ("--poll-interval", "0"), ("--timeout", "-5")] {
+        let o = s.run(&["up", "--config", &plan, "--profile", "acct", flag, value]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains(value), "{flag} {value}: {}", text(&o.stderr));
+        assert!(o.stdout.is_empty());
+    }
+    let o = s.run(&["probe", "::1", "--timeout", "NaN"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+}
+
 /// `--role-arn` with `--endpoint-url` alone: the STS call for the role goes to the
 /// endpoint too (no `AWS_ENDPOINT_URL`: real STS is out of reach, so a call that went
 /// there would fail), and the work lands in the role's account.

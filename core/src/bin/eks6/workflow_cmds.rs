@@ -34,10 +34,10 @@ pub struct AwsArgs {
     #[arg(long)]
     journal: Option<PathBuf>,
     /// Seconds between status polls while waiting (doubling up to 30 s).
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
     poll_interval: f64,
     /// Seconds to wait for any one resource before giving up (exit 4).
-    #[arg(long, default_value_t = 1800.0)]
+    #[arg(long, default_value_t = 1800.0, value_parser = seconds)]
     timeout: f64,
 }
 
@@ -74,7 +74,9 @@ fn err_line(msg: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr(), "eks6: error: {msg}");
 }
 
-/// The exit status for an error kind (DEVELOPERS.md conventions).
+/// The exit status for an error kind (the README's conventions): 2 for what the user
+/// can fix here (input, the plan, the VPC's room, the journal's path or lock), 3 for
+/// AWS or the remote end, 4 for a time-out, 130 for an interrupt.
 fn exit_for(kind: ErrorKind) -> ExitCode {
     ExitCode::from(match kind {
         ErrorKind::Timeout => 4,
@@ -84,9 +86,22 @@ fn exit_for(kind: ErrorKind) -> ExitCode {
         | ErrorKind::InvalidPrefix
         | ErrorKind::InvalidLength
         | ErrorKind::OutOfRange
-        | ErrorKind::InvalidUrl => 2,
+        | ErrorKind::InvalidUrl
+        | ErrorKind::PrefixConflict
+        | ErrorKind::Exhausted
+        | ErrorKind::ProbeTarget => 2,
+        ErrorKind::Io | ErrorKind::Locked => 2,
         _ => 3,
     })
+}
+
+/// A number of seconds for a time option: finite and above zero.
+fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    match Duration::try_from_secs_f64(v) {
+        Ok(d) if !d.is_zero() => Ok(v),
+        _ => Err(format!("{s} seconds: give a finite number above zero")),
+    }
 }
 
 fn load(path: &Path) -> Result<ClusterPlan, ExitCode> {
@@ -200,12 +215,12 @@ impl Progress {
 }
 
 fn run_options(aws: &AwsArgs, journal: PathBuf, progress: &'static Progress, cancel: Cancel) -> RunOptions {
-    let poll = Duration::from_secs_f64(aws.poll_interval.max(0.001));
+    let poll = Duration::from_secs_f64(aws.poll_interval);
     RunOptions::new(journal)
         .with_wait(WaitPolicy {
             first_delay: poll,
             max_delay: poll.max(Duration::from_secs(30)),
-            deadline: Duration::from_secs_f64(aws.timeout.max(0.001)),
+            deadline: Duration::from_secs_f64(aws.timeout),
         })
         .with_cancel(cancel)
         .with_events(move |e| progress.event(e))
@@ -452,10 +467,10 @@ pub struct ProbeArgs {
     #[arg(long, default_value = "/")]
     path: String,
     /// Seconds for the connect.
-    #[arg(long, default_value_t = 5.0)]
+    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
     connect_timeout: f64,
     /// Seconds for the whole request.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
     timeout: f64,
 }
 
@@ -463,8 +478,8 @@ pub fn probe(args: &ProbeArgs, json: bool) -> ExitCode {
     let opts = eks6::probe::ProbeOptions {
         port: args.port,
         path: args.path.clone(),
-        connect_timeout: Duration::from_secs_f64(args.connect_timeout.max(0.001)),
-        total_timeout: Duration::from_secs_f64(args.timeout.max(0.001)),
+        connect_timeout: Duration::from_secs_f64(args.connect_timeout),
+        total_timeout: Duration::from_secs_f64(args.timeout),
         body_limit: 512,
     };
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
