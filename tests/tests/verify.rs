@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use eks6::plan::ClusterPlan;
+use eks6::plan::{ClusterPlan, NatGateways};
 use eks6::probe::ProbeOptions;
 use eks6::workflow::{CheckStatus, DownTarget, RunOptions, VerifyOptions, VerifyTarget, WaitPolicy, down, up, verify};
 use eks6_tests::emulator::{Emulator, fresh_account};
@@ -157,4 +157,29 @@ async fn kubeconfig_entry_keeps_other_entries() {
 fn serde_norway_to_json(text: &str) -> serde_json::Value {
     let v: serde_norway::Value = serde_norway::from_str(text).unwrap();
     serde_json::to_value(v).unwrap()
+}
+
+/// Private subnets without NAT gateways (IPv6-only egress, as the plan allows): the route
+/// check passes without a `0.0.0.0/0` route, and fails for a plan that wants NAT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_only_private_subnets_pass_the_route_check() {
+    let emu = Emulator::plain();
+    let account = fresh_account();
+    let mut plan = plan();
+    plan.vpc.nat_gateways = NatGateways::None;
+    plan.vpc.dns64 = true;
+    let aws = emu.aws(&account, &plan.region).await;
+    up(&aws, &plan, &opts(&account)).await.unwrap();
+    let report = verify(&aws, VerifyTarget::Plan(&plan), &VerifyOptions::default()).await.unwrap();
+    assert_eq!(status(&report, "routes"), CheckStatus::Pass, "{report}");
+    let routes = &report.checks.iter().find(|c| c.name == "routes").unwrap().evidence;
+    assert!(
+        routes.iter().any(|e| e.contains("-> eigw-") && e.ends_with("0.0.0.0/0 -> none (IPv6-only egress)")),
+        "{routes:?}"
+    );
+    let mut wants_nat = plan.clone();
+    wants_nat.vpc.nat_gateways = NatGateways::Single;
+    let report = verify(&aws, VerifyTarget::Plan(&wants_nat), &VerifyOptions::default()).await.unwrap();
+    assert_eq!(status(&report, "routes"), CheckStatus::Fail, "{report}");
+    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
 }

@@ -258,6 +258,12 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
         ),
         VerifyTarget::Cluster { name, region } => (name, region, None, opts.probe_port, None),
     };
+    // IPv4 egress from private subnets: what the plan asks for (a NAT gateway or none, for
+    // IPv6-only workloads); without a plan it is not required, only shown.
+    let private_v4 = match target {
+        VerifyTarget::Plan(p) => p.vpc.nat_gateways != crate::plan::NatGateways::None,
+        VerifyTarget::Cluster { .. } => false,
+    };
     if aws.region() != region {
         return Err(WorkflowError::RegionMismatch { plan: region.into(), client: aws.region().into() });
     }
@@ -343,14 +349,14 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
                 .iter()
                 .find(|t| t.associations.iter().any(|(_, sub)| sub == &s.id))
                 .or_else(|| tables.iter().find(|t| t.main));
-            let (good, line) = route_check(s, table);
+            let (good, line) = route_check(s, table, private_v4);
             ok &= good;
             evidence.push(line);
         }
         checks.push(check(
             "routes",
             if ok { CheckStatus::Pass } else { CheckStatus::Fail },
-            "::/0 to the internet or egress-only gateway, 0.0.0.0/0 to the internet or a NAT gateway",
+            "::/0 to the internet or egress-only gateway; 0.0.0.0/0, where there is one or the plan has NAT gateways, to the internet or a NAT gateway",
             evidence,
             Some("add ::/0 to the internet gateway (public) or the egress-only gateway (private), and 0.0.0.0/0 to the internet gateway or a NAT gateway"),
         ));
@@ -530,14 +536,19 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
     })
 }
 
-fn route_check(s: &SubnetInfo, table: Option<&RouteTableInfo>) -> (bool, String) {
+/// A subnet's default routes: `::/0` to the internet gateway (public) or the egress-only
+/// gateway (private); `0.0.0.0/0` to the internet gateway (public) or a NAT gateway. A
+/// private subnet may go without IPv4 egress unless `private_v4` asks for it.
+fn route_check(s: &SubnetInfo, table: Option<&RouteTableInfo>, private_v4: bool) -> (bool, String) {
     let Some(t) = table else { return (false, format!("{}: no route table", s.id)) };
     let v6 = t.routes.iter().find(|r| r.destination == "::/0").map(|r| r.target.as_str());
     let v4 = t.routes.iter().find(|r| r.destination == "0.0.0.0/0").map(|r| r.target.as_str());
     let v6_ok = v6.is_some_and(|g| g.starts_with("igw-") || g.starts_with("eigw-"));
-    let v4_ok = v4.is_some_and(|g| g.starts_with("igw-") || g.starts_with("nat-"));
-    (
-        v6_ok && v4_ok,
-        format!("{} via {}: ::/0 -> {}, 0.0.0.0/0 -> {}", s.id, t.id, v6.unwrap_or("MISSING"), v4.unwrap_or("MISSING")),
-    )
+    let private = v6.is_some_and(|g| g.starts_with("eigw-"));
+    let v4_ok = match v4 {
+        Some(g) => g.starts_with("igw-") || g.starts_with("nat-"),
+        None => private && !private_v4,
+    };
+    let v4_text = v4.unwrap_or(if v4_ok { "none (IPv6-only egress)" } else { "MISSING" });
+    (v6_ok && v4_ok, format!("{} via {}: ::/0 -> {}, 0.0.0.0/0 -> {v4_text}", s.id, t.id, v6.unwrap_or("MISSING")))
 }
