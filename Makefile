@@ -13,8 +13,11 @@ FEATURES := --workspace --all-features
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
+VECTORS ?= $(if $(EKS6_VECTORS),$(EKS6_VECTORS),tests/vectors/ipv6.json)
+# Debian packages: apt-get as root, else through sudo.
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: valgrind bench-python test-python test-python-lite header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
+.PHONY: ctools check-vectors valgrind bench-python test-python test-python-lite header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
 
 # The whole walkthrough against the local emulator (moto + the test extension), with a
 # real nginx on [::1] standing in for a pod, then teardown.
@@ -24,7 +27,7 @@ demo: venv nginx
 	$(CARGO) build -q $(FEATURES)
 	$(CARGO_TARGET_DIR)/debug/eks6-demo
 
-test: venv nginx check-fmt clippy doc check-light check-header test-rust test-benches test-emulator test-c test-python test-python-lite
+test: venv nginx check-vectors check-fmt clippy doc check-light check-header test-rust test-benches test-emulator test-c test-python test-python-lite
 	@echo "make test: all checks passed"
 
 check-fmt:
@@ -53,13 +56,23 @@ test-emulator: venv
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: tests/emulator/requirements.txt python/requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+	# Debian's python3 makes venvs only with python3-venv (ensurepip) installed.
+	$(PYTHON) -m venv $(VENV) || (rm -rf $(VENV) && $(APT) update -qq && $(APT) install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV))
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/emulator/requirements.txt -r python/requirements-dev.txt
 	touch $@
 
+# The C++ compiler and pkg-config for the C tests (cc is there: Rust links with it).
+ctools:
+	@command -v $(CXX) >/dev/null && command -v pkg-config >/dev/null || ($(APT) update -qq && $(APT) install -y -qq g++ pkg-config >/dev/null)
+
+# The copy of the shared address vectors matches the set, when it is beside the repository.
+check-vectors:
+	@if [ -f ../shared/vectors/ipv6.json ]; then cmp -s ../shared/vectors/ipv6.json tests/vectors/ipv6.json || \
+		{ echo "tests/vectors/ipv6.json differs from ../shared/vectors/ipv6.json: copy the set over"; exit 1; }; fi
+
 # Debian's nginx, for the IPv6 probe tests and the demo.
 nginx:
-	@test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
+	@test -x /usr/sbin/nginx || ($(APT) update -qq && $(APT) install -y -qq nginx >/dev/null)
 
 bench:
 	$(CARGO) bench -p eks6-benches --bench net
@@ -100,10 +113,10 @@ check-header: $(CBINDGEN)
 # workflow functions against the emulator; the address tests again under valgrind
 # memcheck (no sanitizers); C++17 against the header; install + pkg-config. The library
 # is built with the workspace's one feature set, so the AWS SDK is not rebuilt.
-test-c: venv valgrind
+test-c: venv valgrind ctools
 	rm -rf $(C_OUT)/prefix
 	$(MAKE) --no-print-directory install PREFIX=$(C_OUT)/prefix FFI_PROFILE=dev FFI_BUILD="$(CARGO) build $(FEATURES)"
-	$(PYTHON) tests/c/vectors.py ../shared/vectors/ipv6.json $(C_OUT)/vectors.h
+	$(PYTHON) tests/c/vectors.py $(VECTORS) $(C_OUT)/vectors.h
 	$(CC) -std=c11 $(CWARN) $(SANITIZE) -g -I$(C_OUT)/prefix/include -I$(C_OUT) -Itests/c tests/c/test_net.c -o $(C_OUT)/test_net \
 		-L$(C_OUT)/prefix/lib -leks6 -Wl,-rpath,$(C_OUT)/prefix/lib
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(C_OUT)/test_net
@@ -125,7 +138,7 @@ test-c: venv valgrind
 
 # Debian's valgrind, for the memcheck run of the C tests.
 valgrind:
-	@command -v valgrind >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null)
+	@command -v valgrind >/dev/null || ($(APT) update -qq && $(APT) install -y -qq valgrind >/dev/null)
 
 # make install PREFIX=/some/dir: libeks6.so (SONAME libeks6.so.0), libeks6.a, eks6.h and
 # eks6.pc. FFI_PROFILE=dev installs the debug build (the tests do, to share it);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets into fuzz/corpus/<target>/.
 
-Sources: the shared address vectors (../shared/vectors/*.json beside the repository,
+Sources: the shared address vectors (tests/vectors/*.json, the copy in the repository,
 or the file named by EKS6_VECTORS, as the Rust and C tests read them), the plan files
 tests/fixtures/*.toml, and a few hand-written inputs for paths the vectors do not
 reach. One input per file, named by the SHA-1 of its content as libFuzzer names its
@@ -112,7 +112,7 @@ def vector_files(args):
     elif os.environ.get("EKS6_VECTORS"):
         paths = [os.environ["EKS6_VECTORS"]]
     else:
-        paths = [REPO.parent / "shared" / "vectors"]
+        paths = [REPO / "tests" / "vectors"]
     files = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -170,7 +170,7 @@ def plan_seeds():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vectors", action="append", default=[],
-                    help="a vector file or a directory of them (default ../shared/vectors)")
+                    help="a vector file or a directory of them (default tests/vectors)")
     args = ap.parse_args()
 
     out = {t: [] for t in TARGETS}

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import eks6
 
-VECTORS = pathlib.Path(os.environ.get("EKS6_VECTORS", pathlib.Path(__file__).parents[3] / "shared" / "vectors" / "ipv6.json"))
+VECTORS = pathlib.Path(os.environ.get("EKS6_VECTORS", pathlib.Path(__file__).parents[2] / "tests" / "vectors" / "ipv6.json"))
 
 
 @pytest.fixture(scope="module")

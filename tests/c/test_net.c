@@ -1,5 +1,5 @@
 /* The address functions of libeks6 through their C ABI: every vector of
- * ../shared/vectors/ipv6.json (converted to tests/c/vectors.h by make), NULL for each
+ * tests/vectors/ipv6.json (converted to tests/c/vectors.h by make), NULL for each
  * pointer, buffers of size 0, 1 and one short, invalid UTF-8, every status name, and
  * the allocator and table handles. Built with -Wall -Wextra -Werror and ASan/UBSan. */
 #include "eks6.h"

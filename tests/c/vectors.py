@@ -1,4 +1,4 @@
-"""Writes tests/c/vectors.h from ../shared/vectors/ipv6.json for the C tests."""
+"""Writes tests/c/vectors.h from tests/vectors/ipv6.json for the C tests."""
 import json
 import sys
 

@@ -1,17 +1,17 @@
-//! The shared address test vectors (`../shared/vectors/ipv6.json` beside the repository),
-//! read at test time so that a change to them is picked up without a rebuild.
+//! The shared address test vectors (`tests/vectors/ipv6.json`, a copy of the project's
+//! shared set that `make test` checks against it when it is beside the repository), read at
+//! test time so that a change to them is picked up without a rebuild.
 
 use std::path::PathBuf;
 
 use serde::Deserialize;
 
-/// Where the vectors are: `$EKS6_VECTORS`, or `shared/vectors/ipv6.json` beside the
-/// repository's top directory.
+/// Where the vectors are: `$EKS6_VECTORS`, or `tests/vectors/ipv6.json`.
 pub fn path() -> PathBuf {
     if let Some(p) = std::env::var_os("EKS6_VECTORS") {
         return PathBuf::from(p);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/ipv6.json")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors/ipv6.json")
 }
 
 /// Loads and parses the vectors; panics with the path when they cannot be read.

@@ -1,4 +1,4 @@
-//! Every vector in `../shared/vectors/ipv6.json` through `eks6::net`.
+//! Every vector in `tests/vectors/ipv6.json` through `eks6::net`.
 
 use eks6::net::{
     AddrReason, NetError, aggregate, bracketed_url, canonical, contains, expanded, nth_subnet, parse_addr,
