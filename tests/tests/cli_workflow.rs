@@ -2,8 +2,9 @@
 //! codes, `--profile` (a role profile, as a user would set one up), and no secret in
 //! any output.
 
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
 
 use eks6_tests::emulator::{Emulator, TEST_KEY_ID, TEST_SECRET};
 use eks6_tests::fixtures::CliSetup;
@@ -94,6 +95,72 @@ fn up_down_through_a_role_profile() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stdout).starts_with("down AWSNewsBlog in us-west-2"));
     no_secrets(&o, &s.dir);
+}
+
+/// Ctrl-C (SIGINT) during `up`: it stops at the next safe point and exits 130 with the
+/// journal intact; `up` again resumes to the end, and `down` clears everything.
+#[test]
+fn interrupted_up_exits_130_and_resumes() {
+    let s = CliSetup::new();
+    let plan = s.plan();
+    let common = ["--profile", "acct", "--endpoint-url", &s.endpoint];
+    let mut args = vec!["up", "--config", &plan, "--poll-interval", "1"];
+    args.extend(common);
+    let mut child = s.command(&args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut before = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let waiting = line.contains("waiting for cluster AWSNewsBlog: CREATING");
+        before.push(line);
+        if waiting {
+            break;
+        }
+    }
+    assert!(before.last().is_some_and(|l| l.contains("waiting for cluster")), "{before:?}");
+    interrupt(&child);
+    let after: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{after:?}");
+    assert!(after.iter().any(|l| l.contains("interrupted; stopping at the next safe point")), "{after:?}");
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.dir.join("cluster.eks6-journal.json")).unwrap())
+            .expect("journal intact");
+    assert!(journal.is_object());
+
+    let mut args = vec!["up", "--config", &plan, "--poll-interval", "0.01", "--output", "json"];
+    args.extend(common);
+    let o = s.run(&args);
+    assert_eq!(o.status.code(), Some(0), "resumed: {}", text(&o.stderr));
+    let mut args = vec!["down", "--config", &plan, "--poll-interval", "0.01"];
+    args.extend(common);
+    assert_eq!(s.run(&args).status.code(), Some(0));
+}
+
+/// Ctrl-C during a read-only command (a probe waiting on a server that never answers):
+/// exit 130 at once.
+#[test]
+fn interrupted_probe_exits_130() {
+    let listener = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let s = CliSetup::new();
+    let mut child = s
+        .command(&["probe", "::1", "--port", &port, "--timeout", "60"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The connection is queued at the listener: the probe now waits for an answer.
+    let (_conn, _) = listener.accept().unwrap();
+    interrupt(&child);
+    let err = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{err}");
+    assert!(err.contains("eks6: interrupted"), "{err}");
+}
+
+/// Sends SIGINT, as Ctrl-C does.
+fn interrupt(child: &std::process::Child) {
+    let st = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(st.success(), "kill -INT");
 }
 
 /// Time options that are not a finite number of seconds above zero: usage errors (exit 2,

@@ -271,6 +271,19 @@ where
     })
 }
 
+/// Runs a read-only command's future; Ctrl-C drops it and gives `None` (exit 130).
+fn interruptible<T>(rt: &tokio::runtime::Runtime, fut: impl std::future::Future<Output = T>) -> Option<T> {
+    rt.block_on(async {
+        tokio::select! {
+            r = fut => Some(r),
+            _ = tokio::signal::ctrl_c() => {
+                let _ = writeln!(std::io::stderr(), "eks6: interrupted");
+                None
+            }
+        }
+    })
+}
+
 fn finish(result: Result<RunReport, WorkflowError>, json: bool) -> ExitCode {
     match result {
         Ok(report) => {
@@ -431,14 +444,16 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let result = rt.block_on(async {
+    let Some(result) = interruptible(&rt, async {
         let aws = Aws::connect(&aws_options(&args.aws, &region)).await?;
         let target = match &plan {
             Some(p) => workflow::VerifyTarget::Plan(p),
             None => workflow::VerifyTarget::Cluster { name: &name, region: &region },
         };
         workflow::verify(&aws, target, &opts).await
-    });
+    }) else {
+        return ExitCode::from(130);
+    };
     match result {
         Ok(report) => {
             let mut out = std::io::stdout().lock();
@@ -489,7 +504,10 @@ pub fn probe(args: &ProbeArgs, json: bool) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    match rt.block_on(eks6::probe::probe(&args.addr, &opts)) {
+    let Some(result) = interruptible(&rt, eks6::probe::probe(&args.addr, &opts)) else {
+        return ExitCode::from(130);
+    };
+    match result {
         Ok(a) => {
             let mut out = std::io::stdout().lock();
             if json {
