@@ -121,6 +121,10 @@ enum eks6_status
    */
   EKS6_PROBE_TARGET = 41,
   /**
+   * The probe's connection failed otherwise (unreachable, reset, a malformed answer).
+   */
+  EKS6_PROBE_NETWORK = 42,
+  /**
    * A required pointer argument was NULL.
    */
   EKS6_NULL_ARGUMENT = 100,

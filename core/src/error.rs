@@ -25,6 +25,7 @@
 //! | `Locked` | another run holds the journal lock | 33 `EKS6_LOCKED` | `LockedError` (a `ConflictError`) |
 //! | `ProbeRefused` | the probe's connection was refused (curl exit 7) | 40 `EKS6_PROBE_REFUSED` | `ProbeError` |
 //! | `ProbeTarget` | the probe target is not IPv6 | 41 `EKS6_PROBE_TARGET` | `ProbeTargetError` (a `ProbeError`, `ValueError`) |
+//! | `ProbeNetwork` | the probe's connection failed otherwise: unreachable, reset, a malformed answer | 42 `EKS6_PROBE_NETWORK` | `ProbeError` |
 //!
 //! Numbers are stable and never reused; the C-only statuses (null argument, UTF-8,
 //! buffer size, panic) live in the C crate above 100.
@@ -83,6 +84,8 @@ pub enum ErrorKind {
     ProbeRefused = 40,
     /// The probe target is not IPv6.
     ProbeTarget = 41,
+    /// The probe's connection failed otherwise (unreachable, reset, a malformed answer).
+    ProbeNetwork = 42,
 }
 
 impl ErrorKind {

@@ -122,7 +122,7 @@ impl ProbeError {
             Self::Address(e) => e.error_kind(),
             Self::Refused { .. } => ErrorKind::ProbeRefused,
             Self::Timeout { .. } => ErrorKind::Timeout,
-            Self::Io { .. } => ErrorKind::AwsNetwork,
+            Self::Io { .. } => ErrorKind::ProbeNetwork,
         }
     }
 }

@@ -81,6 +81,8 @@ pub enum Status {
     PROBE_REFUSED = 40,
     /// The probe target is not IPv6.
     PROBE_TARGET = 41,
+    /// The probe's connection failed otherwise (unreachable, reset, a malformed answer).
+    PROBE_NETWORK = 42,
     /// A required pointer argument was NULL.
     NULL_ARGUMENT = 100,
     /// Text in was not UTF-8.
@@ -117,6 +119,7 @@ impl From<ErrorKind> for Status {
             ErrorKind::Locked => Self::LOCKED,
             ErrorKind::ProbeRefused => Self::PROBE_REFUSED,
             ErrorKind::ProbeTarget => Self::PROBE_TARGET,
+            ErrorKind::ProbeNetwork => Self::PROBE_NETWORK,
             // A kind added to the core without a status here is a bug caught by tests.
             _ => Self::PANIC,
         }
@@ -149,6 +152,7 @@ const NAMES: &[(u32, &CStr)] = &[
     (33, c"EKS6_LOCKED"),
     (40, c"EKS6_PROBE_REFUSED"),
     (41, c"EKS6_PROBE_TARGET"),
+    (42, c"EKS6_PROBE_NETWORK"),
     (100, c"EKS6_NULL_ARGUMENT"),
     (101, c"EKS6_INVALID_UTF8"),
     (102, c"EKS6_BUFFER_TOO_SMALL"),
@@ -651,6 +655,7 @@ mod tests {
             K::Locked,
             K::ProbeRefused,
             K::ProbeTarget,
+            K::ProbeNetwork,
         ] {
             let s = Status::from(k);
             assert_eq!(s as u32, k.code(), "{k:?}");

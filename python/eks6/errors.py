@@ -104,7 +104,8 @@ class IoError(Eks6Error, OSError):
 
 
 class ProbeError(Eks6Error):
-    """The HTTP probe over IPv6 failed: the connection was refused."""
+    """The HTTP probe over IPv6 failed: the connection was refused, unreachable or reset,
+    or the answer was not HTTP."""
 
 
 class ProbeTargetError(ProbeError, ValueError):

@@ -62,7 +62,7 @@ fn error(kind: ErrorKind, message: String, aws: Option<&AwsError>, findings: Opt
         ErrorKind::Timeout => exc::TimeoutError::new_err((message, code, aws_message)),
         ErrorKind::Cancelled => exc::CancelledError::new_err(message),
         ErrorKind::Io => exc::IoError::new_err(message),
-        ErrorKind::ProbeRefused => exc::ProbeError::new_err(message),
+        ErrorKind::ProbeRefused | ErrorKind::ProbeNetwork => exc::ProbeError::new_err(message),
         ErrorKind::ProbeTarget => exc::ProbeTargetError::new_err(message),
         _ => exc::Eks6Error::new_err(message),
     }

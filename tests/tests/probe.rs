@@ -89,3 +89,26 @@ async fn ipv4_and_bad_targets_are_refused_clearly() {
     let err = probe("no-such-host.invalid", &opts(80)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ProbeTarget);
 }
+
+/// A server that answers with something other than HTTP: a probe network failure (its
+/// own kind, not an AWS one), exit 3 from the program.
+#[tokio::test]
+async fn an_answer_that_is_not_http_is_a_probe_network_error() {
+    let server = TcpListener::bind((Ipv6Addr::LOCALHOST, 0)).unwrap();
+    let port = server.local_addr().unwrap().port();
+    let serve = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for _ in 0..2 {
+            let (mut c, _) = server.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(b"SSH-2.0-OpenSSH_9.2\r\n");
+        }
+    });
+    let err = probe("::1", &opts(port)).await.unwrap_err();
+    assert!(matches!(err, ProbeError::Io { .. }), "{err}");
+    assert_eq!(err.kind(), ErrorKind::ProbeNetwork, "{err}");
+    let o = Command::new(eks6_bin()).args(["probe", "::1", "--port", &port.to_string()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    serve.join().unwrap();
+}
