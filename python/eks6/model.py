@@ -215,7 +215,8 @@ class Check:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """The report of ``verify``: ``passed`` when no check failed (skipped checks do not)."""
+    """The report of ``verify``: ``passed`` when no check failed (skipped checks do not);
+    ``passed_strict`` when every check ran and passed."""
 
     cluster: str
     region: str
@@ -226,6 +227,11 @@ class VerifyReport:
     @property
     def passed(self) -> bool:
         return all(c.status != "fail" for c in self.checks)
+
+    @property
+    def passed_strict(self) -> bool:
+        """Every check ran and passed: none failed, none was skipped for want of data."""
+        return all(c.status == "pass" for c in self.checks)
 
     def check(self, name: str) -> Check:
         """The check of that name (``KeyError`` if there is none)."""

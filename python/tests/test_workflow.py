@@ -125,7 +125,8 @@ def test_up_verify_down_async(endpoint, account, tmp_path, caplog):
     assert report.check("nodes-ipv6").status == "pass"
     assert [e.check for e in checks] == list(report.checks), "one event per check, in order"
     assert all(e.kind == "check" and e.check.name in str(e) for e in checks)
-    assert "http-probe" not in {c.name for c in report.checks}  # no probe asked for
+    assert report.check("http-probe").status == "skipped"  # no probe asked for
+    assert not report.passed_strict
 
     assert down.workflow == "down" and any(s.outcome == "deleted" for s in down.steps)
     assert owned_vpcs(endpoint, account, plan) == []

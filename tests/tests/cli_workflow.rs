@@ -157,6 +157,32 @@ fn interrupted_probe_exits_130() {
     assert!(err.contains("eks6: interrupted"), "{err}");
 }
 
+/// `verify` after `up`: exit 0 with the checks it could run; `--strict` exits 1 and names
+/// what was skipped (here the HTTP probe: no address given).
+#[test]
+fn verify_strict_fails_on_skipped_checks() {
+    let s = CliSetup::new();
+    let plan = s.plan();
+    let common = ["--profile", "acct", "--endpoint-url", &s.endpoint, "--poll-interval", "0.01"];
+    let mut args = vec!["up", "--config", &plan];
+    args.extend(common);
+    assert_eq!(s.run(&args).status.code(), Some(0));
+    let mut args = vec!["verify", "--config", &plan, "--output", "json"];
+    args.extend(common);
+    let o = s.run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let probe = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == "http-probe").cloned();
+    assert_eq!(probe.map(|c| c["status"].clone()), Some(serde_json::json!("skipped")), "{report}");
+    args.push("--strict");
+    let o = s.run(&args);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("eks6: --strict: skipped: addresses, http-probe"), "{}", text(&o.stderr));
+    let mut args = vec!["down", "--config", &plan];
+    args.extend(common);
+    assert_eq!(s.run(&args).status.code(), Some(0));
+}
+
 /// Sends SIGINT, as Ctrl-C does.
 fn interrupt(child: &std::process::Child) {
     let st = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();

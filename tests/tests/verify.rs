@@ -44,7 +44,7 @@ async fn every_check_passes_after_up_and_the_walkthrough_addresses_fail() {
     for name in ["cluster-ipv6", "subnets-ipv6", "routes", "nodes-ipv6", "probe-port-open", "addresses", "http-probe"] {
         assert_eq!(status(&report, name), CheckStatus::Pass, "{name}:\n{report}");
     }
-    assert!(report.passed());
+    assert!(report.passed() && report.passed_strict(), "{report}");
     let addresses = report.checks.iter().find(|c| c.name == "addresses").unwrap();
     assert_eq!(addresses.evidence.iter().filter(|e| e.contains("(one node's prefix)")).count(), 2, "{report}");
     let rule = report.checks.iter().find(|c| c.name == "probe-port-open").unwrap();
@@ -94,7 +94,9 @@ async fn plain_emulator_skips_what_it_lacks() {
     assert_eq!(status(&report, "probe-port-open"), CheckStatus::Skipped);
     assert_eq!(status(&report, "addresses"), CheckStatus::Skipped);
     assert_eq!(status(&report, "routes"), CheckStatus::Pass, "{report}");
+    assert_eq!(status(&report, "http-probe"), CheckStatus::Skipped);
     assert!(report.passed(), "{report}");
+    assert!(!report.passed_strict(), "skipped checks are not a strict pass");
     down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
 }
 

@@ -149,9 +149,15 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-    /// Whether no check failed.
+    /// Whether no check failed (a skipped check does not fail the run).
     pub fn passed(&self) -> bool {
         self.checks.iter().all(|c| c.status != CheckStatus::Fail)
+    }
+
+    /// Whether every check ran and passed: none failed and none was skipped for want of
+    /// data (no nodes found, no probe address given). The CLI's `verify --strict`.
+    pub fn passed_strict(&self) -> bool {
+        self.checks.iter().all(|c| c.status == CheckStatus::Pass)
     }
 }
 
@@ -504,6 +510,9 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
     }
 
     // 7. The HTTP probe over IPv6.
+    if opts.probe.is_none() {
+        checks.push(check("http-probe", CheckStatus::Skipped, "no probe address given", Vec::new(), None));
+    }
     if let Some((target, popts)) = &opts.probe {
         match probe(target, popts).await {
             Ok(a) => checks.push(check(

@@ -395,6 +395,10 @@ pub struct VerifyArgs {
     probe_port: Option<u16>,
     #[command(flatten)]
     aws: AwsArgs,
+    /// Exit 1 unless every check ran and passed: a check skipped for want of data (no
+    /// nodes found, no probe address) fails the run too.
+    #[arg(long)]
+    strict: bool,
 }
 
 pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
@@ -462,7 +466,17 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
             } else {
                 let _ = writeln!(out, "{report}");
             }
-            if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if args.strict && report.passed() && !report.passed_strict() {
+                let skipped: Vec<&str> = report
+                    .checks
+                    .iter()
+                    .filter(|c| c.status == workflow::CheckStatus::Skipped)
+                    .map(|c| c.name.as_str())
+                    .collect();
+                let _ = writeln!(std::io::stderr(), "eks6: --strict: skipped: {}", skipped.join(", "));
+            }
+            let ok = if args.strict { report.passed_strict() } else { report.passed() };
+            if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Err(e) => {
             err_line(&e);
