@@ -56,6 +56,24 @@ fn bad_inputs_leave_stdout_empty_and_exit_2() {
     assert_eq!(eks6(&["frobnicate"]).status.code(), Some(2));
 }
 
+/// With `--output json`, a failure still leaves one JSON document on stdout: the exit
+/// status, the error kind and every message (stderr has them too).
+#[test]
+fn json_errors_are_one_document() {
+    let o = eks6(&["canon", "--output", "json", "2600:0000:0000:35000000:46f9::1", "::1", "gggg::1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(v["error"]["exit"], 2, "{v}");
+    assert_eq!(v["error"]["kind"], "invalid_address", "{v}");
+    let messages = v["error"]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "{v}");
+    assert!(messages[0].as_str().unwrap().contains("group \"35000000\" at offset 15 has 8 hex digits"), "{v}");
+    assert_eq!(stderr(&o).lines().count(), 2);
+    let o = eks6(&["url", "--output", "json", "::1", "--port", "0"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(v["error"]["kind"], "invalid_url", "{v}");
+}
+
 #[test]
 fn carve_contains_aggregate_url() {
     let o = eks6(&["carve", "2600:1f13:812::/56", "--len", "64", "--start", "254"]);

@@ -80,12 +80,19 @@ fn up_down_through_a_role_profile() {
     assert!(s.dir.join("cluster.eks6-journal.json").exists(), "journal beside the plan");
     no_secrets(&o, &s.dir);
 
-    // A region other than the plan's: refused, exit 2, nothing on stdout.
+    // A region other than the plan's: refused, exit 2, nothing on stdout; with --output
+    // json, the error as the one document.
     let mut args = vec!["up", "--config", &plan, "--region", "eu-west-1"];
     args.extend(common);
     let o = s.run(&args);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(o.stdout.is_empty());
+    args.extend(["--output", "json"]);
+    let o = s.run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(v["error"]["kind"], "region_mismatch", "{v}");
+    assert_eq!(v["error"]["exit"], 2, "{v}");
 
     let mut args = vec!["down", "--cluster", "AWSNewsBlog", "--region", "us-west-2", "--journal"];
     let journal = s.dir.join("cluster.eks6-journal.json").display().to_string();

@@ -1,6 +1,7 @@
 //! The `eks6` command-line program.
 //!
-//! Results go to stdout (`--output json`: one JSON document), progress and logs to
+//! Results go to stdout (`--output json`: one JSON document, `{"error": ...}` for a
+//! failure), progress and logs to
 //! stderr. Exit codes: 0 ok; 1 a check or finding failed; 2 usage or bad input; 3 AWS
 //! or remote failure; 4 time-out; 130 interrupted.
 
@@ -126,7 +127,16 @@ fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
     let json = cli.output == Output::Json;
-    let result = match cli.command {
+    let code = run(cli.command, cli.output);
+    if json {
+        workflow_cmds::write_failure_json();
+    }
+    code
+}
+
+fn run(command: Command, output: Output) -> ExitCode {
+    let json = output == Output::Json;
+    let result = match command {
         Command::Plan(a) => return workflow_cmds::plan(&a, json),
         Command::Up(a) => return workflow_cmds::up(&a, json),
         Command::Down(a) => return workflow_cmds::down(&a, json),
@@ -134,21 +144,22 @@ fn main() -> ExitCode {
         Command::Probe(a) => return workflow_cmds::probe(&a, json),
         Command::Kubeconfig(a) => return workflow_cmds::kubeconfig(&a, json),
         Command::Canon { addrs, expanded: exp, reverse } => canon(&addrs, exp, reverse),
-        Command::Carve { prefix, len, start, count } => carve(&prefix, len, start, count, cli.output),
+        Command::Carve { prefix, len, start, count } => carve(&prefix, len, start, count, output),
         Command::Contains { prefix, addr } => contains_cmd(&prefix, &addr),
         Command::Aggregate { prefixes } => aggregate_cmd(&prefixes),
         Command::Url { host, port, scheme, path } => url(&scheme, &host, port, &path),
     };
     match result {
-        Ok(Output2::Report(report)) => emit(&report, cli.output),
+        Ok(Output2::Report(report)) => emit(&report, output),
         Ok(Output2::Streamed) => ExitCode::SUCCESS,
         Err(errors) => {
-            let stderr = io::stderr();
-            let mut err = stderr.lock();
-            for e in errors {
-                let _ = writeln!(err, "eks6: error: {e}");
+            if let Some(e) = errors.first() {
+                workflow_cmds::note_kind(e.error_kind());
             }
-            ExitCode::from(EXIT_USAGE)
+            for e in errors {
+                workflow_cmds::err_line(e);
+            }
+            workflow_cmds::exit(EXIT_USAGE)
         }
     }
 }
@@ -176,6 +187,7 @@ fn emit(report: &Report, output: Output) -> ExitCode {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             let _ = writeln!(io::stderr(), "eks6: error: cannot write output: {e}");
+            // Not through `exit`: a document was begun; a second one would not help.
             ExitCode::from(3)
         }
     }

@@ -70,15 +70,55 @@ pub struct DownArgs {
     aws: AwsArgs,
 }
 
-fn err_line(msg: impl std::fmt::Display) {
+/// What a failed run said, for the one JSON document `--output json` still writes when a
+/// command fails before it has a result (`{"error": ...}`, see [`write_failure_json`]).
+struct Failure {
+    messages: Vec<String>,
+    kind: Option<ErrorKind>,
+    exit: Option<u8>,
+}
+
+static FAILURE: std::sync::Mutex<Failure> =
+    std::sync::Mutex::new(Failure { messages: Vec::new(), kind: None, exit: None });
+
+fn failure() -> std::sync::MutexGuard<'static, Failure> {
+    FAILURE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// An error line on stderr (kept for the JSON error document).
+pub(crate) fn err_line(msg: impl std::fmt::Display) {
+    let msg = msg.to_string();
     let _ = writeln!(std::io::stderr(), "eks6: error: {msg}");
+    failure().messages.push(msg);
+}
+
+/// The exit status `n` (kept for the JSON error document).
+pub(crate) fn exit(n: u8) -> ExitCode {
+    failure().exit = Some(n);
+    ExitCode::from(n)
+}
+
+/// The error kind behind the failure, when there is one.
+pub(crate) fn note_kind(kind: ErrorKind) {
+    failure().kind.get_or_insert(kind);
+}
+
+/// With `--output json`, a run that ended with status 2 or more wrote no result; it writes
+/// `{"error": {"exit": N, "kind": ..., "messages": [...]}}` instead, so that stdout still
+/// holds one JSON document. (Status 1 comes with its report: findings or checks.)
+pub(crate) fn write_failure_json() {
+    let f = failure();
+    let Some(n) = f.exit.filter(|&n| n >= 2) else { return };
+    let doc = json!({ "error": { "exit": n, "kind": f.kind, "messages": f.messages } });
+    let _ = writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
 }
 
 /// The exit status for an error kind (the README's conventions): 2 for what the user
 /// can fix here (input, the plan, the VPC's room, the journal's path or lock), 3 for
 /// AWS or the remote end, 4 for a time-out, 130 for an interrupt.
 fn exit_for(kind: ErrorKind) -> ExitCode {
-    ExitCode::from(match kind {
+    note_kind(kind);
+    exit(match kind {
         ErrorKind::Timeout => 4,
         ErrorKind::Cancelled => 130,
         ErrorKind::InvalidPlan | ErrorKind::PlanRejected | ErrorKind::RegionMismatch => 2,
@@ -107,7 +147,7 @@ fn seconds(s: &str) -> Result<f64, String> {
 fn load(path: &Path) -> Result<ClusterPlan, ExitCode> {
     ClusterPlan::from_file(path).map_err(|e| {
         err_line(&e);
-        ExitCode::from(2)
+        exit(2)
     })
 }
 
@@ -152,11 +192,7 @@ pub fn plan(args: &PlanArgs, json: bool) -> ExitCode {
             let _ = writeln!(out, "{f}");
         }
     }
-    if validation.findings.iter().any(|f| f.severity == Severity::Error) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    }
+    if validation.findings.iter().any(|f| f.severity == Severity::Error) { exit(1) } else { ExitCode::SUCCESS }
 }
 
 /// Progress on stderr: a live line per step on a terminal, plain lines otherwise.
@@ -354,7 +390,7 @@ pub fn down(args: &DownArgs, json: bool) -> ExitCode {
         (None, Some(c), Some(r)) => (c.clone(), r.clone()),
         _ => {
             err_line("give --config FILE, or --cluster NAME with --region REGION");
-            return ExitCode::from(2);
+            return exit(2);
         }
     };
     let journal = args.aws.journal.clone().unwrap_or_else(|| match &args.config {
@@ -414,7 +450,7 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
             Ok(t) => Some(t),
             Err(e) => {
                 err_line(format!("cannot read {}: {e}", p.display()));
-                return ExitCode::from(2);
+                return exit(2);
             }
         },
         None => None,
@@ -424,7 +460,7 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
         (None, Some(c), Some(r)) => (c.clone(), r.clone()),
         _ => {
             err_line("give --config FILE, or --cluster NAME with --region REGION");
-            return ExitCode::from(2);
+            return exit(2);
         }
     };
     // A journal, when given, names the nodegroup eks6 made.
@@ -433,7 +469,7 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
             Ok(found) => found.and_then(|j| j.resources.get("nodegroup").map(|e| e.id.clone())),
             Err(e) => {
                 err_line(&e);
-                return ExitCode::from(2);
+                return exit(2);
             }
         },
         None => None,
@@ -445,7 +481,7 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             err_line(e);
-            return ExitCode::from(3);
+            return exit(3);
         }
     };
     let Some(result) = interruptible(&rt, async {
@@ -456,7 +492,7 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
         };
         workflow::verify(&aws, target, &opts).await
     }) else {
-        return ExitCode::from(130);
+        return exit(130);
     };
     match result {
         Ok(report) => {
@@ -476,7 +512,7 @@ pub fn verify(args: &VerifyArgs, json: bool) -> ExitCode {
                 let _ = writeln!(std::io::stderr(), "eks6: --strict: skipped: {}", skipped.join(", "));
             }
             let ok = if args.strict { report.passed_strict() } else { report.passed() };
-            if ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if ok { ExitCode::SUCCESS } else { exit(1) }
         }
         Err(e) => {
             err_line(&e);
@@ -515,11 +551,11 @@ pub fn probe(args: &ProbeArgs, json: bool) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             err_line(e);
-            return ExitCode::from(3);
+            return exit(3);
         }
     };
     let Some(result) = interruptible(&rt, eks6::probe::probe(&args.addr, &opts)) else {
-        return ExitCode::from(130);
+        return exit(130);
     };
     match result {
         Ok(a) => {
@@ -541,9 +577,9 @@ pub fn probe(args: &ProbeArgs, json: bool) -> ExitCode {
         Err(e) => {
             err_line(&e);
             match e.kind() {
-                ErrorKind::Timeout => ExitCode::from(4),
-                ErrorKind::ProbeTarget | ErrorKind::InvalidAddress | ErrorKind::InvalidUrl => ExitCode::from(2),
-                _ => ExitCode::from(3),
+                ErrorKind::Timeout => exit(4),
+                ErrorKind::ProbeTarget | ErrorKind::InvalidAddress | ErrorKind::InvalidUrl => exit(2),
+                _ => exit(3),
             }
         }
     }
@@ -574,7 +610,7 @@ pub fn kubeconfig(args: &KubeconfigArgs, json: bool) -> ExitCode {
         (None, Some(c), Some(r)) => (c.clone(), r.clone()),
         _ => {
             err_line("give --config FILE, or --cluster NAME with --region REGION");
-            return ExitCode::from(2);
+            return exit(2);
         }
     };
     let path = args.kubeconfig.clone().unwrap_or_else(eks6::kubeconfig::default_path);
@@ -582,7 +618,7 @@ pub fn kubeconfig(args: &KubeconfigArgs, json: bool) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             err_line(e);
-            return ExitCode::from(3);
+            return exit(3);
         }
     };
     let result: Result<String, (String, ExitCode)> = rt.block_on(async {
