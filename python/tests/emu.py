@@ -1,11 +1,44 @@
-"""Helpers of the workflow tests: clients of an emulator account, and what an account
-holds, seen from outside eks6 (boto3)."""
+"""Helpers of the workflow tests: fresh emulator accounts, plans, clients of an account,
+and what an account holds, seen from outside eks6 (boto3)."""
+
+import itertools
+import os
 
 import boto3
 
 import eks6
 
 FAST = (0.01, 0.05, 60.0)  # poll after 10 ms, doubling to 50 ms, give up after 60 s
+
+_accounts = itertools.count(1)
+
+PLAN = """
+name = "{name}"
+region = "us-west-2"
+kubernetes_version = "1.33"
+cluster_role_arn = "arn:aws:iam::123456789012:role/EKSClusterRole"
+node_role_arn = "arn:aws:iam::123456789012:role/EKSNodeRole"
+[vpc]
+availability_zones = {zones}
+public_subnets = true
+private_subnets = {private}
+[nodegroup]
+name = "{name}-nodes"
+instance_types = ["m5.large"]
+desired_size = 2
+[probe]
+port = 80
+"""
+
+
+def fresh_account():
+    """A new emulator account id (this process, then a counter): a test's own VPCs, clusters..."""
+    return f"{os.getpid() % 10000:04d}{next(_accounts):08d}"
+
+
+def plan_toml(name, zones=2, private=True):
+    """The TOML of a plan named ``name`` over ``zones`` zones, with or without private subnets."""
+    return PLAN.format(name=name, zones=zones, private=str(private).lower())
 
 
 def client(endpoint, account, **kw):

@@ -6,8 +6,6 @@ go to ``$TMPDIR/eks6-scale-figures-python.txt`` (for benches/README.md); nothing
 on them."""
 
 import asyncio
-import itertools
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -15,48 +13,18 @@ from pathlib import Path
 
 import eks6
 
-from emu import client, owned_vpcs
+from emu import client, fresh_account, owned_vpcs, plan_toml
 
 PLANS = 20
 # (availability zones, private subnets); without private subnets the nodes go in the
 # public ones, and there is no NAT or egress-only gateway.
-SHAPES = [(2, "true"), (3, "true"), (2, "false"), (3, "false")]
-# Accounts of this module: a digit of their own after the pid, apart from test_workflow's.
-_accounts = itertools.count(1)
-
-PLAN = """
-name = "{name}"
-region = "us-west-2"
-kubernetes_version = "1.33"
-cluster_role_arn = "arn:aws:iam::123456789012:role/EKSClusterRole"
-node_role_arn = "arn:aws:iam::123456789012:role/EKSNodeRole"
-[vpc]
-availability_zones = {zones}
-public_subnets = true
-private_subnets = {private}
-[nodegroup]
-name = "{name}-nodes"
-instance_types = ["m5.large"]
-desired_size = 2
-[probe]
-port = 80
-"""
-
-
-
-
-def fresh_account():
-    return f"{os.getpid() % 10000:04d}7{next(_accounts):07d}"
+SHAPES = [(2, True), (3, True), (2, False), (3, False)]
 
 
 def plan(i):
     """Plan ``i``: its own name, in shape ``i % 4``."""
     zones, private = SHAPES[i % len(SHAPES)]
-    return eks6.ClusterPlan.from_toml(PLAN.format(name=f"pypar-{i:02d}", zones=zones, private=private))
-
-
-
-
+    return eks6.ClusterPlan.from_toml(plan_toml(f"pypar-{i:02d}", zones, private))
 
 
 async def life(endpoint, account, plan, journal):

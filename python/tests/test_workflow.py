@@ -5,9 +5,7 @@ the probe from another thread while the call blocks)."""
 
 import asyncio
 import http.server
-import itertools
 import logging
-import os
 import socket
 import threading
 
@@ -15,41 +13,17 @@ import pytest
 
 import eks6
 
-from emu import client, owned_vpcs
-
-_accounts = itertools.count(1)
-
-PLAN = """
-name = "{name}"
-region = "us-west-2"
-kubernetes_version = "1.33"
-cluster_role_arn = "arn:aws:iam::123456789012:role/EKSClusterRole"
-node_role_arn = "arn:aws:iam::123456789012:role/EKSNodeRole"
-[vpc]
-availability_zones = 2
-[nodegroup]
-name = "{name}-nodes"
-instance_types = ["m5.large"]
-desired_size = 2
-[probe]
-port = 80
-"""
-
-
+from emu import client, fresh_account, owned_vpcs, plan_toml
 
 
 @pytest.fixture
 def account():
     """A fresh emulator account for this test (its own VPCs, clusters...)."""
-    return f"{os.getpid() % 10000:04d}{next(_accounts):08d}"
-
-
-
-
+    return fresh_account()
 
 
 def test_plan_from_toml_validate_and_address_plan():
-    plan = eks6.ClusterPlan.from_toml(PLAN.format(name="py-plan"))
+    plan = eks6.ClusterPlan.from_toml(plan_toml("py-plan"))
     assert (plan.name, plan.region) == ("py-plan", "us-west-2")
     assert plan.plan_id and not [f for f in plan.validate() if f.severity == "error"]
     ap = plan.address_plan(vpc_ipv6="2600:1f13:812:a00::/56")
@@ -58,7 +32,7 @@ def test_plan_from_toml_validate_and_address_plan():
     assert "2600:1f13:812:a00::/64" in str(ap)
     assert eks6.ClusterPlan.from_toml(plan.to_toml()).to_dict() == plan.to_dict()
 
-    bad = eks6.ClusterPlan.from_toml(PLAN.format(name="bad name!"))
+    bad = eks6.ClusterPlan.from_toml(plan_toml("bad name!"))
     findings = bad.validate()
     assert findings and findings[0].severity == "error" and isinstance(findings[0], eks6.Finding)
     assert "bad name!" in str(findings[0])
@@ -69,26 +43,26 @@ def test_plan_errors_say_where():
         eks6.ClusterPlan.from_toml('name = "x"\nregion = 7\n')
     assert "line 2" in str(e.value) and isinstance(e.value, ValueError)
     with pytest.raises(eks6.PlanError, match="bogus"):
-        eks6.ClusterPlan.from_toml(PLAN.format(name="x") + "bogus = 1\n")
+        eks6.ClusterPlan.from_toml(plan_toml("x") + "bogus = 1\n")
     with pytest.raises(eks6.IoError):
         eks6.ClusterPlan.from_file("/nonexistent/plan.toml")
 
 
 def test_rejected_plan_and_region_mismatch(endpoint, account, tmp_path):
     c = client(endpoint, account)
-    bad = eks6.ClusterPlan.from_toml(PLAN.format(name="bad name!"))
+    bad = eks6.ClusterPlan.from_toml(plan_toml("bad name!"))
     with pytest.raises(eks6.PlanError) as e:
         c.up_sync(bad, tmp_path / "j.json")
     assert e.value.findings and all(isinstance(f, eks6.Finding) for f in e.value.findings)
     assert e.value.findings[0].severity == "error"
     other = eks6.Client("eu-west-1", endpoint_url=endpoint)
     with pytest.raises(eks6.PlanError, match="region"):
-        other.up_sync(eks6.ClusterPlan.from_toml(PLAN.format(name="py-region")), tmp_path / "j.json")
+        other.up_sync(eks6.ClusterPlan.from_toml(plan_toml("py-region")), tmp_path / "j.json")
     assert other.api_calls() == {}
 
 
 def test_up_verify_down_async(endpoint, account, tmp_path, caplog):
-    plan = eks6.ClusterPlan.from_toml(PLAN.format(name="py-async"))
+    plan = eks6.ClusterPlan.from_toml(plan_toml("py-async"))
     c = client(endpoint, account)
     journal = tmp_path / "journal.json"
     events = []
@@ -136,7 +110,7 @@ def test_up_verify_down_async(endpoint, account, tmp_path, caplog):
 
 
 def test_cancel_up_midway_then_down(endpoint, account, tmp_path):
-    plan = eks6.ClusterPlan.from_toml(PLAN.format(name="py-cancel"))
+    plan = eks6.ClusterPlan.from_toml(plan_toml("py-cancel"))
     c = client(endpoint, account)
     journal = tmp_path / "journal.json"
 
@@ -165,7 +139,7 @@ def test_cancel_up_midway_then_down(endpoint, account, tmp_path):
 
 
 def test_timeout_and_sync_cancel(endpoint, account, tmp_path):
-    plan = eks6.ClusterPlan.from_toml(PLAN.format(name="py-timeout"))
+    plan = eks6.ClusterPlan.from_toml(plan_toml("py-timeout"))
     slow = eks6.Client("us-west-2", endpoint_url=endpoint, role_arn=f"arn:aws:iam::{account}:role/t",
                        wait=(3.0, 3.0, 60.0))
     with pytest.raises(eks6.TimeoutError) as e:

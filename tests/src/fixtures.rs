@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use eks6::plan::ClusterPlan;
 use eks6::workflow::{RunOptions, WaitPolicy};
 
@@ -110,4 +111,14 @@ impl CliSetup {
     pub fn plan(&self) -> String {
         self.dir.join("cluster.toml").display().to_string()
     }
+}
+
+/// Tags of another owner for a foreign resource of type `rt`, with an `eks6:cluster` decoy
+/// naming `cluster` (but no plan id): what `down` must leave alone.
+pub fn foreign_tags(rt: ResourceType, cluster: &str) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(rt)
+        .tags(Tag::builder().key("owner").value("someone-else").build())
+        .tags(Tag::builder().key("eks6:cluster").value(cluster).build())
+        .build()
 }

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag};
 use eks6::plan::{AzSpec, ClusterPlan};
 use eks6::workflow::{DownTarget, Outcome, VerifyOptions, VerifyTarget, down, up, verify};
 use eks6_tests::emulator::{Emulator, fresh_account};
@@ -321,13 +321,7 @@ async fn byo_vpc_with_150_foreign_subnets_and_security_groups() {
     let (ec2, _) = emu.sdk(&account, "us-west-2").await;
     // Another owner's tags; `eks6:cluster` is a decoy with this plan's cluster name (but
     // not its plan id).
-    let spec = |rt: ResourceType| {
-        TagSpecification::builder()
-            .resource_type(rt)
-            .tags(Tag::builder().key("owner").value("someone-else").build())
-            .tags(Tag::builder().key("eks6:cluster").value(name).build())
-            .build()
-    };
+    let spec = |rt| fixtures::foreign_tags(rt, name);
 
     // The user's VPC: an Amazon-provided /56, an attached internet gateway, 150 subnets
     // on scattered /64s (and the /24 of the same index), 150 security groups.

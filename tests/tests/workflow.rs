@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{Filter, ResourceType};
 use eks6::plan::ClusterPlan;
 use eks6::workflow::{Cancel, DownTarget, Event, EventKind, Outcome, RunOptions, WorkflowError, down, up};
 use eks6_tests::emulator::{Emulator, fresh_account};
@@ -45,13 +45,7 @@ fn steps(report: &eks6::workflow::RunReport) -> Vec<(String, Outcome)> {
 /// security group: `down` must leave them.
 async fn foreign(emu: &Emulator, account: &str) -> (String, String, String) {
     let (ec2, _) = emu.sdk(account, "us-west-2").await;
-    let spec = |rt| {
-        TagSpecification::builder()
-            .resource_type(rt)
-            .tags(Tag::builder().key("owner").value("someone-else").build())
-            .tags(Tag::builder().key("eks6:cluster").value("AWSNewsBlog").build())
-            .build()
-    };
+    let spec = |rt| fixtures::foreign_tags(rt, "AWSNewsBlog");
     let vpc = ec2
         .create_vpc()
         .cidr_block("10.9.0.0/16")

@@ -510,11 +510,9 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
     }
 
     // 7. The HTTP probe over IPv6.
-    if opts.probe.is_none() {
-        checks.push(check("http-probe", CheckStatus::Skipped, "no probe address given", Vec::new(), None));
-    }
-    if let Some((target, popts)) = &opts.probe {
-        match probe(target, popts).await {
+    match &opts.probe {
+        None => checks.push(check("http-probe", CheckStatus::Skipped, "no probe address given", Vec::new(), None)),
+        Some((target, popts)) => match probe(target, popts).await {
             Ok(a) => checks.push(check(
                 "http-probe",
                 CheckStatus::Pass,
@@ -532,7 +530,7 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
                 vec![e.to_string()],
                 Some("check that the pod listens on the port and the security groups allow it from ::/0"),
             )),
-        }
+        },
     }
 
     Ok(VerifyReport {

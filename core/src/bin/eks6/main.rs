@@ -126,9 +126,8 @@ fn init_logging() {
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    let json = cli.output == Output::Json;
     let code = run(cli.command, cli.output);
-    if json {
+    if cli.output == Output::Json {
         workflow_cmds::write_failure_json();
     }
     code

@@ -121,16 +121,19 @@ fn exit_for(kind: ErrorKind) -> ExitCode {
     exit(match kind {
         ErrorKind::Timeout => 4,
         ErrorKind::Cancelled => 130,
-        ErrorKind::InvalidPlan | ErrorKind::PlanRejected | ErrorKind::RegionMismatch => 2,
-        ErrorKind::InvalidAddress
+        ErrorKind::InvalidPlan
+        | ErrorKind::PlanRejected
+        | ErrorKind::RegionMismatch
+        | ErrorKind::InvalidAddress
         | ErrorKind::InvalidPrefix
         | ErrorKind::InvalidLength
         | ErrorKind::OutOfRange
         | ErrorKind::InvalidUrl
         | ErrorKind::PrefixConflict
         | ErrorKind::Exhausted
-        | ErrorKind::ProbeTarget => 2,
-        ErrorKind::Io | ErrorKind::Locked => 2,
+        | ErrorKind::ProbeTarget
+        | ErrorKind::Io
+        | ErrorKind::Locked => 2,
         _ => 3,
     })
 }
@@ -576,11 +579,7 @@ pub fn probe(args: &ProbeArgs, json: bool) -> ExitCode {
         }
         Err(e) => {
             err_line(&e);
-            match e.kind() {
-                ErrorKind::Timeout => exit(4),
-                ErrorKind::ProbeTarget | ErrorKind::InvalidAddress | ErrorKind::InvalidUrl => exit(2),
-                _ => exit(3),
-            }
+            exit_for(e.kind())
         }
     }
 }
