@@ -176,7 +176,7 @@ test-install:
 # --- the Python package -------------------------------------------------------------
 # The extension in the dev profile, into the repository's venv, sharing the target dir.
 test-python: venv
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --quiet --features workspace-features --manifest-path python/Cargo.toml
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/maturin develop --manifest-path python/Cargo.toml
 	cd python && ../$(PY) -m pytest -W error -q -p no:cacheprovider tests
 	cd python && ../$(PY) -m mypy.stubtest eks6._eks6 --allowlist tests/stubtest-allowlist.txt
 

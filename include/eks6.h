@@ -17,7 +17,9 @@
 #include <stdint.h>
 
 /**
- * A status code. `EKS6_OK` is 0; the others are stable and never reused.
+ * A status code. `EKS6_OK` is 0; the others are stable and never reused. The numbers
+ * below 100 are the core's error kinds (`eks6::error::TABLE`, checked by a test); from
+ * 100 up, the C ABI's own.
  */
 enum eks6_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -56,6 +58,10 @@ enum eks6_status
    * A URL that cannot be built.
    */
   EKS6_INVALID_URL = 7,
+  /**
+   * An argument out of its domain (a time-out, a region, an endpoint URL).
+   */
+  EKS6_INVALID_ARGUMENT = 8,
   /**
    * A plan that does not parse.
    */
@@ -97,6 +103,10 @@ enum eks6_status
    */
   EKS6_AWS_CREDENTIALS = 26,
   /**
+   * An account quota reached (a limit that can be raised).
+   */
+  EKS6_AWS_QUOTA = 27,
+  /**
    * A wait or call past its limit.
    */
   EKS6_TIMEOUT = 30,
@@ -109,7 +119,7 @@ enum eks6_status
    */
   EKS6_IO = 32,
   /**
-   * Another run holds the journal lock.
+   * Another run holds the plan's lock.
    */
   EKS6_LOCKED = 33,
   /**
@@ -124,6 +134,10 @@ enum eks6_status
    * The probe's connection failed otherwise (unreachable, reset, a malformed answer).
    */
   EKS6_PROBE_NETWORK = 42,
+  /**
+   * A bug in eks6, or a local failure it cannot classify.
+   */
+  EKS6_INTERNAL = 90,
   /**
    * A required pointer argument was NULL.
    */
@@ -210,10 +224,11 @@ const char *eks6_version(void);
 const char *eks6_status_name(uint32_t status);
 
 /**
- * Copies the calling thread's last detailed error message (the text the Rust error
- * shows) into `buf`, by the text-out rules. An empty string when there was none. A
- * buffer too small gives `EKS6_BUFFER_TOO_SMALL` and keeps the message, so that a
- * second call with `*out_len` bytes gets it.
+ * Copies the calling thread's last error message into `buf`, by the text-out rules (an
+ * empty string when there was none). The message is that of the last call on this
+ * thread that failed; a call that succeeds leaves it as it was (errno-style), so read
+ * it right after the failing call. A buffer too small gives `EKS6_BUFFER_TOO_SMALL` and
+ * keeps the message, so that a second call with `*out_len` bytes gets it.
  */
 eks6_status eks6_last_error_message(char *buf, size_t len, size_t *out_len);
 
@@ -340,8 +355,9 @@ eks6_status eks6_plan_from_toml(const char *toml, eks6_plan **out);
 eks6_status eks6_plan_from_file(const char *path, eks6_plan **out);
 
 /**
- * The plan's offline pre-flight findings as JSON (`{"schema_version", "plan",
- * "findings": [{"rule", "severity", "message", ...}]}`), by the text-out rules.
+ * The plan's offline report as JSON, by the text-out rules: what `eks6 plan --output
+ * json` prints (`{"schema_version", "plan", "plan_id", "region", "kubernetes_version",
+ * "address_plan", "findings": [{"rule", "severity", "field", "message", "fix"}]}`).
  * `*out_has_errors` (when not NULL) says whether any finding is an error; the status is
  * `EKS6_OK` either way.
  */

@@ -1,2 +1,2 @@
-//! Criterion benches of the eks6 address math live in `benches/net.rs`; this crate has
+//! Criterion benches of the eks6 address math live in `benches/benches/net.rs`; this crate has
 //! no library code of its own.

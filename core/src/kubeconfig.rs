@@ -40,8 +40,19 @@ impl KubeconfigError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Aws(e) => e.kind(),
-            Self::Io { .. } => ErrorKind::Io,
-            Self::Invalid { .. } => ErrorKind::Io,
+            Self::Io { .. } | Self::Invalid { .. } => ErrorKind::Io,
+        }
+    }
+}
+
+impl crate::error::ErrorDetails for KubeconfigError {
+    fn kind(&self) -> ErrorKind {
+        KubeconfigError::kind(self)
+    }
+    fn inner(&self) -> Option<&dyn crate::error::ErrorDetails> {
+        match self {
+            Self::Aws(e) => Some(e),
+            _ => None,
         }
     }
 }

@@ -119,10 +119,22 @@ impl ProbeError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Target { .. } => ErrorKind::ProbeTarget,
-            Self::Address(e) => e.error_kind(),
+            Self::Address(e) => e.kind(),
             Self::Refused { .. } => ErrorKind::ProbeRefused,
             Self::Timeout { .. } => ErrorKind::Timeout,
             Self::Io { .. } => ErrorKind::ProbeNetwork,
+        }
+    }
+}
+
+impl crate::error::ErrorDetails for ProbeError {
+    fn kind(&self) -> ErrorKind {
+        ProbeError::kind(self)
+    }
+    fn inner(&self) -> Option<&dyn crate::error::ErrorDetails> {
+        match self {
+            Self::Address(e) => Some(e),
+            _ => None,
         }
     }
 }

@@ -20,16 +20,19 @@
 #![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
 use std::cell::RefCell;
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
 
-use eks6_core::ErrorKind;
 use eks6_core::net::{
-    Ipv6Net, NetError, PrefixAllocator, PrefixTable, aggregate, bracketed_url, canonical, canonical_prefix, contains,
-    expanded, nth_subnet, parse_addr_bytes, parse_prefix, reverse_name, subnet_count,
+    Ipv6Net, PrefixAllocator, PrefixTable, aggregate, bracketed_url, canonical, canonical_prefix, contains, expanded,
+    nth_subnet, parse_addr_bytes, parse_prefix, reverse_name, subnet_count,
 };
+use eks6_core::{ErrorDetails, ErrorKind};
 
-/// A status code. `EKS6_OK` is 0; the others are stable and never reused.
+/// A status code. `EKS6_OK` is 0; the others are stable and never reused. The numbers
+/// below 100 are the core's error kinds (`eks6::error::TABLE`, checked by a test); from
+/// 100 up, the C ABI's own.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -49,6 +52,8 @@ pub enum Status {
     EXHAUSTED = 6,
     /// A URL that cannot be built.
     INVALID_URL = 7,
+    /// An argument out of its domain (a time-out, a region, an endpoint URL).
+    INVALID_ARGUMENT = 8,
     /// A plan that does not parse.
     INVALID_PLAN = 10,
     /// A plan with error findings.
@@ -69,13 +74,15 @@ pub enum Status {
     AWS_NETWORK = 25,
     /// No or bad credentials, or access denied.
     AWS_CREDENTIALS = 26,
+    /// An account quota reached (a limit that can be raised).
+    AWS_QUOTA = 27,
     /// A wait or call past its limit.
     TIMEOUT = 30,
     /// Cancelled by the caller.
     CANCELLED = 31,
     /// Local I/O.
     IO = 32,
-    /// Another run holds the journal lock.
+    /// Another run holds the plan's lock.
     LOCKED = 33,
     /// The probe's connection was refused.
     PROBE_REFUSED = 40,
@@ -83,6 +90,8 @@ pub enum Status {
     PROBE_TARGET = 41,
     /// The probe's connection failed otherwise (unreachable, reset, a malformed answer).
     PROBE_NETWORK = 42,
+    /// A bug in eks6, or a local failure it cannot classify.
+    INTERNAL = 90,
     /// A required pointer argument was NULL.
     NULL_ARGUMENT = 100,
     /// Text in was not UTF-8.
@@ -93,71 +102,67 @@ pub enum Status {
     PANIC = 103,
 }
 
-impl From<ErrorKind> for Status {
-    fn from(k: ErrorKind) -> Self {
-        match k {
-            ErrorKind::InvalidAddress => Self::INVALID_ADDRESS,
-            ErrorKind::InvalidPrefix => Self::INVALID_PREFIX,
-            ErrorKind::InvalidLength => Self::INVALID_LENGTH,
-            ErrorKind::OutOfRange => Self::OUT_OF_RANGE,
-            ErrorKind::PrefixConflict => Self::PREFIX_CONFLICT,
-            ErrorKind::Exhausted => Self::EXHAUSTED,
-            ErrorKind::InvalidUrl => Self::INVALID_URL,
-            ErrorKind::InvalidPlan => Self::INVALID_PLAN,
-            ErrorKind::PlanRejected => Self::PLAN_REJECTED,
-            ErrorKind::RegionMismatch => Self::REGION_MISMATCH,
-            ErrorKind::AwsInvalidInput => Self::AWS_INVALID_INPUT,
-            ErrorKind::AwsNotFound => Self::AWS_NOT_FOUND,
-            ErrorKind::AwsConflict => Self::AWS_CONFLICT,
-            ErrorKind::AwsThrottled => Self::AWS_THROTTLED,
-            ErrorKind::AwsService => Self::AWS_SERVICE,
-            ErrorKind::AwsNetwork => Self::AWS_NETWORK,
-            ErrorKind::AwsCredentials => Self::AWS_CREDENTIALS,
-            ErrorKind::Timeout => Self::TIMEOUT,
-            ErrorKind::Cancelled => Self::CANCELLED,
-            ErrorKind::Io => Self::IO,
-            ErrorKind::Locked => Self::LOCKED,
-            ErrorKind::ProbeRefused => Self::PROBE_REFUSED,
-            ErrorKind::ProbeTarget => Self::PROBE_TARGET,
-            ErrorKind::ProbeNetwork => Self::PROBE_NETWORK,
-            // A kind added to the core without a status here is a bug caught by tests.
-            _ => Self::PANIC,
-        }
+impl Status {
+    /// Every status: the C enum's own list, checked against the core's table by a test.
+    const ALL: &[Status] = &[
+        Self::OK,
+        Self::INVALID_ADDRESS,
+        Self::INVALID_PREFIX,
+        Self::INVALID_LENGTH,
+        Self::OUT_OF_RANGE,
+        Self::PREFIX_CONFLICT,
+        Self::EXHAUSTED,
+        Self::INVALID_URL,
+        Self::INVALID_ARGUMENT,
+        Self::INVALID_PLAN,
+        Self::PLAN_REJECTED,
+        Self::REGION_MISMATCH,
+        Self::AWS_INVALID_INPUT,
+        Self::AWS_NOT_FOUND,
+        Self::AWS_CONFLICT,
+        Self::AWS_THROTTLED,
+        Self::AWS_SERVICE,
+        Self::AWS_NETWORK,
+        Self::AWS_CREDENTIALS,
+        Self::AWS_QUOTA,
+        Self::TIMEOUT,
+        Self::CANCELLED,
+        Self::IO,
+        Self::LOCKED,
+        Self::PROBE_REFUSED,
+        Self::PROBE_TARGET,
+        Self::PROBE_NETWORK,
+        Self::INTERNAL,
+        Self::NULL_ARGUMENT,
+        Self::INVALID_UTF8,
+        Self::BUFFER_TOO_SMALL,
+        Self::PANIC,
+    ];
+
+    fn from_code(code: u32) -> Option<Self> {
+        Self::ALL.iter().copied().find(|s| *s as u32 == code)
+    }
+
+    /// The C name, `EKS6_` and the variant (`EKS6_INVALID_ADDRESS`), NUL-terminated.
+    fn c_name(self) -> &'static CStr {
+        static NAMES: OnceLock<Vec<(Status, CString)>> = OnceLock::new();
+        let names = NAMES.get_or_init(|| {
+            Status::ALL
+                .iter()
+                .map(|s| (*s, CString::new(format!("EKS6_{s:?}")).expect("no NUL in a variant name")))
+                .collect()
+        });
+        names.iter().find(|(s, _)| *s == self).map_or(c"EKS6_UNKNOWN_STATUS", |(_, n)| n.as_c_str())
     }
 }
 
-/// Every status with its name, for `eks6_status_name` and the tests.
-const NAMES: &[(u32, &CStr)] = &[
-    (0, c"EKS6_OK"),
-    (1, c"EKS6_INVALID_ADDRESS"),
-    (2, c"EKS6_INVALID_PREFIX"),
-    (3, c"EKS6_INVALID_LENGTH"),
-    (4, c"EKS6_OUT_OF_RANGE"),
-    (5, c"EKS6_PREFIX_CONFLICT"),
-    (6, c"EKS6_EXHAUSTED"),
-    (7, c"EKS6_INVALID_URL"),
-    (10, c"EKS6_INVALID_PLAN"),
-    (11, c"EKS6_PLAN_REJECTED"),
-    (12, c"EKS6_REGION_MISMATCH"),
-    (20, c"EKS6_AWS_INVALID_INPUT"),
-    (21, c"EKS6_AWS_NOT_FOUND"),
-    (22, c"EKS6_AWS_CONFLICT"),
-    (23, c"EKS6_AWS_THROTTLED"),
-    (24, c"EKS6_AWS_SERVICE"),
-    (25, c"EKS6_AWS_NETWORK"),
-    (26, c"EKS6_AWS_CREDENTIALS"),
-    (30, c"EKS6_TIMEOUT"),
-    (31, c"EKS6_CANCELLED"),
-    (32, c"EKS6_IO"),
-    (33, c"EKS6_LOCKED"),
-    (40, c"EKS6_PROBE_REFUSED"),
-    (41, c"EKS6_PROBE_TARGET"),
-    (42, c"EKS6_PROBE_NETWORK"),
-    (100, c"EKS6_NULL_ARGUMENT"),
-    (101, c"EKS6_INVALID_UTF8"),
-    (102, c"EKS6_BUFFER_TOO_SMALL"),
-    (103, c"EKS6_PANIC"),
-];
+/// A kind's status is the one of the same number (a test checks that every kind has one,
+/// with the C name the core's table gives).
+impl From<ErrorKind> for Status {
+    fn from(k: ErrorKind) -> Self {
+        Self::from_code(k.code()).unwrap_or(Self::PANIC)
+    }
+}
 
 thread_local! {
     static LAST_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
@@ -168,8 +173,9 @@ fn set_error(status: Status, message: String) -> Status {
     status
 }
 
-fn net_error(e: NetError) -> Status {
-    set_error(e.error_kind().into(), e.to_string())
+/// The status of an eks6 error, its message kept as the last error.
+fn error(e: &impl ErrorDetails) -> Status {
+    set_error(e.kind().into(), e.to_string())
 }
 
 /// Runs `f` inside the panic boundary.
@@ -196,19 +202,76 @@ macro_rules! try_status {
     };
 }
 
-/// Reads a C string argument: NULL and non-UTF-8 are errors naming the argument.
-unsafe fn text<'a>(p: *const c_char, name: &str) -> Result<&'a str, Status> {
-    // SAFETY: per the caller's contract.
-    utf8(unsafe { bytes(p, name) }?, name)
+fn null_argument(name: &str) -> Status {
+    set_error(Status::NULL_ARGUMENT, format!("argument {name} is NULL"))
 }
 
-/// Reads a C string argument as bytes: NULL is an error naming the argument.
-unsafe fn bytes<'a>(p: *const c_char, name: &str) -> Result<&'a [u8], Status> {
-    if p.is_null() {
-        return Err(set_error(Status::NULL_ARGUMENT, format!("argument {name} is NULL")));
-    }
-    // SAFETY: the caller passes a NUL-terminated string that outlives the call.
-    Ok(unsafe { CStr::from_ptr(p) }.to_bytes())
+/// `&T` from a pointer argument (a handle, or an input), or return `EKS6_NULL_ARGUMENT`
+/// naming it. The one place the C contract "a live handle of eks6, or NULL" is relied on.
+macro_rules! arg_ref {
+    ($p:ident) => {{
+        let p = $p;
+        if p.is_null() {
+            return null_argument(stringify!($p));
+        }
+        // SAFETY: the C contract: a non-NULL pointer argument points to a live, aligned
+        // value of its type (a handle eks6 made and has not freed) for the call's length.
+        unsafe { &*p }
+    }};
+}
+
+/// `&mut T` from a pointer argument (an out-parameter, or a handle not shared between
+/// threads), or return `EKS6_NULL_ARGUMENT` naming it.
+macro_rules! arg_mut {
+    ($p:ident) => {{
+        let p = $p;
+        if p.is_null() {
+            return null_argument(stringify!($p));
+        }
+        // SAFETY: the C contract: a non-NULL out-parameter or unshared handle points to a
+        // live, aligned, writable value of its type that nothing else uses during the call.
+        unsafe { &mut *p }
+    }};
+}
+
+/// `&str` from a C string argument: NULL and non-UTF-8 return their status, naming it.
+macro_rules! arg_str {
+    ($p:ident) => {
+        try_status!(utf8(arg_bytes!($p), stringify!($p)))
+    };
+}
+
+/// `Option<&str>` from a C string argument that may be NULL.
+macro_rules! arg_opt_str {
+    ($p:ident) => {
+        if $p.is_null() { None } else { Some(arg_str!($p)) }
+    };
+}
+
+/// The bytes of a C string argument (NULL returns `EKS6_NULL_ARGUMENT`).
+macro_rules! arg_bytes {
+    ($p:ident) => {{
+        let p = $p;
+        if p.is_null() {
+            return null_argument(stringify!($p));
+        }
+        // SAFETY: the C contract: a non-NULL string argument is NUL-terminated and lives
+        // for the call.
+        unsafe { ::std::ffi::CStr::from_ptr(p) }.to_bytes()
+    }};
+}
+
+/// Text out by the rules in the header: `*out_len` gets the size needed; the text and a
+/// NUL go into `buf` when `len` is enough, else nothing does and the status says so.
+macro_rules! text_out {
+    ($s:expr, $buf:ident, $len:ident, $out_len:ident) => {{
+        let out_len = arg_mut!($out_len);
+        // (A match keeps the text's temporaries alive for the call.)
+        match ($s, $buf, $len) {
+            // SAFETY: the C contract: buf is NULL or has room for len bytes.
+            (text, buf, len) => unsafe { write_text(text, buf, len, out_len) },
+        }
+    }};
 }
 
 fn utf8<'a>(b: &'a [u8], name: &str) -> Result<&'a str, Status> {
@@ -217,24 +280,25 @@ fn utf8<'a>(b: &'a [u8], name: &str) -> Result<&'a str, Status> {
     })
 }
 
-/// Parses an address argument. The parser takes ASCII only, so UTF-8 is checked only
-/// when parsing fails, to tell the two errors apart (the fast path of the C calls).
-unsafe fn addr_arg(p: *const c_char, name: &str) -> Result<std::net::Ipv6Addr, Status> {
-    // SAFETY: per the caller's contract.
-    let b = unsafe { bytes(p, name) }?;
+/// Parses an address. The parser takes ASCII only, so UTF-8 is checked only when parsing
+/// fails, to tell the two errors apart (the fast path of the C calls).
+fn parse_addr_arg(b: &[u8], name: &str) -> Result<std::net::Ipv6Addr, Status> {
     parse_addr_bytes(b).map_err(|e| match utf8(b, name) {
-        Ok(_) => net_error(e),
+        Ok(_) => error(&e),
         Err(s) => s,
     })
 }
 
-fn non_null<T>(p: *const T, name: &str) -> Result<(), Status> {
-    if p.is_null() { Err(set_error(Status::NULL_ARGUMENT, format!("argument {name} is NULL"))) } else { Ok(()) }
+fn parse_prefix_arg(t: &str) -> Result<Ipv6Net, Status> {
+    parse_prefix(t).map_err(|e| error(&e))
 }
 
 /// Copies `s` and a NUL into `buf` when it fits; always stores the size needed.
-unsafe fn write_text(s: &str, buf: *mut c_char, len: usize, out_len: *mut usize) -> Status {
-    // SAFETY: as for copy_text.
+///
+/// # Safety
+/// `buf` is NULL or has room for `len` bytes.
+unsafe fn write_text(s: &str, buf: *mut c_char, len: usize, out_len: &mut usize) -> Status {
+    // SAFETY: per this function's contract.
     if unsafe { copy_text(s, buf, len, out_len) } {
         return Status::OK;
     }
@@ -246,14 +310,16 @@ unsafe fn write_text(s: &str, buf: *mut c_char, len: usize, out_len: *mut usize)
 }
 
 /// [`write_text`] without touching the last error: false when `s` does not fit.
-unsafe fn copy_text(s: &str, buf: *mut c_char, len: usize, out_len: *mut usize) -> bool {
+///
+/// # Safety
+/// `buf` is NULL or has room for `len` bytes.
+unsafe fn copy_text(s: &str, buf: *mut c_char, len: usize, out_len: &mut usize) -> bool {
     let needed = s.len() + 1;
-    // SAFETY: out_len was checked non-NULL by the caller.
-    unsafe { *out_len = needed };
+    *out_len = needed;
     if buf.is_null() || len < needed {
         return false;
     }
-    // SAFETY: buf has room for len >= needed bytes, per the caller's contract.
+    // SAFETY: buf has room for len >= needed bytes, per this function's contract.
     unsafe {
         std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), s.len());
         *buf.add(s.len()) = 0;
@@ -261,17 +327,19 @@ unsafe fn copy_text(s: &str, buf: *mut c_char, len: usize, out_len: *mut usize) 
     true
 }
 
-/// Stores a new handle in `*out` (checked non-NULL by the caller).
-unsafe fn put<T>(out: *mut *mut T, value: T) {
-    // SAFETY: the caller checked out non-NULL.
-    unsafe { *out = Box::into_raw(Box::new(value)) };
+/// A new handle into an out-parameter.
+fn put<T>(out: &mut *mut T, value: T) {
+    *out = Box::into_raw(Box::new(value));
 }
 
 /// Frees a handle made by [`put`]; NULL is ignored, and so is a panic in its drop.
+///
+/// # Safety
+/// `p` is NULL or a handle from [`put`] not freed before.
 unsafe fn free<T>(p: *mut T) {
     if !p.is_null() {
         let _ = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: from `put`, freed once.
+            // SAFETY: from `put`, freed once, per this function's contract.
             drop(unsafe { Box::from_raw(p) });
         }));
     }
@@ -287,19 +355,20 @@ pub extern "C" fn eks6_version() -> *const c_char {
 /// for a number eks6 does not define. Never free it.
 #[unsafe(no_mangle)]
 pub extern "C" fn eks6_status_name(status: u32) -> *const c_char {
-    NAMES.iter().find(|(n, _)| *n == status).map_or(c"EKS6_UNKNOWN_STATUS".as_ptr(), |(_, name)| name.as_ptr())
+    Status::from_code(status).map_or(c"EKS6_UNKNOWN_STATUS", Status::c_name).as_ptr()
 }
 
-/// Copies the calling thread's last detailed error message (the text the Rust error
-/// shows) into `buf`, by the text-out rules. An empty string when there was none. A
-/// buffer too small gives `EKS6_BUFFER_TOO_SMALL` and keeps the message, so that a
-/// second call with `*out_len` bytes gets it.
+/// Copies the calling thread's last error message into `buf`, by the text-out rules (an
+/// empty string when there was none). The message is that of the last call on this
+/// thread that failed; a call that succeeds leaves it as it was (errno-style), so read
+/// it right after the failing call. A buffer too small gives `EKS6_BUFFER_TOO_SMALL` and
+/// keeps the message, so that a second call with `*out_len` bytes gets it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_last_error_message(buf: *mut c_char, len: usize, out_len: *mut usize) -> Status {
     guard(|| {
-        try_status!(non_null(out_len, "out_len"));
+        let out_len = arg_mut!(out_len);
         let msg = LAST_ERROR.with(|e| e.borrow().clone());
-        // SAFETY: out_len checked; buf per the contract.
+        // SAFETY: the C contract: buf is NULL or has room for len bytes.
         if unsafe { copy_text(&msg, buf, len, out_len) } { Status::OK } else { Status::BUFFER_TOO_SMALL }
     })
 }
@@ -312,11 +381,8 @@ fn addr_op<S: AsRef<str>>(
     f: impl FnOnce(std::net::Ipv6Addr) -> S,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(out_len, "out_len"));
-        // SAFETY: per the contract, addr is NULL or a NUL-terminated string.
-        let a = try_status!(unsafe { addr_arg(addr, "addr") });
-        // SAFETY: out_len checked; buf per the contract.
-        unsafe { write_text(f(a).as_ref(), buf, len, out_len) }
+        let a = try_status!(parse_addr_arg(arg_bytes!(addr), "addr"));
+        text_out!(f(a).as_ref(), buf, len, out_len)
     })
 }
 
@@ -353,27 +419,20 @@ pub unsafe extern "C" fn eks6_reverse_name(
     addr_op(addr, buf, len, out_len, reverse_name)
 }
 
-fn prefix_arg(p: *const c_char, name: &str) -> Result<Ipv6Net, Status> {
-    // SAFETY: per the contract, p is NULL or a NUL-terminated string.
-    let t = unsafe { text(p, name) }?;
-    parse_prefix(t).map_err(net_error)
-}
-
 /// The number of `/new_len` subnets of `prefix`; `EKS6_OUT_OF_RANGE` past 2^64-1.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_subnet_count(prefix: *const c_char, new_len: u8, out_count: *mut u64) -> Status {
     guard(|| {
-        try_status!(non_null(out_count, "out_count"));
-        let p = try_status!(prefix_arg(prefix, "prefix"));
-        let n = try_status!(subnet_count(p, new_len).map_err(net_error));
+        let p = try_status!(parse_prefix_arg(arg_str!(prefix)));
+        let out_count = arg_mut!(out_count);
+        let n = try_status!(subnet_count(p, new_len).map_err(|e| error(&e)));
         let Ok(n) = u64::try_from(n) else {
             return set_error(
                 Status::OUT_OF_RANGE,
                 format!("{p} holds 2^{} /{new_len} subnets, more than a uint64_t holds", new_len - p.prefix_len()),
             );
         };
-        // SAFETY: checked non-NULL.
-        unsafe { *out_count = n };
+        *out_count = n;
         Status::OK
     })
 }
@@ -389,11 +448,9 @@ pub unsafe extern "C" fn eks6_nth_subnet(
     out_len: *mut usize,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(out_len, "out_len"));
-        let p = try_status!(prefix_arg(prefix, "prefix"));
-        let s = try_status!(nth_subnet(p, new_len, n.into()).map_err(net_error));
-        // SAFETY: out_len checked; buf per the contract.
-        unsafe { write_text(&canonical_prefix(s), buf, len, out_len) }
+        let p = try_status!(parse_prefix_arg(arg_str!(prefix)));
+        let s = try_status!(nth_subnet(p, new_len, n.into()).map_err(|e| error(&e)));
+        text_out!(&canonical_prefix(s), buf, len, out_len)
     })
 }
 
@@ -401,12 +458,9 @@ pub unsafe extern "C" fn eks6_nth_subnet(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_contains(prefix: *const c_char, addr: *const c_char, out: *mut bool) -> Status {
     guard(|| {
-        try_status!(non_null(out, "out"));
-        let p = try_status!(prefix_arg(prefix, "prefix"));
-        // SAFETY: per the contract.
-        let a = try_status!(unsafe { addr_arg(addr, "addr") });
-        // SAFETY: checked non-NULL.
-        unsafe { *out = contains(p, a) };
+        let p = try_status!(parse_prefix_arg(arg_str!(prefix)));
+        let a = try_status!(parse_addr_arg(arg_bytes!(addr), "addr"));
+        *arg_mut!(out) = contains(p, a);
         Status::OK
     })
 }
@@ -425,13 +479,9 @@ pub unsafe extern "C" fn eks6_bracketed_url(
     out_len: *mut usize,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(out_len, "out_len"));
-        // SAFETY: per the contract.
-        let scheme = if scheme.is_null() { "http" } else { try_status!(unsafe { text(scheme, "scheme") }) };
-        // SAFETY: per the contract.
-        let host = try_status!(unsafe { text(host, "host") });
-        // SAFETY: per the contract.
-        let path = if path.is_null() { "/" } else { try_status!(unsafe { text(path, "path") }) };
+        let scheme = arg_opt_str!(scheme).unwrap_or("http");
+        let host = arg_str!(host);
+        let path = arg_opt_str!(path).unwrap_or("/");
         let port = match port {
             -1 => None,
             p if p < 0 => {
@@ -439,10 +489,34 @@ pub unsafe extern "C" fn eks6_bracketed_url(
             }
             p => Some(p as u32),
         };
-        let url = try_status!(bracketed_url(scheme, host, port, path).map_err(net_error));
-        // SAFETY: out_len checked; buf per the contract.
-        unsafe { write_text(&url, buf, len, out_len) }
+        let url = try_status!(bracketed_url(scheme, host, port, path).map_err(|e| error(&e)));
+        text_out!(&url, buf, len, out_len)
     })
+}
+
+/// Reads `count` prefix strings from a C array (NULL only when `count` is 0).
+fn prefix_array(prefixes: *const *const c_char, count: usize, name: &str) -> Result<Vec<Ipv6Net>, Status> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if prefixes.is_null() {
+        return Err(null_argument(name));
+    }
+    // SAFETY: the C contract: a non-NULL array of `count` string pointers.
+    let items = unsafe { std::slice::from_raw_parts(prefixes, count) };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            let item = format!("{name}[{i}]");
+            if p.is_null() {
+                return Err(null_argument(&item));
+            }
+            // SAFETY: the C contract: each element is a NUL-terminated string.
+            let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+            parse_prefix_arg(utf8(bytes, &item)?)
+        })
+        .collect()
 }
 
 /// Collapses `count` prefixes into the fewest that cover the same addresses; the result
@@ -456,19 +530,9 @@ pub unsafe extern "C" fn eks6_aggregate(
     out_len: *mut usize,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(out_len, "out_len"));
-        if count > 0 {
-            try_status!(non_null(prefixes, "prefixes"));
-        }
-        let mut nets = Vec::with_capacity(count);
-        for i in 0..count {
-            // SAFETY: prefixes has count elements, per the contract.
-            let p = unsafe { *prefixes.add(i) };
-            nets.push(try_status!(prefix_arg(p, &format!("prefixes[{i}]"))));
-        }
+        let nets = try_status!(prefix_array(prefixes, count, "prefixes"));
         let text = aggregate(&nets).iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
-        // SAFETY: out_len checked; buf per the contract.
-        unsafe { write_text(&text, buf, len, out_len) }
+        text_out!(&text, buf, len, out_len)
     })
 }
 
@@ -489,20 +553,11 @@ pub unsafe extern "C" fn eks6_allocator_new(
     out: *mut *mut eks6_allocator,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(out, "out"));
-        let p = try_status!(prefix_arg(parent, "parent"));
-        if used_count > 0 {
-            try_status!(non_null(used, "used"));
-        }
-        let mut nets = Vec::with_capacity(used_count);
-        for i in 0..used_count {
-            // SAFETY: used has used_count elements, per the contract.
-            let u = unsafe { *used.add(i) };
-            nets.push(try_status!(prefix_arg(u, &format!("used[{i}]"))));
-        }
-        let inner = try_status!(PrefixAllocator::new(p, &nets).map_err(net_error));
-        // SAFETY: checked non-NULL.
-        unsafe { put(out, eks6_allocator { inner }) };
+        let out = arg_mut!(out);
+        let p = try_status!(parse_prefix_arg(arg_str!(parent)));
+        let nets = try_status!(prefix_array(used, used_count, "used"));
+        let inner = try_status!(PrefixAllocator::new(p, &nets).map_err(|e| error(&e)));
+        put(out, eks6_allocator { inner });
         Status::OK
     })
 }
@@ -518,15 +573,11 @@ pub unsafe extern "C" fn eks6_allocator_allocate(
     out_len: *mut usize,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(alloc, "alloc"));
-        try_status!(non_null(out_len, "out_len"));
-        // SAFETY: a live allocator from eks6_allocator_new, used by one thread.
-        let a = unsafe { &mut *alloc };
+        let a = arg_mut!(alloc);
         // Allocate on a copy: the buffer may turn out too small.
         let mut trial = a.inner.clone();
-        let p = try_status!(trial.allocate(len).map_err(net_error));
-        // SAFETY: out_len checked; buf per the contract.
-        let s = unsafe { write_text(&p.to_string(), buf, buf_len, out_len) };
+        let p = try_status!(trial.allocate(len).map_err(|e| error(&e)));
+        let s = text_out!(&p.to_string(), buf, buf_len, out_len);
         if s == Status::OK {
             a.inner = trial;
         }
@@ -538,11 +589,9 @@ pub unsafe extern "C" fn eks6_allocator_allocate(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_allocator_release(alloc: *mut eks6_allocator, prefix: *const c_char) -> Status {
     guard(|| {
-        try_status!(non_null(alloc, "alloc"));
-        let p = try_status!(prefix_arg(prefix, "prefix"));
-        // SAFETY: a live allocator, used by one thread.
-        let a = unsafe { &mut *alloc };
-        try_status!(a.inner.release(p).map_err(net_error));
+        let a = arg_mut!(alloc);
+        let p = try_status!(parse_prefix_arg(arg_str!(prefix)));
+        try_status!(a.inner.release(p).map_err(|e| error(&e)));
         Status::OK
     })
 }
@@ -550,7 +599,7 @@ pub unsafe extern "C" fn eks6_allocator_release(alloc: *mut eks6_allocator, pref
 /// Frees an allocator; NULL is accepted and ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_allocator_free(alloc: *mut eks6_allocator) {
-    // SAFETY: from eks6_allocator_new, freed once.
+    // SAFETY: the C contract: NULL or an allocator from eks6_allocator_new, freed once.
     unsafe { free(alloc) }
 }
 
@@ -565,9 +614,7 @@ pub struct eks6_table {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_table_new(out: *mut *mut eks6_table) -> Status {
     guard(|| {
-        try_status!(non_null(out, "out"));
-        // SAFETY: checked non-NULL.
-        unsafe { put(out, eks6_table::default()) };
+        put(arg_mut!(out), eks6_table::default());
         Status::OK
     })
 }
@@ -576,10 +623,9 @@ pub unsafe extern "C" fn eks6_table_new(out: *mut *mut eks6_table) -> Status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_table_insert(table: *mut eks6_table, prefix: *const c_char, value: u64) -> Status {
     guard(|| {
-        try_status!(non_null(table, "table"));
-        let p = try_status!(prefix_arg(prefix, "prefix"));
-        // SAFETY: a live table, used by one thread.
-        unsafe { &mut *table }.inner.insert(p, value);
+        let t = arg_mut!(table);
+        let p = try_status!(parse_prefix_arg(arg_str!(prefix)));
+        t.inner.insert(p, value);
         Status::OK
     })
 }
@@ -594,19 +640,13 @@ pub unsafe extern "C" fn eks6_table_lookup(
     value: *mut u64,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(table, "table"));
-        try_status!(non_null(found, "found"));
-        try_status!(non_null(value, "value"));
-        // SAFETY: per the contract.
-        let a = try_status!(unsafe { addr_arg(addr, "addr") });
-        // SAFETY: a live table.
-        let hit = unsafe { &*table }.inner.lookup(a).copied();
-        // SAFETY: checked non-NULL.
-        unsafe {
-            *found = hit.is_some();
-            if let Some(v) = hit {
-                *value = v;
-            }
+        let t = arg_ref!(table);
+        let (found, value) = (arg_mut!(found), arg_mut!(value));
+        let a = try_status!(parse_addr_arg(arg_bytes!(addr), "addr"));
+        let hit = t.inner.lookup(a).copied();
+        *found = hit.is_some();
+        if let Some(v) = hit {
+            *value = v;
         }
         Status::OK
     })
@@ -615,7 +655,7 @@ pub unsafe extern "C" fn eks6_table_lookup(
 /// Frees a table; NULL is accepted and ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_table_free(table: *mut eks6_table) {
-    // SAFETY: from eks6_table_new, freed once.
+    // SAFETY: the C contract: NULL or a table from eks6_table_new, freed once.
     unsafe { free(table) }
 }
 
@@ -627,39 +667,28 @@ pub use workflow::*;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eks6_core::error::TABLE;
 
+    /// Every kind of the core's table has the status of its number, named as the table
+    /// names it; every status below 100 is a kind; no two statuses share a number.
     #[test]
-    fn every_kind_has_a_status_and_every_status_a_name() {
-        use ErrorKind as K;
-        for k in [
-            K::InvalidAddress,
-            K::InvalidPrefix,
-            K::InvalidLength,
-            K::OutOfRange,
-            K::PrefixConflict,
-            K::Exhausted,
-            K::InvalidUrl,
-            K::InvalidPlan,
-            K::PlanRejected,
-            K::RegionMismatch,
-            K::AwsInvalidInput,
-            K::AwsNotFound,
-            K::AwsConflict,
-            K::AwsThrottled,
-            K::AwsService,
-            K::AwsNetwork,
-            K::AwsCredentials,
-            K::Timeout,
-            K::Cancelled,
-            K::Io,
-            K::Locked,
-            K::ProbeRefused,
-            K::ProbeTarget,
-            K::ProbeNetwork,
-        ] {
-            let s = Status::from(k);
-            assert_eq!(s as u32, k.code(), "{k:?}");
-            assert!(NAMES.iter().any(|(n, _)| *n == s as u32));
+    fn statuses_match_the_core_table() {
+        for row in TABLE {
+            let s = Status::from(row.kind);
+            assert_eq!(s as u32, row.kind.code(), "{:?} has no status of its number", row.kind);
+            assert_eq!(s.c_name().to_str().unwrap(), row.c_name, "{:?}", row.kind);
         }
+        for s in Status::ALL {
+            let n = *s as u32;
+            assert_eq!(Status::ALL.iter().filter(|t| **t as u32 == n).count(), 1, "{s:?}");
+            if n != 0 && n < 100 {
+                assert!(ErrorKind::from_code(n).is_some(), "{s:?} is no kind of the core's table");
+            }
+            // SAFETY: a static NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(eks6_status_name(n)) };
+            assert_eq!(name, s.c_name());
+        }
+        // SAFETY: a static NUL-terminated string.
+        assert_eq!(unsafe { CStr::from_ptr(eks6_status_name(9999)) }, c"EKS6_UNKNOWN_STATUS");
     }
 }

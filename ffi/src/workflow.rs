@@ -13,11 +13,10 @@ use std::time::Duration;
 use eks6_core::aws::{Aws, AwsOptions};
 use eks6_core::plan::ClusterPlan;
 use eks6_core::workflow::{
-    self, Cancel, DownTarget, Event, EventSink, RunOptions, VerifyOptions, VerifyTarget, WaitPolicy, WorkflowError,
-    with_limit,
+    self, Cancel, Event, EventSink, RunOptions, Target, VerifyOptions, WaitPolicy, WorkflowError, with_limit,
 };
 
-use crate::{Status, free, guard, non_null, put, set_error, text, write_text};
+use crate::{Status, error, free, guard, null_argument, put, set_error, utf8, write_text};
 
 /// A parsed cluster plan. Free with `eks6_plan_free`. Immutable: may be shared between
 /// threads.
@@ -57,14 +56,9 @@ pub struct eks6_report {
 /// the same client.
 pub type eks6_event_callback = Option<unsafe extern "C" fn(event_json: *const c_char, user_data: *mut c_void)>;
 
-fn workflow_error(e: WorkflowError) -> Status {
-    set_error(e.kind().into(), e.to_string())
-}
-
-fn plan_from(r: Result<ClusterPlan, eks6_core::plan::PlanError>, out: *mut *mut eks6_plan) -> Status {
-    let inner = try_status!(r.map_err(|e| set_error(e.kind().into(), e.to_string())));
-    // SAFETY: the callers checked out non-NULL.
-    unsafe { put(out, eks6_plan { inner }) };
+fn plan_from(r: Result<ClusterPlan, eks6_core::plan::PlanError>, out: &mut *mut eks6_plan) -> Status {
+    let inner = try_status!(r.map_err(|e| error(&e)));
+    put(out, eks6_plan { inner });
     Status::OK
 }
 
@@ -73,10 +67,8 @@ fn plan_from(r: Result<ClusterPlan, eks6_core::plan::PlanError>, out: *mut *mut 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_plan_from_toml(toml: *const c_char, out: *mut *mut eks6_plan) -> Status {
     guard(|| {
-        try_status!(non_null(out, "out"));
-        // SAFETY: per the contract.
-        let t = try_status!(unsafe { text(toml, "toml") });
-        plan_from(ClusterPlan::from_toml(t), out)
+        let out = arg_mut!(out);
+        plan_from(ClusterPlan::from_toml(arg_str!(toml)), out)
     })
 }
 
@@ -84,15 +76,14 @@ pub unsafe extern "C" fn eks6_plan_from_toml(toml: *const c_char, out: *mut *mut
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_plan_from_file(path: *const c_char, out: *mut *mut eks6_plan) -> Status {
     guard(|| {
-        try_status!(non_null(out, "out"));
-        // SAFETY: per the contract.
-        let p = try_status!(unsafe { text(path, "path") });
-        plan_from(ClusterPlan::from_file(p), out)
+        let out = arg_mut!(out);
+        plan_from(ClusterPlan::from_file(arg_str!(path)), out)
     })
 }
 
-/// The plan's offline pre-flight findings as JSON (`{"schema_version", "plan",
-/// "findings": [{"rule", "severity", "message", ...}]}`), by the text-out rules.
+/// The plan's offline report as JSON, by the text-out rules: what `eks6 plan --output
+/// json` prints (`{"schema_version", "plan", "plan_id", "region", "kubernetes_version",
+/// "address_plan", "findings": [{"rule", "severity", "field", "message", "fix"}]}`).
 /// `*out_has_errors` (when not NULL) says whether any finding is an error; the status is
 /// `EKS6_OK` either way.
 #[unsafe(no_mangle)]
@@ -104,41 +95,23 @@ pub unsafe extern "C" fn eks6_plan_validate(
     out_has_errors: *mut bool,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(plan, "plan"));
-        try_status!(non_null(out_len, "out_len"));
-        // SAFETY: a live plan.
-        let v = unsafe { &*plan }.inner.validate();
+        let report = arg_ref!(plan).inner.report();
         if !out_has_errors.is_null() {
-            // SAFETY: checked non-NULL.
-            unsafe { *out_has_errors = v.has_errors() };
+            *arg_mut!(out_has_errors) = report.has_errors();
         }
-        let json = serde_json::to_string(&v).expect("findings serialize");
-        // SAFETY: out_len checked; buf per the contract.
-        unsafe { write_text(&json, buf, len, out_len) }
+        let json = serde_json::to_string(&report).expect("reports serialize");
+        text_out!(&json, buf, len, out_len)
     })
 }
 
 /// Frees a plan; NULL is accepted and ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_plan_free(plan: *mut eks6_plan) {
-    // SAFETY: from eks6_plan_from_*, freed once.
+    // SAFETY: the C contract: NULL or a plan from eks6_plan_from_*, freed once.
     unsafe { free(plan) }
 }
 
 static LOG: Once = Once::new();
-
-/// Logs to stderr at the verbosity `EKS6_LOG` gives (`info`, `eks6=debug`, ...), when
-/// it is set, never below `eks6::error::LOG_SILENCED`; the library is silent otherwise.
-fn init_logging() {
-    LOG.call_once(|| {
-        if let Ok(mut filter) = tracing_subscriber::EnvFilter::try_from_env("EKS6_LOG") {
-            for d in eks6_core::error::LOG_SILENCED {
-                filter = filter.add_directive(d.parse().expect("a valid directive"));
-            }
-            let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
-        }
-    });
-}
 
 /// Creates a client. `region`, `profile` and `endpoint_url` may each be NULL: the
 /// region then comes from `AWS_REGION` or the profile, credentials from the usual
@@ -152,16 +125,14 @@ pub unsafe extern "C" fn eks6_client_new(
     out: *mut *mut eks6_client,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(out, "out"));
-        init_logging();
-        let opt = |p: *const c_char, name: &str| -> Result<Option<String>, Status> {
-            // SAFETY: per the contract, NULL or a NUL-terminated string.
-            if p.is_null() { Ok(None) } else { unsafe { text(p, name) }.map(|s| Some(s.to_string())) }
-        };
+        let out = arg_mut!(out);
+        LOG.call_once(|| {
+            eks6_core::log::init_from_env();
+        });
         let opts = AwsOptions {
-            region: try_status!(opt(region, "region")),
-            profile: try_status!(opt(profile, "profile")),
-            endpoint_url: try_status!(opt(endpoint_url, "endpoint_url")),
+            region: arg_opt_str!(region).map(str::to_string),
+            profile: arg_opt_str!(profile).map(str::to_string),
+            endpoint_url: arg_opt_str!(endpoint_url).map(str::to_string),
             ..Default::default()
         };
         let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -171,11 +142,10 @@ pub unsafe extern "C" fn eks6_client_new(
             .build()
         {
             Ok(rt) => rt,
-            Err(e) => return set_error(Status::IO, format!("cannot start the eks6 runtime: {e}")),
+            Err(e) => return set_error(Status::INTERNAL, format!("cannot start the eks6 runtime: {e}")),
         };
-        let aws = try_status!(rt.block_on(Aws::connect(&opts)).map_err(|e| set_error(e.kind().into(), e.to_string())));
-        // SAFETY: checked non-NULL.
-        unsafe { put(out, eks6_client { rt, aws, wait: Mutex::new(WaitPolicy::default()) }) };
+        let aws = try_status!(rt.block_on(Aws::connect(&opts)).map_err(|e| error(&e)));
+        put(out, eks6_client { rt, aws, wait: Mutex::new(WaitPolicy::default()) });
         Status::OK
     })
 }
@@ -191,22 +161,16 @@ pub unsafe extern "C" fn eks6_client_set_wait(
     deadline_secs: u32,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(client, "client"));
-        if first_delay_ms == 0 || max_delay_ms < first_delay_ms || deadline_secs == 0 {
-            return set_error(
-                Status::OUT_OF_RANGE,
-                format!(
-                    "wait policy {first_delay_ms} ms doubling to {max_delay_ms} ms for {deadline_secs} s: the delays must be positive, the first no longer than the longest, and the deadline positive"
-                ),
-            );
-        }
-        let policy = WaitPolicy {
-            first_delay: Duration::from_millis(first_delay_ms.into()),
-            max_delay: Duration::from_millis(max_delay_ms.into()),
-            deadline: Duration::from_secs(deadline_secs.into()),
-        };
-        // SAFETY: a live client.
-        *unsafe { &*client }.wait.lock().unwrap_or_else(|p| p.into_inner()) = policy;
+        let client = arg_ref!(client);
+        let policy = try_status!(
+            WaitPolicy::new(
+                Duration::from_millis(first_delay_ms.into()),
+                Duration::from_millis(max_delay_ms.into()),
+                Duration::from_secs(deadline_secs.into()),
+            )
+            .map_err(|e| error(&e))
+        );
+        *client.wait.lock().unwrap_or_else(|p| p.into_inner()) = policy;
         Status::OK
     })
 }
@@ -215,10 +179,7 @@ pub unsafe extern "C" fn eks6_client_set_wait(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_client_api_calls(client: *const eks6_client, out_calls: *mut u64) -> Status {
     guard(|| {
-        try_status!(non_null(client, "client"));
-        try_status!(non_null(out_calls, "out_calls"));
-        // SAFETY: a live client; checked non-NULL.
-        unsafe { *out_calls = (*client).aws.total_calls() };
+        *arg_mut!(out_calls) = arg_ref!(client).aws.total_calls();
         Status::OK
     })
 }
@@ -226,7 +187,7 @@ pub unsafe extern "C" fn eks6_client_api_calls(client: *const eks6_client, out_c
 /// Frees a client; NULL is accepted and ignored. No call on it may be running.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_client_free(client: *mut eks6_client) {
-    // SAFETY: from eks6_client_new, freed once.
+    // SAFETY: the C contract: NULL or a client from eks6_client_new, freed once.
     unsafe { free(client) }
 }
 
@@ -234,9 +195,7 @@ pub unsafe extern "C" fn eks6_client_free(client: *mut eks6_client) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_cancel_new(out: *mut *mut eks6_cancel) -> Status {
     guard(|| {
-        try_status!(non_null(out, "out"));
-        // SAFETY: checked non-NULL.
-        unsafe { put(out, eks6_cancel::default()) };
+        put(arg_mut!(out), eks6_cancel::default());
         Status::OK
     })
 }
@@ -245,9 +204,7 @@ pub unsafe extern "C" fn eks6_cancel_new(out: *mut *mut eks6_cancel) -> Status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_cancel_trigger(cancel: *const eks6_cancel) -> Status {
     guard(|| {
-        try_status!(non_null(cancel, "cancel"));
-        // SAFETY: a live handle.
-        unsafe { &*cancel }.inner.cancel();
+        arg_ref!(cancel).inner.cancel();
         Status::OK
     })
 }
@@ -255,7 +212,7 @@ pub unsafe extern "C" fn eks6_cancel_trigger(cancel: *const eks6_cancel) -> Stat
 /// Frees a cancellation handle; NULL is accepted and ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_cancel_free(cancel: *mut eks6_cancel) {
-    // SAFETY: from eks6_cancel_new, freed once.
+    // SAFETY: the C contract: NULL or a handle from eks6_cancel_new, freed once.
     unsafe { free(cancel) }
 }
 
@@ -268,10 +225,8 @@ pub unsafe extern "C" fn eks6_report_json(
     out_len: *mut usize,
 ) -> Status {
     guard(|| {
-        try_status!(non_null(report, "report"));
-        try_status!(non_null(out_len, "out_len"));
-        // SAFETY: a live report; out_len checked; buf per the contract.
-        unsafe { write_text(&(*report).json, buf, len, out_len) }
+        let report = arg_ref!(report);
+        text_out!(&report.json, buf, len, out_len)
     })
 }
 
@@ -280,10 +235,7 @@ pub unsafe extern "C" fn eks6_report_json(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_report_passed(report: *const eks6_report, out: *mut bool) -> Status {
     guard(|| {
-        try_status!(non_null(report, "report"));
-        try_status!(non_null(out, "out"));
-        // SAFETY: checked non-NULL.
-        unsafe { *out = (*report).passed };
+        *arg_mut!(out) = arg_ref!(report).passed;
         Status::OK
     })
 }
@@ -291,34 +243,27 @@ pub unsafe extern "C" fn eks6_report_passed(report: *const eks6_report, out: *mu
 /// Frees a report; NULL is accepted and ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_report_free(report: *mut eks6_report) {
-    // SAFETY: from a workflow call, freed once.
+    // SAFETY: the C contract: NULL or a report from a workflow call, freed once.
     unsafe { free(report) }
 }
 
-/// What every workflow call shares: checked arguments, the cancel handle, the limit.
+/// What every workflow call shares: the client, the cancel handle, the limit.
 struct Call<'a> {
     client: &'a eks6_client,
-    plan: &'a ClusterPlan,
     cancel: Cancel,
     limit: Option<Duration>,
 }
 
-unsafe fn call<'a>(
-    client: *const eks6_client,
-    plan: *const eks6_plan,
-    timeout_secs: u32,
-    cancel: *const eks6_cancel,
-    out_report: *mut *mut eks6_report,
-) -> Result<Call<'a>, Status> {
-    non_null(client, "client")?;
-    non_null(plan, "plan")?;
-    non_null(out_report, "out_report")?;
-    // SAFETY: live handles, per the contract; the cancel handle is optional.
-    let (client, plan) = unsafe { (&*client, &(*plan).inner) };
-    // SAFETY: as above.
-    let cancel = if cancel.is_null() { Cancel::new() } else { unsafe { &*cancel }.inner.clone() };
-    let limit = (timeout_secs > 0).then(|| Duration::from_secs(timeout_secs.into()));
-    Ok(Call { client, plan, cancel, limit })
+/// The [`Call`] of checked arguments: the client (not NULL), the optional cancel handle,
+/// the time limit in seconds (0: none).
+macro_rules! call {
+    ($client:ident, $timeout_secs:ident, $cancel:ident) => {
+        Call {
+            client: arg_ref!($client),
+            cancel: if $cancel.is_null() { Cancel::new() } else { arg_ref!($cancel).inner.clone() },
+            limit: ($timeout_secs > 0).then(|| Duration::from_secs($timeout_secs.into())),
+        }
+    };
 }
 
 impl Call<'_> {
@@ -330,20 +275,23 @@ impl Call<'_> {
     }
 
     /// Runs a workflow on the client's runtime, blocking this thread, under the call's
-    /// limit, delivering events to `on_event` on this thread as they come.
-    fn drive<T>(
+    /// limit, delivering events to `on_event` on this thread as they come; the report (or
+    /// the error's status) goes to `out`.
+    fn drive<T: serde::Serialize>(
         &self,
         events: Option<(unsafe extern "C" fn(*const c_char, *mut c_void), Receiver)>,
         user_data: *mut c_void,
         fut: impl Future<Output = Result<T, WorkflowError>>,
-    ) -> Result<T, WorkflowError> {
-        self.client.rt.block_on(async {
+        passed: impl FnOnce(&T) -> bool,
+        out: &mut *mut eks6_report,
+    ) -> Status {
+        let r = self.client.rt.block_on(async {
             let mut fut = std::pin::pin!(with_limit(self.limit, &self.cancel, fut));
             let Some((cb, mut rx)) = events else { return fut.await };
             let deliver = |ev: String| {
                 // JSON escapes NUL, so this cannot fail.
                 let text = CString::new(ev).unwrap_or_default();
-                // SAFETY: a callback from the caller, given text valid for the call.
+                // SAFETY: the C contract: a callback that takes text valid for the call.
                 unsafe { cb(text.as_ptr(), user_data) };
             };
             loop {
@@ -358,11 +306,16 @@ impl Call<'_> {
                     }
                 }
             }
-        })
+        });
+        let r = try_status!(r.map_err(|e| error(&e)));
+        let report = eks6_report { passed: passed(&r), json: serde_json::to_string(&r).expect("reports serialize") };
+        put(out, report);
+        Status::OK
     }
 }
 
 type Sender = tokio::sync::mpsc::UnboundedSender<String>;
+type Receiver = tokio::sync::mpsc::UnboundedReceiver<String>;
 
 /// An event sink that sends each event's JSON to the calling thread's channel.
 fn sink(tx: Sender) -> EventSink {
@@ -370,7 +323,6 @@ fn sink(tx: Sender) -> EventSink {
         let _ = tx.send(serde_json::to_string(e).expect("events serialize"));
     })
 }
-type Receiver = tokio::sync::mpsc::UnboundedReceiver<String>;
 
 /// A channel for the events when there is a callback.
 fn channel(
@@ -385,53 +337,6 @@ fn channel(
     }
 }
 
-fn finish<T: serde::Serialize>(
-    r: Result<T, WorkflowError>,
-    passed: impl FnOnce(&T) -> bool,
-    out: *mut *mut eks6_report,
-) -> Status {
-    let r = try_status!(r.map_err(workflow_error));
-    let report = eks6_report { passed: passed(&r), json: serde_json::to_string(&r).expect("reports serialize") };
-    // SAFETY: the callers checked out non-NULL.
-    unsafe { put(out, report) };
-    Status::OK
-}
-
-/// `up` or `down`: the two share their arguments.
-#[derive(Clone, Copy)]
-enum Change {
-    Up,
-    Down,
-}
-
-#[allow(clippy::too_many_arguments)]
-unsafe fn change(
-    which: Change,
-    client: *const eks6_client,
-    plan: *const eks6_plan,
-    journal: *const c_char,
-    timeout_secs: u32,
-    cancel: *const eks6_cancel,
-    on_event: eks6_event_callback,
-    user_data: *mut c_void,
-    out_report: *mut *mut eks6_report,
-) -> Status {
-    guard(|| {
-        // SAFETY: per the contract.
-        let c = try_status!(unsafe { call(client, plan, timeout_secs, cancel, out_report) });
-        // SAFETY: per the contract.
-        let journal = try_status!(unsafe { text(journal, "journal") });
-        let (tx, events) = channel(on_event);
-        let opts = c.run_options(journal, tx);
-        let aws = &c.client.aws;
-        let r = match which {
-            Change::Up => c.drive(events, user_data, workflow::up(aws, c.plan, &opts)),
-            Change::Down => c.drive(events, user_data, workflow::down(aws, DownTarget::Plan(c.plan), &opts)),
-        };
-        finish(r, |_| true, out_report)
-    })
-}
-
 /// Stands the plan up (or resumes it): the dual-stack VPC, subnets, gateways, routes,
 /// the IPv6 cluster and its nodegroup, waiting until each is ready. Journaled in
 /// `journal` (its lock is `<journal>.lock`); re-running after a failure or a crash
@@ -439,6 +344,7 @@ unsafe fn change(
 /// deadline); past the limit the run stops at its next step boundary with
 /// `EKS6_TIMEOUT`. `cancel` and `on_event` may be NULL. On success `*out_report` owns the
 /// report (`RunReport` JSON).
+#[allow(clippy::too_many_arguments)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_up(
     client: *const eks6_client,
@@ -450,12 +356,17 @@ pub unsafe extern "C" fn eks6_up(
     user_data: *mut c_void,
     out_report: *mut *mut eks6_report,
 ) -> Status {
-    // SAFETY: per the contract.
-    unsafe { change(Change::Up, client, plan, journal, timeout_secs, cancel, on_event, user_data, out_report) }
+    guard(|| {
+        let (c, plan, out) = (call!(client, timeout_secs, cancel), &arg_ref!(plan).inner, arg_mut!(out_report));
+        let (tx, events) = channel(on_event);
+        let opts = c.run_options(arg_str!(journal), tx);
+        c.drive(events, user_data, workflow::up(&c.client.aws, plan, &opts), |_| true, out)
+    })
 }
 
 /// Tears down exactly what the plan owns (by its tags), in reverse order, waiting where
 /// AWS needs it. Idempotent. Arguments as for `eks6_up`.
+#[allow(clippy::too_many_arguments)]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_down(
     client: *const eks6_client,
@@ -467,8 +378,12 @@ pub unsafe extern "C" fn eks6_down(
     user_data: *mut c_void,
     out_report: *mut *mut eks6_report,
 ) -> Status {
-    // SAFETY: per the contract.
-    unsafe { change(Change::Down, client, plan, journal, timeout_secs, cancel, on_event, user_data, out_report) }
+    guard(|| {
+        let (c, plan, out) = (call!(client, timeout_secs, cancel), &arg_ref!(plan).inner, arg_mut!(out_report));
+        let (tx, events) = channel(on_event);
+        let opts = c.run_options(arg_str!(journal), tx);
+        c.drive(events, user_data, workflow::down(&c.client.aws, Target::Plan(plan), &opts), |_| true, out)
+    })
 }
 
 /// Checks the plan's cluster (read-only): IPv6 family, subnets, routes, node addresses,
@@ -491,23 +406,14 @@ pub unsafe extern "C" fn eks6_verify(
     out_report: *mut *mut eks6_report,
 ) -> Status {
     guard(|| {
-        // SAFETY: per the contract.
-        let c = try_status!(unsafe { call(client, plan, timeout_secs, cancel, out_report) });
-        let probe = if probe_address.is_null() {
-            None
-        } else {
-            // SAFETY: per the contract.
-            Some(try_status!(unsafe { text(probe_address, "probe_address") }).to_string())
-        };
+        let (c, plan, out) = (call!(client, timeout_secs, cancel), &arg_ref!(plan).inner, arg_mut!(out_report));
+        let probe = arg_opt_str!(probe_address).map(str::to_string);
         let (tx, events) = channel(on_event);
-        let opts = VerifyOptions { events: tx.map(sink), ..Default::default() }.with_probe(probe, None, Some(c.plan));
-        let run = async {
-            tokio::select! {
-                r = workflow::verify(&c.client.aws, VerifyTarget::Plan(c.plan), &opts) => r,
-                () = c.cancel.cancelled() => Err(WorkflowError::Cancelled { step: "verify".into() }),
-            }
-        };
-        let r = c.drive(events, user_data, run);
-        finish(r, |v| v.passed(), out_report)
+        let opts = VerifyOptions { events: tx.map(sink), cancel: c.cancel.clone(), ..Default::default() }.with_probe(
+            probe,
+            None,
+            Some(plan),
+        );
+        c.drive(events, user_data, workflow::verify(&c.client.aws, Target::Plan(plan), &opts), |v| v.passed(), out)
     })
 }

@@ -12,35 +12,19 @@ dataclasses (``eks6.model``). Logging goes to the ``eks6`` logger.
 '2600:1f13:812:ff::/64'
 """
 
-from ._eks6 import (
-    WORKFLOW,
-    Carve,
-    PrefixAllocator,
-    PrefixTable,
-    __version__,
-    aggregate,
-    bracketed_url,
-    canonical,
-    carve,
-    contains,
-    expanded,
-    nth_subnet,
-    reverse_name,
-    subnet_count,
-)
-from . import errors, model
-from .errors import *  # noqa: F403 - one class per error kind, listed in errors.__all__
-from .model import *  # noqa: F403 - the dataclasses, listed in model.__all__
+# Each module lists its public names once, in its __all__; this one joins them.
+from . import _eks6, client, errors, model
+from ._eks6 import *  # noqa: F403 - the address functions (and WORKFLOW), in _eks6.__all__
+from ._eks6 import __version__
+from .errors import *  # noqa: F403 - one class per error kind, in errors.__all__
+from .model import *  # noqa: F403 - the dataclasses, in model.__all__
 
-# The workflows, in a build with the `workflow` feature (the default; see WORKFLOW).
-_WORKFLOW_NAMES = ["Cancel", "Client", "ClusterPlan", "probe", "probe_sync"]
-if WORKFLOW:
-    from ._eks6 import Cancel
-    from .client import Client, ClusterPlan, probe, probe_sync
+if WORKFLOW:  # noqa: F405 - from _eks6: a build with the `workflow` feature (the default)
+    from .client import *  # noqa: F403 - the workflow API, in client.__all__
 else:
 
     def __getattr__(name: str) -> object:
-        if name in _WORKFLOW_NAMES:
+        if name in client.__all__:
             raise ImportError(
                 f"eks6.{name} is part of the workflows, and this eks6 was built without them "
                 "(the address functions only); reinstall without MATURIN_PEP517_ARGS=--no-default-features"
@@ -48,19 +32,10 @@ else:
         raise AttributeError(f"module 'eks6' has no attribute {name!r}")
 
 
-__all__ = [
-    "__version__",
-    "WORKFLOW",
-    "Carve",
-    "PrefixAllocator",
-    "PrefixTable",
-    "aggregate",
-    "bracketed_url",
-    "canonical",
-    "carve",
-    "contains",
-    "expanded",
-    "nth_subnet",
-    "reverse_name",
-    "subnet_count",
-] + (_WORKFLOW_NAMES if WORKFLOW else []) + errors.__all__ + model.__all__
+__all__ = (
+    ["__version__"]
+    + list(_eks6.__all__)
+    + (list(client.__all__) if _eks6.WORKFLOW else [])
+    + errors.__all__
+    + model.__all__
+)

@@ -1,6 +1,6 @@
 """Type stubs of the native module eks6._eks6 (checked by mypy.stubtest)."""
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from ipaddress import IPv6Address, IPv6Network
 from typing import Any, Optional, Union, final, overload
 
@@ -9,6 +9,7 @@ __all__ = [
     "CarveChunks",
     "PrefixAllocator",
     "PrefixTable",
+    "WORKFLOW",
     "aggregate",
     "bracketed_url",
     "canonical",
@@ -18,12 +19,6 @@ __all__ = [
     "nth_subnet",
     "reverse_name",
     "subnet_count",
-    "Cancel",
-    "Client",
-    "Plan",
-    "probe",
-    "probe_sync",
-    "WORKFLOW",
 ]
 
 __version__: str
@@ -41,6 +36,8 @@ def contains(prefix: Prefix, addr: Address) -> bool: ...
 def aggregate(prefixes: Iterable[Prefix]) -> list[str]: ...
 def bracketed_url(host: Union[str, IPv6Address], port: Optional[int] = None, scheme: str = "http", path: str = "/") -> str: ...
 def carve(prefix: Prefix, new_len: int) -> Carve: ...
+def _error_kinds() -> list[tuple[int, str, str]]: ...
+def _error_of_kind(code: int) -> BaseException: ...
 
 @final
 class Carve:
@@ -71,13 +68,13 @@ class PrefixTable:
     def lookup_many(self, addrs: Iterable[Address]) -> list[Optional[Any]]: ...
 
 @final
-class Plan:
+class _Plan:
     @staticmethod
-    def from_toml(text: str) -> Plan: ...
+    def from_toml(text: str) -> _Plan: ...
     @staticmethod
-    def from_json(text: str) -> Plan: ...
+    def from_json(text: str) -> _Plan: ...
     @staticmethod
-    def from_file(path: str) -> Plan: ...
+    def from_file(path: str) -> _Plan: ...
     @property
     def name(self) -> str: ...
     @property
@@ -86,12 +83,12 @@ class Plan:
     def plan_id(self) -> str: ...
     def to_toml(self) -> str: ...
     def to_json(self) -> str: ...
-    def validate_json(self) -> str: ...
+    def report_json(self) -> str: ...
     def address_plan_json(self, vpc_ipv6: Optional[str] = None, zones: list[str] = ...) -> str: ...
 
 @final
-class Cancel:
-    def __new__(cls) -> Cancel: ...
+class _Cancel:
+    def __new__(cls) -> _Cancel: ...
     def trigger(self) -> None: ...
     @property
     def triggered(self) -> bool: ...
@@ -99,7 +96,7 @@ class Cancel:
 Sink = Callable[[str], Any]
 
 @final
-class Client:
+class _Client:
     def __new__(
         cls,
         region: Optional[str] = None,
@@ -107,34 +104,38 @@ class Client:
         endpoint_url: Optional[str] = None,
         role_arn: Optional[str] = None,
         wait: Optional[tuple[float, float, float]] = None,
-    ) -> Client: ...
+    ) -> _Client: ...
     @property
     def region(self) -> str: ...
     def api_calls(self) -> dict[str, int]: ...
-    def run(self, workflow: str, plan: Plan, journal: str, on_event: Optional[Sink] = None, cancel: Optional[Cancel] = None, timeout: Optional[float] = None) -> Awaitable[str]: ...
-    def run_sync(self, workflow: str, plan: Plan, journal: str, on_event: Optional[Sink] = None, cancel: Optional[Cancel] = None, timeout: Optional[float] = None) -> str: ...
+    def run(
+        self,
+        workflow: str,
+        plan: _Plan,
+        journal: str,
+        on_event: Optional[Sink] = None,
+        cancel: Optional[_Cancel] = None,
+        timeout: Optional[float] = None,
+        blocking: bool = False,
+    ) -> Any: ...
     def verify(
         self,
-        plan: Plan,
+        plan: _Plan,
         probe_address: Optional[str] = None,
         probe_port: Optional[int] = None,
         addresses: list[str] = ...,
         kubectl: Optional[str] = None,
         on_event: Optional[Sink] = None,
-        cancel: Optional[Cancel] = None,
+        cancel: Optional[_Cancel] = None,
         timeout: Optional[float] = None,
-    ) -> Awaitable[str]: ...
-    def verify_sync(
-        self,
-        plan: Plan,
-        probe_address: Optional[str] = None,
-        probe_port: Optional[int] = None,
-        addresses: list[str] = ...,
-        kubectl: Optional[str] = None,
-        on_event: Optional[Sink] = None,
-        cancel: Optional[Cancel] = None,
-        timeout: Optional[float] = None,
-    ) -> str: ...
+        blocking: bool = False,
+    ) -> Any: ...
 
-def probe(target: str, port: int = 80, path: str = "/", connect_timeout: float = 5.0, timeout: float = 10.0) -> Awaitable[str]: ...
-def probe_sync(target: str, port: int = 80, path: str = "/", connect_timeout: float = 5.0, timeout: float = 10.0) -> str: ...
+def _probe(
+    target: str,
+    port: int = 80,
+    path: str = "/",
+    connect_timeout: float = 5.0,
+    timeout: float = 10.0,
+    blocking: bool = False,
+) -> Any: ...

@@ -11,12 +11,17 @@ import asyncio
 import json
 import logging
 import os
-from typing import Any, Awaitable, Callable, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Awaitable, Callable, Iterable, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _eks6
-from .model import AddressPlan, Event, Finding, ProbeAnswer, RunReport, VerifyReport
+from .model import AddressPlan, Event, Finding, PlanReport, ProbeAnswer, RunReport, VerifyReport
 
-__all__ = ["ClusterPlan", "Client", "probe", "probe_sync"]
+__all__ = ["Cancel", "ClusterPlan", "Client", "probe", "probe_sync"]
+
+# The native halves exist in a build with the workflows only (eks6.WORKFLOW); this module
+# is imported either way, so that eks6 knows the names it lacks.
+if _eks6.WORKFLOW:
+    Cancel = _eks6._Cancel
 
 log = logging.getLogger("eks6")
 
@@ -29,22 +34,22 @@ class ClusterPlan:
 
     __slots__ = ("_native",)
 
-    def __init__(self, native: _eks6.Plan) -> None:
+    def __init__(self, native: "_eks6._Plan") -> None:
         self._native = native
 
     @classmethod
     def from_toml(cls, text: str) -> ClusterPlan:
         """Parses TOML; ``PlanError`` names the line and key of a mistake."""
-        return cls(_eks6.Plan.from_toml(text))
+        return cls(_eks6._Plan.from_toml(text))
 
     @classmethod
     def from_json(cls, text: str) -> ClusterPlan:
-        return cls(_eks6.Plan.from_json(text))
+        return cls(_eks6._Plan.from_json(text))
 
     @classmethod
     def from_file(cls, path: PathLike) -> ClusterPlan:
         """Reads a ``.toml`` (or ``.json``) plan file."""
-        return cls(_eks6.Plan.from_file(os.fspath(path)))
+        return cls(_eks6._Plan.from_file(os.fspath(path)))
 
     @property
     def name(self) -> str:
@@ -65,10 +70,13 @@ class ClusterPlan:
     def to_dict(self) -> dict[str, Any]:
         return json.loads(self._native.to_json())  # type: ignore[no-any-return]
 
+    def report(self) -> PlanReport:
+        """What ``eks6 plan`` reports: identity, address plan, offline findings."""
+        return PlanReport.from_json(self._native.report_json())
+
     def validate(self) -> Tuple[Finding, ...]:
         """The offline pre-flight findings, errors first (empty when all is well)."""
-        d = json.loads(self._native.validate_json())
-        return tuple(Finding.from_dict(f) for f in d["findings"])
+        return self.report().findings
 
     def address_plan(self, vpc_ipv6: Optional[str] = None, zones: Sequence[str] = ()) -> AddressPlan:
         """The subnets' blocks: with the VPC's /56 when known, else their /64 indexes."""
@@ -112,11 +120,11 @@ def _sink_async(on_event: Optional[OnEvent], loop: asyncio.AbstractEventLoop) ->
     return sink
 
 
-async def _run(start: Callable[[_eks6.Cancel], Awaitable[str]]) -> str:
+async def _run(start: Callable[["_eks6._Cancel"], Awaitable[str]]) -> str:
     """Awaits a native run; if the awaiting task is cancelled, cancels the run the
     cooperative way, waits for it to stop (its journal written, its lock released),
     then lets the cancellation through."""
-    cancel = _eks6.Cancel()
+    cancel = _eks6._Cancel()
     fut = asyncio.ensure_future(start(cancel))
     try:
         return await asyncio.shield(fut)
@@ -127,6 +135,63 @@ async def _run(start: Callable[[_eks6.Cancel], Awaitable[str]]) -> str:
         except Exception:  # the run's own CancelledError (eks6's), or what stopped it
             pass
         raise
+
+
+R = TypeVar("R")
+
+
+def _twins(
+    native: Callable[..., Any], arity: int, parse: Callable[[str], R], doc: str
+) -> Tuple[Callable[..., Awaitable[R]], Callable[..., R]]:
+    """A workflow's coroutine and its blocking ``*_sync`` twin, from one definition.
+
+    ``native(self, sink, cancel, blocking, *args, **kwargs)`` starts the native call (an
+    awaitable, or with ``blocking`` its JSON); ``arity`` positional arguments are its
+    own, and one more positional is ``on_event``. The coroutine routes events to the
+    event loop and, when its task is cancelled, stops the run the cooperative way; the
+    twin releases the GIL, delivers events on the calling thread, and takes ``cancel=``
+    (an ``eks6.Cancel``) to be stopped from another thread."""
+
+    def split(args: Tuple[Any, ...], on_event: Optional[OnEvent]) -> Tuple[Tuple[Any, ...], Optional[OnEvent]]:
+        if len(args) > arity:
+            return args[:arity], args[arity]
+        return args, on_event
+
+    async def run_async(self: "Client", *args: Any, on_event: Optional[OnEvent] = None, **kwargs: Any) -> R:
+        args, on_event = split(args, on_event)
+        sink = _sink_async(on_event, asyncio.get_running_loop())
+        return parse(await _run(lambda c: native(self, sink, c, False, *args, **kwargs)))
+
+    def run_sync(
+        self: "Client", *args: Any, on_event: Optional[OnEvent] = None, cancel: Optional["_eks6._Cancel"] = None,
+        **kwargs: Any,
+    ) -> R:
+        args, on_event = split(args, on_event)
+        return parse(native(self, _sink_sync(on_event), cancel, True, *args, **kwargs))
+
+    run_async.__doc__ = doc
+    run_sync.__doc__ = "The blocking form (see the coroutine). " + doc
+    return run_async, run_sync
+
+
+def _change(workflow: str) -> Callable[..., Any]:
+    def native(
+        self: "Client", sink: Any, cancel: Any, blocking: bool, plan: "ClusterPlan", journal: PathLike, *,
+        timeout: Optional[float] = None,
+    ) -> Any:
+        return self._native.run(workflow, plan._native, os.fspath(journal), sink, cancel, timeout, blocking)
+
+    return native
+
+
+def _verify(
+    self: "Client", sink: Any, cancel: Any, blocking: bool, plan: "ClusterPlan", *,
+    probe_address: Optional[str] = None, probe_port: Optional[int] = None, addresses: Iterable[str] = (),
+    kubectl: Optional[str] = None, timeout: Optional[float] = None,
+) -> Any:
+    return self._native.verify(
+        plan._native, probe_address, probe_port, list(addresses), kubectl, sink, cancel, timeout, blocking
+    )
 
 
 class Client:
@@ -153,7 +218,7 @@ class Client:
         role_arn: Optional[str] = None,
         wait: Optional[Tuple[float, float, float]] = None,
     ) -> None:
-        self._native = _eks6.Client(region, profile, endpoint_url, role_arn, wait)
+        self._native = _eks6._Client(region, profile, endpoint_url, role_arn, wait)
 
     @property
     def region(self) -> str:
@@ -163,64 +228,23 @@ class Client:
         """AWS API calls (HTTP attempts) so far, by ``Service:Operation``."""
         return self._native.api_calls()
 
-    async def up(
-        self, plan: ClusterPlan, journal: PathLike, on_event: Optional[OnEvent] = None, *,
-        timeout: Optional[float] = None,
-    ) -> RunReport:
-        """Stands the plan up, or resumes it from ``journal``."""
-        sink = _sink_async(on_event, asyncio.get_running_loop())
-        j = os.fspath(journal)
-        text = await _run(lambda c: self._native.run("up", plan._native, j, sink, c, timeout))
-        return RunReport.from_json(text)
-
-    def up_sync(
-        self, plan: ClusterPlan, journal: PathLike, on_event: Optional[OnEvent] = None, *,
-        timeout: Optional[float] = None, cancel: Optional[_eks6.Cancel] = None,
-    ) -> RunReport:
-        """Blocking ``up``; ``cancel`` (an ``eks6.Cancel``) can stop it from another thread."""
-        text = self._native.run_sync("up", plan._native, os.fspath(journal), _sink_sync(on_event), cancel, timeout)
-        return RunReport.from_json(text)
-
-    async def down(
-        self, plan: ClusterPlan, journal: PathLike, on_event: Optional[OnEvent] = None, *,
-        timeout: Optional[float] = None,
-    ) -> RunReport:
-        """Tears down exactly what the plan owns (by its tags). Idempotent."""
-        sink = _sink_async(on_event, asyncio.get_running_loop())
-        j = os.fspath(journal)
-        text = await _run(lambda c: self._native.run("down", plan._native, j, sink, c, timeout))
-        return RunReport.from_json(text)
-
-    def down_sync(
-        self, plan: ClusterPlan, journal: PathLike, on_event: Optional[OnEvent] = None, *,
-        timeout: Optional[float] = None, cancel: Optional[_eks6.Cancel] = None,
-    ) -> RunReport:
-        text = self._native.run_sync("down", plan._native, os.fspath(journal), _sink_sync(on_event), cancel, timeout)
-        return RunReport.from_json(text)
-
-    async def verify(
-        self, plan: ClusterPlan, *, probe_address: Optional[str] = None, probe_port: Optional[int] = None,
-        addresses: Iterable[str] = (), kubectl: Optional[str] = None, on_event: Optional[OnEvent] = None,
-        timeout: Optional[float] = None,
-    ) -> VerifyReport:
-        """The walkthrough's checks, read-only; a failed check is in the report, not raised.
-        ``on_event`` gets each check as it completes (an ``Event`` of kind ``check``)."""
-        addrs = list(addresses)
-        sink = _sink_async(on_event, asyncio.get_running_loop())
-        text = await _run(
-            lambda c: self._native.verify(plan._native, probe_address, probe_port, addrs, kubectl, sink, c, timeout)
-        )
-        return VerifyReport.from_json(text)
-
-    def verify_sync(
-        self, plan: ClusterPlan, *, probe_address: Optional[str] = None, probe_port: Optional[int] = None,
-        addresses: Iterable[str] = (), kubectl: Optional[str] = None, on_event: Optional[OnEvent] = None,
-        timeout: Optional[float] = None,
-    ) -> VerifyReport:
-        text = self._native.verify_sync(
-            plan._native, probe_address, probe_port, list(addresses), kubectl, _sink_sync(on_event), None, timeout
-        )
-        return VerifyReport.from_json(text)
+    up, up_sync = _twins(
+        _change("up"), 2, RunReport.from_json,
+        "``up(plan, journal, on_event=None, *, timeout=None)``: stands the plan up, or resumes it from ``journal``.",
+    )
+    down, down_sync = _twins(
+        _change("down"), 2, RunReport.from_json,
+        "``down(plan, journal, on_event=None, *, timeout=None)``: tears down exactly what the plan owns (by its "
+        "tags). Idempotent.",
+    )
+    verify, verify_sync = _twins(
+        _verify,
+        1,
+        VerifyReport.from_json,
+        "``verify(plan, *, probe_address=None, probe_port=None, addresses=(), kubectl=None, on_event=None, "
+        "timeout=None)``: the walkthrough's checks, read-only; a failed check is in the report, not raised. "
+        "``on_event`` gets each check as it completes (an ``Event`` of kind ``check``).",
+    )
 
     async def probe(self, target: str, port: int = 80, path: str = "/", *, timeout: float = 10.0) -> ProbeAnswer:
         """An HTTP GET to ``http://[target]:port/path`` over IPv6 only."""
@@ -236,9 +260,9 @@ class Client:
 async def probe(target: str, port: int = 80, path: str = "/", *, timeout: float = 10.0) -> ProbeAnswer:
     """An HTTP GET over IPv6 only (what ``curl -g -6`` does); ``ProbeError`` when refused,
     ``eks6.TimeoutError`` past ``timeout`` seconds."""
-    text = await _eks6.probe(target, port, path, min(5.0, timeout), timeout)
-    return ProbeAnswer.from_json(text)
+    return ProbeAnswer.from_json(await _eks6._probe(target, port, path, min(5.0, timeout), timeout, False))
 
 
 def probe_sync(target: str, port: int = 80, path: str = "/", *, timeout: float = 10.0) -> ProbeAnswer:
-    return ProbeAnswer.from_json(_eks6.probe_sync(target, port, path, min(5.0, timeout), timeout))
+    """The blocking form of ``probe`` (the GIL released)."""
+    return ProbeAnswer.from_json(_eks6._probe(target, port, path, min(5.0, timeout), timeout, True))

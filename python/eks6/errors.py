@@ -1,12 +1,15 @@
-"""eks6 exceptions: one base class, one class per kind of the core's error table.
+"""eks6 exceptions: one base class, and the classes the core's error table names for its
+kinds (``eks6._eks6._error_kinds()`` lists them; a test checks every kind maps to its
+class).
 
-Input errors also derive from ValueError; eks6.TimeoutError is also the builtin
-TimeoutError.
+Every eks6 exception carries ``kind``, the stable kind name (``invalid_address``,
+``aws_throttled``, ...). Input errors also derive from ValueError; ``eks6.TimeoutError``
+is also the builtin TimeoutError, ``eks6.IoError`` an OSError.
 """
 
 import builtins
 import json
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 if TYPE_CHECKING:
     from .model import Finding
@@ -14,9 +17,12 @@ if TYPE_CHECKING:
 __all__ = [
     "Eks6Error",
     "AddressError",
+    "ArgumentError",
     "ExhaustedError",
     "PlanError",
     "AwsError",
+    "CredentialsError",
+    "QuotaError",
     "ThrottledError",
     "NotFoundError",
     "ConflictError",
@@ -26,11 +32,18 @@ __all__ = [
     "IoError",
     "ProbeError",
     "ProbeTargetError",
+    "InternalError",
 ]
 
 
 class Eks6Error(Exception):
-    """The base of every eks6 error."""
+    """The base of every eks6 error. ``kind`` is the stable kind name."""
+
+    def __init__(self, message: str, details: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(message)
+        d = dict(details or {})
+        self.kind: Optional[str] = d.get("kind")
+        self._details = d
 
 
 class AddressError(Eks6Error, ValueError):
@@ -40,10 +53,15 @@ class AddressError(Eks6Error, ValueError):
     in it, where there is one.
     """
 
-    def __init__(self, message: str, input: Optional[str] = None, offset: Optional[int] = None) -> None:
-        super().__init__(message)
-        self.input = input
-        self.offset = offset
+    def __init__(self, message: str, details: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(message, details)
+        self.input: Optional[str] = self._details.get("input")
+        self.offset: Optional[int] = self._details.get("offset")
+
+
+class ArgumentError(Eks6Error, ValueError):
+    """An argument out of its domain: a time limit that is not a finite number of seconds
+    above zero, a malformed region or endpoint URL."""
 
 
 class ExhaustedError(Eks6Error):
@@ -56,22 +74,31 @@ class PlanError(Eks6Error, ValueError):
     when there are some.
     """
 
-    def __init__(self, message: str, findings_json: Optional[str] = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, details: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(message, details)
         from .model import Finding
 
-        self.findings: "tuple[Finding, ...]" = (
-            tuple(Finding.from_dict(f) for f in json.loads(findings_json)) if findings_json else ()
-        )
+        text = self._details.get("findings_json")
+        self.findings: "tuple[Finding, ...]" = tuple(Finding.from_dict(f) for f in json.loads(text)) if text else ()
 
 
 class AwsError(Eks6Error):
-    """An AWS call failed: ``code`` and ``message`` are AWS's."""
+    """An AWS call failed: ``code`` and ``message`` are AWS's (``message`` is the whole
+    message when AWS gave none)."""
 
-    def __init__(self, message: str, code: Optional[str] = None, aws_message: Optional[str] = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = aws_message if aws_message is not None else message
+    def __init__(self, message: str, details: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(message, details)
+        self.code: Optional[str] = self._details.get("code")
+        aws_message = self._details.get("aws_message")
+        self.message: str = aws_message if aws_message is not None else message
+
+
+class CredentialsError(AwsError):
+    """No credentials, bad ones, or access denied."""
+
+
+class QuotaError(AwsError):
+    """An account quota reached (a limit that can be raised); waiting does not help."""
 
 
 class ThrottledError(AwsError):
@@ -91,7 +118,7 @@ class TimeoutError(AwsError, builtins.TimeoutError):  # noqa: A001 - eks6.Timeou
 
 
 class LockedError(ConflictError):
-    """Another eks6 run holds the journal's lock: wait for it to finish."""
+    """Another eks6 run holds the plan's lock: wait for it to finish."""
 
 
 class CancelledError(Eks6Error):
@@ -110,3 +137,7 @@ class ProbeError(Eks6Error):
 
 class ProbeTargetError(ProbeError, ValueError):
     """The probe target is not IPv6 (an IPv4 address, or a name without AAAA)."""
+
+
+class InternalError(Eks6Error):
+    """A bug in eks6, or a local failure it cannot classify."""

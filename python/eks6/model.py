@@ -14,6 +14,7 @@ __all__ = [
     "Finding",
     "SubnetPlan",
     "AddressPlan",
+    "PlanReport",
     "Event",
     "StepReport",
     "RunReport",
@@ -82,6 +83,44 @@ class AddressPlan:
     def __str__(self) -> str:
         head = f"VPC {self.vpc_ipv4}, {self.vpc_ipv6 or 'an Amazon-provided /56'}"
         return "\n".join([head] + [f"  {s}" for s in self.subnets])
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """What ``eks6 plan`` reports (and ``ClusterPlan.report()``): the plan's identity, its
+    address plan (``None`` when its network settings allow none) and every offline
+    finding, errors first."""
+
+    plan: str
+    plan_id: str
+    region: str
+    kubernetes_version: str
+    address_plan: Optional[AddressPlan]
+    findings: Tuple[Finding, ...]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PlanReport:
+        ap = d.get("address_plan")
+        return cls(
+            d["plan"], d["plan_id"], d["region"], d["kubernetes_version"],
+            AddressPlan.from_dict(ap) if ap is not None else None,
+            tuple(Finding.from_dict(f) for f in d["findings"]),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> PlanReport:
+        return cls.from_dict(json.loads(text))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+    def __str__(self) -> str:
+        lines = [f"plan {self.plan} ({self.plan_id}) in {self.region}, Kubernetes {self.kubernetes_version}"]
+        if self.address_plan is not None:
+            lines.append(str(self.address_plan))
+        lines += [str(f) for f in self.findings] or ["no findings"]
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)

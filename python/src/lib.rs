@@ -1,34 +1,72 @@
-//! The native module `eks6._eks6`. Thin: convert arguments, call the core, map errors to
-//! the exception classes of `eks6.errors` (one per kind of the core's error table).
+//! The native module `eks6._eks6`. Thin: convert arguments, call the core, map every
+//! error through [`to_pyerr`] to the exception class the core's error table names (in
+//! `eks6.errors`). The exports are declared once, in the module below.
 
 use pyo3::exceptions::{PyIndexError, PyOverflowError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PySlice, PyString};
+use pyo3::types::{PyDict, PyList, PySlice, PyString};
 
 #[cfg(feature = "workflow")]
 mod workflow;
 
-use eks6::ErrorKind;
-use eks6::net::{self, Ipv6Net, NetError};
+use eks6::error::ErrorDetails;
+use eks6::net::{self, Ipv6Net, NetError, SubnetCount};
 
-pyo3::import_exception!(eks6.errors, AddressError);
-pyo3::import_exception!(eks6.errors, ExhaustedError);
+/// The one conversion of an eks6 error to Python: an instance of the class the core's
+/// table names for its kind, `cls(message, details)`, where `details` carries the kind's
+/// name and, where they exist, AWS's code and message, the findings (as JSON), the input
+/// and the offset of the problem in it (a character index into the Python string).
+pub(crate) fn to_pyerr<E: ErrorDetails + ?Sized>(e: &E) -> PyErr {
+    Python::attach(|py| match error_instance(py, e) {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(err) => err,
+    })
+}
 
-/// Maps a core address error to its Python exception, with `.input` and `.offset` (a
-/// character index into the Python string, not a byte offset).
-fn net_err(e: NetError) -> PyErr {
-    let message = e.to_string();
-    let input = e.input().map(str::to_string);
-    let offset = match (&input, e.offset()) {
+fn error_instance<'py, E: ErrorDetails + ?Sized>(py: Python<'py>, e: &E) -> PyResult<Bound<'py, PyAny>> {
+    static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    let module = ERRORS.get_or_try_init(py, || py.import("eks6.errors").map(Bound::unbind))?.bind(py);
+    let info = e.kind().info();
+    let details = PyDict::new(py);
+    details.set_item("kind", info.name)?;
+    details.set_item("code", e.aws_code())?;
+    details.set_item("aws_message", e.aws_message())?;
+    if let Some(f) = e.findings() {
+        details
+            .set_item("findings_json", serde_json::to_string(f).map_err(|x| PyTypeError::new_err(x.to_string()))?)?;
+    }
+    let input = e.input();
+    details.set_item("input", input)?;
+    let offset = match (input, e.offset()) {
         (Some(i), Some(b)) => Some(i.get(..b.min(i.len())).map_or(b, |p| p.chars().count())),
         _ => None,
     };
-    match e.error_kind() {
-        ErrorKind::Exhausted => ExhaustedError::new_err((message,)),
-        _ => AddressError::new_err((message, input, offset)),
+    details.set_item("offset", offset)?;
+    module.getattr(info.python)?.call1((e.to_string(), details))
+}
+
+/// The core's error table, `(number, name, Python class)`, for the test that every kind
+/// maps to its class.
+#[pyfunction(name = "_error_kinds")]
+fn error_kinds() -> Vec<(u32, &'static str, &'static str)> {
+    eks6::error::TABLE.iter().map(|r| (r.kind.code(), r.name, r.python)).collect()
+}
+
+/// The exception [`to_pyerr`] makes for kind number `code` (for the same test).
+#[pyfunction(name = "_error_of_kind")]
+fn error_of_kind(py: Python<'_>, code: u32) -> PyResult<Py<PyAny>> {
+    #[derive(Debug, thiserror::Error)]
+    #[error("an error of kind {0}")]
+    struct OfKind(eks6::ErrorKind);
+    impl ErrorDetails for OfKind {
+        fn kind(&self) -> eks6::ErrorKind {
+            self.0
+        }
     }
+    let kind = eks6::ErrorKind::from_code(code).ok_or_else(|| PyIndexError::new_err(format!("no kind {code}")))?;
+    Ok(to_pyerr(&OfKind(kind)).into_value(py).into_any())
 }
 
 /// Text of an address or prefix argument: `str`, or anything whose `str()` is one
@@ -42,6 +80,10 @@ fn text_of(obj: &Bound<'_, PyAny>) -> PyResult<String> {
         return Ok(obj.str()?.to_string());
     }
     Err(PyTypeError::new_err(format!("expected str, IPv6Address or IPv6Network, not {type_name}")))
+}
+
+fn net_err(e: NetError) -> PyErr {
+    to_pyerr(&e)
 }
 
 fn addr_of(obj: &Bound<'_, PyAny>) -> PyResult<net::Ipv6Addr> {
@@ -67,22 +109,16 @@ fn expanded(addr: &Bound<'_, PyAny>) -> PyResult<String> {
 /// The `ip6.arpa.` name of an address, or the zone of a nibble-aligned prefix.
 #[pyfunction]
 fn reverse_name(addr: &Bound<'_, PyAny>) -> PyResult<String> {
-    let t = text_of(addr)?;
-    if t.contains('/') {
-        return Ok(net::reverse_zone(net::parse_prefix(&t).map_err(net_err)?).map_err(net_err)?.to_string());
-    }
-    Ok(net::reverse_name(net::parse_addr(&t).map_err(net_err)?).to_string())
+    Ok(net::reverse(&text_of(addr)?).map_err(net_err)?.to_string())
 }
 
 /// The number of `/new_len` subnets, as an int of any size.
 #[pyfunction]
 fn subnet_count<'py>(py: Python<'py>, prefix: &Bound<'py, PyAny>, new_len: u8) -> PyResult<Bound<'py, PyAny>> {
-    let p = prefix_of(prefix)?;
-    match net::subnet_count(p, new_len) {
-        Ok(n) => Ok(n.into_pyobject(py)?.into_any()),
+    match net::count_subnets(prefix_of(prefix)?, new_len).map_err(net_err)? {
+        SubnetCount::Exactly(n) => Ok(n.into_pyobject(py)?.into_any()),
         // ::/0 into /128s: 2^128, one past u128.
-        Err(NetError::CountOverflow { .. }) => u128::MAX.into_pyobject(py)?.add(1),
-        Err(e) => Err(net_err(e)),
+        SubnetCount::TwoTo128 => u128::MAX.into_pyobject(py)?.add(1),
     }
 }
 
@@ -123,8 +159,8 @@ fn bracketed_url(host: &Bound<'_, PyAny>, port: Option<i64>, scheme: &str, path:
 struct Carve {
     parent: Ipv6Net,
     new_len: u8,
-    /// Number of subnets, or None for 2^128.
-    count: Option<u128>,
+    /// Number of subnets.
+    count: SubnetCount,
 }
 
 impl Carve {
@@ -136,7 +172,7 @@ impl Carve {
 #[pymethods]
 impl Carve {
     fn __len__(&self) -> PyResult<usize> {
-        match self.count {
+        match self.count.get() {
             Some(n) if n <= isize::MAX as u128 => Ok(n as usize),
             _ => Err(PyOverflowError::new_err(format!(
                 "{} holds more /{} subnets than len() can return; use eks6.subnet_count() for the exact number",
@@ -159,10 +195,10 @@ impl Carve {
         }
         // Any index of the 2^128 there can be: a u128 from the front, or from the back.
         let j = match key.extract::<u128>() {
-            Ok(i) => Some(i).filter(|&i| self.count.is_none_or(|c| i < c)),
+            Ok(i) => Some(i).filter(|&i| self.count.has_index(i)),
             Err(_) => {
                 let back = key.extract::<i128>()?.unsigned_abs();
-                match self.count {
+                match self.count.get() {
                     Some(c) => c.checked_sub(back),
                     None => Some(u128::MAX - (back - 1)),
                 }
@@ -223,11 +259,7 @@ impl CarveChunks {
 #[pyfunction]
 fn carve(prefix: &Bound<'_, PyAny>, new_len: u8) -> PyResult<Carve> {
     let parent = prefix_of(prefix)?;
-    let count = match net::subnet_count(parent, new_len) {
-        Ok(n) => Some(n),
-        Err(NetError::CountOverflow { .. }) => None,
-        Err(e) => return Err(net_err(e)),
-    };
+    let count = net::count_subnets(parent, new_len).map_err(net_err)?;
     Ok(Carve { parent, new_len, count })
 }
 
@@ -300,50 +332,31 @@ impl PrefixTable {
     }
 }
 
+/// The native module: every export is listed here once; `__all__` is made from them.
 #[pymodule]
-fn _eks6(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add_function(wrap_pyfunction!(canonical, m)?)?;
-    m.add_function(wrap_pyfunction!(expanded, m)?)?;
-    m.add_function(wrap_pyfunction!(reverse_name, m)?)?;
-    m.add_function(wrap_pyfunction!(subnet_count, m)?)?;
-    m.add_function(wrap_pyfunction!(nth_subnet, m)?)?;
-    m.add_function(wrap_pyfunction!(contains, m)?)?;
-    m.add_function(wrap_pyfunction!(aggregate, m)?)?;
-    m.add_function(wrap_pyfunction!(bracketed_url, m)?)?;
-    m.add_function(wrap_pyfunction!(carve, m)?)?;
-    m.add_class::<Carve>()?;
-    m.add_class::<CarveChunks>()?;
-    m.add_class::<PrefixAllocator>()?;
-    m.add_class::<PrefixTable>()?;
-    let mut all = vec![
-        "Carve",
-        "CarveChunks",
-        "PrefixAllocator",
-        "PrefixTable",
-        "aggregate",
-        "bracketed_url",
-        "canonical",
-        "carve",
-        "contains",
-        "expanded",
-        "nth_subnet",
-        "reverse_name",
-        "subnet_count",
-    ];
+mod _eks6 {
+    #[pymodule_export]
+    use super::{
+        Carve, CarveChunks, PrefixAllocator, PrefixTable, aggregate, bracketed_url, canonical, carve, contains,
+        error_kinds, error_of_kind, expanded, nth_subnet, reverse_name, subnet_count,
+    };
+
     // The workflows: left out of a build without the `workflow` feature (no AWS SDK),
     // which `eks6.WORKFLOW` reports.
     #[cfg(feature = "workflow")]
-    {
-        m.add_class::<workflow::Plan>()?;
-        m.add_class::<workflow::PyCancel>()?;
-        m.add_class::<workflow::Client>()?;
-        m.add_function(wrap_pyfunction!(workflow::probe, m)?)?;
-        m.add_function(wrap_pyfunction!(workflow::probe_sync, m)?)?;
-        all.extend(["Cancel", "Client", "Plan", "probe", "probe_sync"]);
+    #[pymodule_export]
+    use crate::workflow::{Cancel, NativeClient, NativePlan, probe};
+
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("WORKFLOW", cfg!(feature = "workflow"))?;
+        // The public names, as exported above (the private ones start with `_`).
+        let mut all: Vec<String> =
+            m.dict().keys().iter().map(|k| k.to_string()).filter(|k| !k.starts_with('_')).collect();
+        all.sort();
+        m.add("__all__", all)
     }
-    m.add("WORKFLOW", cfg!(feature = "workflow"))?;
-    all.push("WORKFLOW");
-    m.add("__all__", all)?;
-    Ok(())
 }

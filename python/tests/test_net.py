@@ -192,3 +192,19 @@ def test_garbage_never_crashes(s):
         eks6.bracketed_url(s, port=80)
     except eks6.AddressError:
         pass
+
+
+def test_every_error_kind_maps_to_its_class():
+    """The core's error table names a class of eks6.errors for every kind; the one
+    conversion (to_pyerr) makes that class, with the kind's name on it."""
+    kinds = eks6._eks6._error_kinds()
+    assert len(kinds) == len({code for code, _, _ in kinds}) >= 27
+    for code, name, cls_name in kinds:
+        exc = eks6._eks6._error_of_kind(code)
+        assert type(exc) is getattr(eks6, cls_name), (name, cls_name, type(exc))
+        assert isinstance(exc, eks6.Eks6Error) and exc.kind == name
+        assert cls_name in eks6.errors.__all__
+    by_name = {name: cls for _, name, cls in kinds}
+    assert by_name["invalid_argument"] == "ArgumentError" and issubclass(eks6.ArgumentError, ValueError)
+    assert by_name["aws_quota"] == "QuotaError" and issubclass(eks6.QuotaError, eks6.AwsError)
+    assert not issubclass(eks6.QuotaError, eks6.ThrottledError)

@@ -1,7 +1,8 @@
-//! Harnesses shared by the end-to-end suites: the test vectors, and (with the
-//! workflow issue) the local AWS emulator.
+//! Harnesses shared by the end-to-end suites: the local AWS emulator, an HTTP-level fake
+//! of AWS, the fault proxy, nginx, the fixtures and the address vectors.
 
 pub mod emulator;
+pub mod fake_aws;
 pub mod fixtures;
 pub mod nginx;
 pub mod proxy;

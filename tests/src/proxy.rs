@@ -1,8 +1,8 @@
 //! A fault-injecting HTTP proxy between the AWS SDK and the emulator, for tests only.
 //!
-//! The mock suite (`tests/faults.rs`, `aws-smithy-mocks`) hands the SDK typed errors
-//! above its HTTP layer; this proxy breaks the HTTP exchange itself, so what is tested
-//! is the whole stack as it runs against AWS: the SDK's retry classifiers reading the
+//! The fault suite (`tests/faults.rs`, with [`crate::fake_aws`]) answers each operation
+//! with a scripted reply and no server; this proxy breaks the HTTP exchange with the
+//! emulator itself, so what is tested is the whole stack as it runs against AWS: the SDK's retry classifiers reading the
 //! real error bodies AWS sends (EC2's XML `RequestLimitExceeded`, EKS's 429 with
 //! `x-amzn-ErrorType: ThrottlingException`), its attempt and operation time-outs, its
 //! connection pool after a reset, and eks6's own recovery when an answer is lost after

@@ -1,33 +1,18 @@
-//! Faults between eks6 and AWS, with `aws-smithy-mocks`: throttling then success, a wait
-//! past its deadline, `ResourceInUseException` and `DependencyViolation` waited out (or
-//! named when they last), and a 500 that becomes a typed error.
+//! Faults between eks6 and AWS, from an HTTP-level fake ([`eks6_tests::fake_aws`]): AWS's
+//! own answers, byte for byte as its protocols have them, through the SDK's deserializers
+//! and retries: throttling then success, a wait past its deadline,
+//! `ResourceInUseException` and `DependencyViolation` waited out (or named when they
+//! last), and a 500 that becomes a typed error.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_ec2::operation::delete_subnet::{DeleteSubnetError, DeleteSubnetOutput};
-use aws_sdk_ec2::operation::delete_vpc::DeleteVpcOutput;
-use aws_sdk_ec2::operation::describe_addresses::DescribeAddressesOutput;
-use aws_sdk_ec2::operation::describe_egress_only_internet_gateways::DescribeEgressOnlyInternetGatewaysOutput;
-use aws_sdk_ec2::operation::describe_internet_gateways::DescribeInternetGatewaysOutput;
-use aws_sdk_ec2::operation::describe_nat_gateways::DescribeNatGatewaysOutput;
-use aws_sdk_ec2::operation::describe_network_interfaces::DescribeNetworkInterfacesOutput;
-use aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesOutput;
-use aws_sdk_ec2::operation::describe_subnets::DescribeSubnetsOutput;
-use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput;
-use aws_sdk_ec2::types::{NetworkInterface, Subnet, Tag, Vpc};
-use aws_sdk_eks::operation::delete_cluster::{DeleteClusterError, DeleteClusterOutput};
-use aws_sdk_eks::operation::describe_cluster::{DescribeClusterError, DescribeClusterOutput};
-use aws_sdk_eks::operation::list_nodegroups::ListNodegroupsOutput;
-use aws_sdk_eks::types::error::{ResourceInUseException, ResourceNotFoundException};
-use aws_sdk_eks::types::{Cluster, ClusterStatus};
-use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use aws_smithy_runtime_api::http::{Response, StatusCode};
-use aws_smithy_types::body::SdkBody;
 use eks6::ErrorKind;
 use eks6::aws::Aws;
 use eks6::plan::plan_id;
-use eks6::workflow::{DownTarget, EventKind, RunOptions, WaitPolicy, WorkflowError, down};
+use eks6::workflow::{EventKind, RunOptions, Target, WaitPolicy, WorkflowError, down};
+use eks6_tests::fake_aws::{Reply, Rule, clients};
+use serde_json::json;
 
 const REGION: &str = "us-east-1";
 const NAME: &str = "AWSNewsBlog";
@@ -36,55 +21,33 @@ fn pid() -> String {
     plan_id(REGION, NAME)
 }
 
-fn ec2_meta(code: &str) -> aws_sdk_ec2::error::ErrorMetadata {
-    aws_sdk_ec2::error::ErrorMetadata::builder().code(code).message(format!("{code} (mock)")).build()
+fn cluster(status: &str) -> Reply {
+    Reply::eks(json!({ "cluster": { "name": NAME, "status": status, "tags": { "eks6:plan-id": pid() } } }))
 }
 
-fn eks_meta(code: &str) -> aws_sdk_eks::error::ErrorMetadata {
-    aws_sdk_eks::error::ErrorMetadata::builder().code(code).message(format!("{code} (mock)")).build()
+fn not_found() -> Reply {
+    Reply::eks_error(404, "ResourceNotFoundException", "No cluster found for name: AWSNewsBlog.")
 }
 
-fn cluster(status: ClusterStatus) -> DescribeClusterOutput {
-    DescribeClusterOutput::builder()
-        .cluster(Cluster::builder().name(NAME).status(status).tags("eks6:plan-id", pid()).build())
-        .build()
-}
-
-fn not_found() -> DescribeClusterError {
-    DescribeClusterError::ResourceNotFoundException(
-        ResourceNotFoundException::builder().message("no cluster").meta(eks_meta("ResourceNotFoundException")).build(),
+/// This plan's tags in EC2's XML.
+fn owned_tags() -> String {
+    format!(
+        "<tagSet><item><key>eks6:plan-id</key><value>{}</value></item><item><key>eks6:role</key><value>vpc</value></item></tagSet>",
+        pid()
     )
-}
-
-fn owned_tags() -> Vec<Tag> {
-    vec![Tag::builder().key("eks6:plan-id").value(pid()).build(), Tag::builder().key("eks6:role").value("vpc").build()]
 }
 
 /// Empty answers for every EC2 listing `down` makes.
 fn empty_network() -> Vec<Rule> {
     vec![
-        mock!(aws_sdk_ec2::Client::describe_vpcs).then_output(|| DescribeVpcsOutput::builder().build()),
-        mock!(aws_sdk_ec2::Client::describe_internet_gateways)
-            .then_output(|| DescribeInternetGatewaysOutput::builder().build()),
-        mock!(aws_sdk_ec2::Client::describe_addresses).then_output(|| DescribeAddressesOutput::builder().build()),
+        Rule::new("DescribeVpcs").then(Reply::ec2("DescribeVpcs", "<vpcSet/>")),
+        Rule::new("DescribeInternetGateways").then(Reply::ec2("DescribeInternetGateways", "<internetGatewaySet/>")),
+        Rule::new("DescribeAddresses").then(Reply::ec2("DescribeAddresses", "<addressesSet/>")),
     ]
 }
 
-fn retries() -> aws_sdk_eks::config::retry::RetryConfig {
-    aws_sdk_eks::config::retry::RetryConfig::standard()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(1))
-}
-
-fn ec2_retries() -> aws_sdk_ec2::config::retry::RetryConfig {
-    aws_sdk_ec2::config::retry::RetryConfig::standard()
-        .with_max_attempts(3)
-        .with_initial_backoff(Duration::from_millis(1))
-}
-
 fn aws(ec2_rules: &[Rule], eks_rules: &[Rule]) -> Aws {
-    let ec2 = mock_client!(aws_sdk_ec2, RuleMode::MatchAny, ec2_rules, |b| b.retry_config(ec2_retries()));
-    let eks = mock_client!(aws_sdk_eks, RuleMode::MatchAny, eks_rules, |b| b.retry_config(retries()));
+    let (ec2, eks) = clients(REGION, ec2_rules, eks_rules, 3);
     Aws::from_clients(&ec2, &eks).unwrap()
 }
 
@@ -105,30 +68,15 @@ fn retry_count(log: &Mutex<Vec<EventKind>>) -> usize {
     log.lock().unwrap().iter().filter(|e| matches!(e, EventKind::Retry { .. })).count()
 }
 
-const TARGET: DownTarget<'static> = DownTarget::Cluster { name: NAME, region: REGION };
+const TARGET: Target<'static> = Target::Cluster { name: NAME, region: REGION };
 
 #[tokio::test]
 async fn resource_in_use_on_delete_is_waited_out() {
-    let describe = mock!(aws_sdk_eks::Client::describe_cluster)
-        .sequence()
-        .output(|| cluster(ClusterStatus::Active))
-        .output(|| cluster(ClusterStatus::Deleting))
-        .error(not_found)
-        .build();
-    let delete = mock!(aws_sdk_eks::Client::delete_cluster)
-        .sequence()
-        .error(|| {
-            DeleteClusterError::ResourceInUseException(
-                ResourceInUseException::builder()
-                    .message("nodegroups remain")
-                    .meta(eks_meta("ResourceInUseException"))
-                    .build(),
-            )
-        })
-        .times(2)
-        .output(|| DeleteClusterOutput::builder().build())
-        .build();
-    let list = mock!(aws_sdk_eks::Client::list_nodegroups).then_output(|| ListNodegroupsOutput::builder().build());
+    let describe = Rule::new("DescribeCluster").then(cluster("ACTIVE")).then(cluster("DELETING")).then(not_found());
+    let delete = Rule::new("DeleteCluster")
+        .times(Reply::eks_error(409, "ResourceInUseException", "nodegroups remain"), 2)
+        .then(cluster("DELETING"));
+    let list = Rule::new("ListNodegroups").then(Reply::eks(json!({ "nodegroups": [] })));
     let aws = aws(&empty_network(), &[describe.clone(), delete.clone(), list]);
     let (o, log) = opts(Duration::from_secs(10));
     let report = down(&aws, TARGET, &o).await.unwrap();
@@ -139,12 +87,9 @@ async fn resource_in_use_on_delete_is_waited_out() {
 
 #[tokio::test]
 async fn throttling_then_success() {
-    let describe = mock!(aws_sdk_eks::Client::describe_cluster)
-        .sequence()
-        .error(|| DescribeClusterError::generic(eks_meta("ThrottlingException")))
-        .times(2)
-        .error(not_found)
-        .build();
+    let describe = Rule::new("DescribeCluster")
+        .times(Reply::eks_error(429, "ThrottlingException", "Rate exceeded"), 2)
+        .then(not_found());
     let aws = aws(&empty_network(), std::slice::from_ref(&describe));
     let (o, _) = opts(Duration::from_secs(10));
     down(&aws, TARGET, &o).await.unwrap();
@@ -154,14 +99,9 @@ async fn throttling_then_success() {
 
 #[tokio::test]
 async fn wait_past_deadline_is_a_timeout_naming_resource_and_limit() {
-    let describe = mock!(aws_sdk_eks::Client::describe_cluster)
-        .sequence()
-        .output(|| cluster(ClusterStatus::Active))
-        .output(|| cluster(ClusterStatus::Deleting))
-        .repeatedly()
-        .build();
-    let delete = mock!(aws_sdk_eks::Client::delete_cluster).then_output(|| DeleteClusterOutput::builder().build());
-    let list = mock!(aws_sdk_eks::Client::list_nodegroups).then_output(|| ListNodegroupsOutput::builder().build());
+    let describe = Rule::new("DescribeCluster").then(cluster("ACTIVE")).then(cluster("DELETING"));
+    let delete = Rule::new("DeleteCluster").then(cluster("DELETING"));
+    let list = Rule::new("ListNodegroups").then(Reply::eks(json!({ "nodegroups": [] })));
     let aws = aws(&empty_network(), &[describe, delete, list]);
     let (o, _) = opts(Duration::from_millis(50));
     let err = down(&aws, TARGET, &o).await.unwrap_err();
@@ -175,9 +115,7 @@ async fn wait_past_deadline_is_a_timeout_naming_resource_and_limit() {
 
 #[tokio::test]
 async fn http_500_is_a_typed_error() {
-    let describe = mock!(aws_sdk_eks::Client::describe_cluster).then_http_response(|| {
-        Response::new(StatusCode::try_from(500).unwrap(), SdkBody::from("{\"message\":\"boom\"}"))
-    });
+    let describe = Rule::new("DescribeCluster").then(Reply::http(500, "{\"message\":\"boom\"}"));
     let aws = aws(&empty_network(), &[describe]);
     let (o, _) = opts(Duration::from_secs(10));
     let err = down(&aws, TARGET, &o).await.unwrap_err();
@@ -190,57 +128,37 @@ async fn http_500_is_a_typed_error() {
 
 /// EC2 answers for a `down` that finds one owned VPC with one owned subnet.
 fn one_subnet_vpc() -> Vec<Rule> {
+    let tags = owned_tags();
     vec![
-        mock!(aws_sdk_ec2::Client::describe_vpcs).then_output(|| {
-            DescribeVpcsOutput::builder()
-                .vpcs(Vpc::builder().vpc_id("vpc-0123abcd").set_tags(Some(owned_tags())).build())
-                .build()
-        }),
-        mock!(aws_sdk_ec2::Client::describe_nat_gateways).then_output(|| DescribeNatGatewaysOutput::builder().build()),
-        mock!(aws_sdk_ec2::Client::describe_addresses).then_output(|| DescribeAddressesOutput::builder().build()),
-        mock!(aws_sdk_ec2::Client::describe_route_tables).then_output(|| DescribeRouteTablesOutput::builder().build()),
-        mock!(aws_sdk_ec2::Client::describe_egress_only_internet_gateways)
-            .then_output(|| DescribeEgressOnlyInternetGatewaysOutput::builder().build()),
-        mock!(aws_sdk_ec2::Client::describe_internet_gateways)
-            .then_output(|| DescribeInternetGatewaysOutput::builder().build()),
-        mock!(aws_sdk_ec2::Client::describe_subnets).then_output(|| {
-            DescribeSubnetsOutput::builder()
-                .subnets(
-                    Subnet::builder()
-                        .subnet_id("subnet-0123abcd")
-                        .vpc_id("vpc-0123abcd")
-                        .set_tags(Some(owned_tags()))
-                        .build(),
-                )
-                .build()
-        }),
-        mock!(aws_sdk_ec2::Client::describe_network_interfaces).then_output(|| {
-            DescribeNetworkInterfacesOutput::builder()
-                .network_interfaces(
-                    NetworkInterface::builder()
-                        .network_interface_id("eni-0aaa1111")
-                        .description("aws-K8S-i-0bbb2222")
-                        .subnet_id("subnet-0123abcd")
-                        .build(),
-                )
-                .build()
-        }),
-        mock!(aws_sdk_ec2::Client::delete_vpc).then_output(|| DeleteVpcOutput::builder().build()),
+        Rule::new("DescribeVpcs")
+            .then(Reply::ec2("DescribeVpcs", &format!("<vpcSet><item><vpcId>vpc-0123abcd</vpcId>{tags}</item></vpcSet>"))),
+        Rule::new("DescribeNatGateways").then(Reply::ec2("DescribeNatGateways", "<natGatewaySet/>")),
+        Rule::new("DescribeAddresses").then(Reply::ec2("DescribeAddresses", "<addressesSet/>")),
+        Rule::new("DescribeRouteTables").then(Reply::ec2("DescribeRouteTables", "<routeTableSet/>")),
+        Rule::new("DescribeEgressOnlyInternetGateways")
+            .then(Reply::ec2("DescribeEgressOnlyInternetGateways", "<egressOnlyInternetGatewaySet/>")),
+        Rule::new("DescribeInternetGateways").then(Reply::ec2("DescribeInternetGateways", "<internetGatewaySet/>")),
+        Rule::new("DescribeSubnets").then(Reply::ec2(
+            "DescribeSubnets",
+            &format!("<subnetSet><item><subnetId>subnet-0123abcd</subnetId><vpcId>vpc-0123abcd</vpcId>{tags}</item></subnetSet>"),
+        )),
+        Rule::new("DescribeNetworkInterfaces").then(Reply::ec2(
+            "DescribeNetworkInterfaces",
+            "<networkInterfaceSet><item><networkInterfaceId>eni-0aaa1111</networkInterfaceId><description>aws-K8S-i-0bbb2222</description><subnetId>subnet-0123abcd</subnetId></item></networkInterfaceSet>",
+        )),
+        Rule::new("DeleteVpc").then(Reply::ec2("DeleteVpc", "<return>true</return>")),
     ]
 }
 
 fn no_cluster() -> Rule {
-    mock!(aws_sdk_eks::Client::describe_cluster).then_error(not_found)
+    Rule::new("DescribeCluster").then(not_found())
 }
 
 #[tokio::test]
 async fn dependency_violation_on_delete_is_waited_out() {
-    let delete = mock!(aws_sdk_ec2::Client::delete_subnet)
-        .sequence()
-        .error(|| DeleteSubnetError::generic(ec2_meta("DependencyViolation")))
-        .times(2)
-        .output(|| DeleteSubnetOutput::builder().build())
-        .build();
+    let delete = Rule::new("DeleteSubnet")
+        .times(Reply::ec2_error("DependencyViolation", "The subnet has dependencies and cannot be deleted."), 2)
+        .then(Reply::ec2("DeleteSubnet", "<return>true</return>"));
     let mut rules = one_subnet_vpc();
     rules.push(delete.clone());
     let aws = aws(&rules, &[no_cluster()]);
@@ -257,8 +175,8 @@ async fn dependency_violation_on_delete_is_waited_out() {
 
 #[tokio::test]
 async fn lasting_dependency_violation_names_the_blockers() {
-    let delete = mock!(aws_sdk_ec2::Client::delete_subnet)
-        .then_error(|| DeleteSubnetError::generic(ec2_meta("DependencyViolation")));
+    let delete = Rule::new("DeleteSubnet")
+        .then(Reply::ec2_error("DependencyViolation", "The subnet has dependencies and cannot be deleted."));
     let mut rules = one_subnet_vpc();
     rules.push(delete);
     let aws = aws(&rules, &[no_cluster()]);

@@ -14,7 +14,7 @@ use std::time::Duration;
 use eks6::ErrorKind;
 use eks6::aws::{Aws, AwsOptions};
 use eks6::plan::ClusterPlan;
-use eks6::workflow::{DownTarget, Journal, RunOptions, WorkflowError, down, up};
+use eks6::workflow::{Journal, RunOptions, Target, WorkflowError, down, up};
 use eks6_tests::emulator::{Emulator, fresh_account};
 use eks6_tests::fixtures;
 use eks6_tests::proxy::{Fault, FaultProxy, Service, any_aws, op};
@@ -100,7 +100,7 @@ async fn throttling_bursts_are_ridden_out_up_and_down() {
     for name in downs {
         proxy.inject(op(name), Fault::Throttle, 2);
     }
-    down(&aws, DownTarget::Plan(&plan), &o).await.unwrap_or_else(|e| panic!("down through throttling: {e}"));
+    down(&aws, Target::Plan(&plan), &o).await.unwrap_or_else(|e| panic!("down through throttling: {e}"));
     assert_faulted(&proxy, &downs, 2);
     assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
 }
@@ -144,7 +144,7 @@ async fn server_error_bursts_are_ridden_out_up_and_down() {
     for name in down_503 {
         proxy.inject(op(name), Fault::Status(503), 2);
     }
-    down(&aws, DownTarget::Plan(&plan), &o).await.unwrap_or_else(|e| panic!("down through 500s and 503s: {e}"));
+    down(&aws, Target::Plan(&plan), &o).await.unwrap_or_else(|e| panic!("down through 500s and 503s: {e}"));
     assert_faulted(&proxy, &down_500, 2);
     assert_faulted(&proxy, &down_503, 2);
     assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
@@ -344,11 +344,11 @@ async fn down_rides_out_resets_cut_answers_and_latency() {
     // Slow answers on the polls (the faulted deletes above count one fault each).
     let polls = |r: &eks6_tests::proxy::Request| r.operation.starts_with("Describe");
     proxy.inject(polls, Fault::Latency(Duration::from_millis(200)), 5);
-    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap_or_else(|e| panic!("down through faults: {e}"));
+    down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap_or_else(|e| panic!("down through faults: {e}"));
     assert_faulted(&proxy, &resets, 1);
     assert_faulted(&proxy, &cuts, 1);
     assert!(emu.inventory(&account, &plan).await.is_empty(), "down left owned resources");
     // Once more: nothing to do, and nothing fails.
     proxy.clear();
-    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag};
 use eks6::plan::{AzSpec, ClusterPlan};
-use eks6::workflow::{DownTarget, Outcome, VerifyOptions, VerifyTarget, down, up, verify};
+use eks6::workflow::{Outcome, Target, VerifyOptions, down, up, verify};
 use eks6_tests::emulator::{Emulator, fresh_account};
 use eks6_tests::fixtures;
 use ipnet::{Ipv4Net, Ipv6Net};
@@ -101,7 +101,7 @@ async fn life(emu: &'static Emulator, plan: ClusterPlan) -> Life {
     let owners = owners(emu, &account, &plan.region).await;
 
     let t = Instant::now();
-    let checked = verify(&aws, VerifyTarget::Plan(&plan), &VerifyOptions::default())
+    let checked = verify(&aws, Target::Plan(&plan), &VerifyOptions::default())
         .await
         .unwrap_or_else(|e| panic!("verify {name}: {e}"));
     let verify_time = t.elapsed();
@@ -109,7 +109,7 @@ async fn life(emu: &'static Emulator, plan: ClusterPlan) -> Life {
     assert!(checked.passed(), "{checked}");
 
     let t = Instant::now();
-    let gone = down(&aws, DownTarget::Plan(&plan), &o).await.unwrap_or_else(|e| panic!("down {name}: {e}"));
+    let gone = down(&aws, Target::Plan(&plan), &o).await.unwrap_or_else(|e| panic!("down {name}: {e}"));
     let down_time = t.elapsed();
     assert_eq!(gone.cluster, name);
     let left = emu.inventory(&account, &plan).await;
@@ -433,11 +433,11 @@ async fn byo_vpc_with_150_foreign_subnets_and_security_groups() {
     let foreign = before.only(&foreign_subnets, &foreign_groups);
     assert_eq!(Contents::of(&ec2, &vpc).await.only(&foreign_subnets, &foreign_groups), foreign, "after up");
 
-    let checked = verify(&aws, VerifyTarget::Plan(&plan), &VerifyOptions::default()).await.unwrap();
+    let checked = verify(&aws, Target::Plan(&plan), &VerifyOptions::default()).await.unwrap();
     assert_eq!(checked.cluster, name);
     assert!(checked.passed(), "{checked}");
 
-    down(&aws, DownTarget::Plan(&plan), &o).await.unwrap();
+    down(&aws, Target::Plan(&plan), &o).await.unwrap();
     // Exactly the user's subnets and security groups remain (plus the VPC's default
     // group), each unchanged; the VPC and its gateway too.
     let after = Contents::of(&ec2, &vpc).await;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use eks6::plan::{ClusterPlan, NatGateways};
 use eks6::probe::ProbeOptions;
-use eks6::workflow::{CheckStatus, DownTarget, RunOptions, VerifyOptions, VerifyTarget, WaitPolicy, down, up, verify};
+use eks6::workflow::{CheckStatus, RunOptions, Target, VerifyOptions, WaitPolicy, down, up, verify};
 use eks6_tests::emulator::{Emulator, fresh_account};
 use eks6_tests::fixtures;
 use eks6_tests::nginx::Nginx;
@@ -40,7 +40,7 @@ async fn every_check_passes_after_up_and_the_walkthrough_addresses_fail() {
         probe: Some(("::1".into(), ProbeOptions { port: nginx.port, ..Default::default() })),
         ..Default::default()
     };
-    let report = verify(&aws, VerifyTarget::Plan(&plan), &vo).await.unwrap();
+    let report = verify(&aws, Target::Plan(&plan), &vo).await.unwrap();
     for name in ["cluster-ipv6", "subnets-ipv6", "routes", "nodes-ipv6", "probe-port-open", "addresses", "http-probe"] {
         assert_eq!(status(&report, name), CheckStatus::Pass, "{name}:\n{report}");
     }
@@ -57,7 +57,7 @@ async fn every_check_passes_after_up_and_the_walkthrough_addresses_fail() {
         addresses: vec!["2600:1f13:812:0:46f9::1".into(), "2600:0000:0000:35000000:46f9::1".into()],
         ..Default::default()
     };
-    let report = verify(&aws, VerifyTarget::Plan(&plan), &vo).await.unwrap();
+    let report = verify(&aws, Target::Plan(&plan), &vo).await.unwrap();
     assert_eq!(status(&report, "addresses"), CheckStatus::Fail);
     assert!(!report.passed());
     let ev = &report.checks.iter().find(|c| c.name == "addresses").unwrap().evidence;
@@ -69,17 +69,16 @@ async fn every_check_passes_after_up_and_the_walkthrough_addresses_fail() {
 
     // Read-only on a cluster named, not planned: describes and lists only.
     let before = aws.call_counts();
-    let report =
-        verify(&aws, VerifyTarget::Cluster { name: "AWSNewsBlog", region: "us-west-2" }, &VerifyOptions::default())
-            .await
-            .unwrap();
+    let report = verify(&aws, Target::Cluster { name: "AWSNewsBlog", region: "us-west-2" }, &VerifyOptions::default())
+        .await
+        .unwrap();
     assert_eq!(status(&report, "nodes-ipv6"), CheckStatus::Pass, "{report}");
     let after = aws.call_counts();
     for op in after.keys().filter(|k| after.get(*k) != before.get(*k)) {
         let name = op.split(':').nth(1).unwrap();
         assert!(name.starts_with("Describe") || name.starts_with("List"), "verify called {op}");
     }
-    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,7 +88,7 @@ async fn plain_emulator_skips_what_it_lacks() {
     let plan = plan();
     let aws = emu.aws(&account, &plan.region).await;
     up(&aws, &plan, &opts(&account)).await.unwrap();
-    let report = verify(&aws, VerifyTarget::Plan(&plan), &VerifyOptions::default()).await.unwrap();
+    let report = verify(&aws, Target::Plan(&plan), &VerifyOptions::default()).await.unwrap();
     assert_eq!(status(&report, "nodes-ipv6"), CheckStatus::Skipped, "{report}");
     assert_eq!(status(&report, "probe-port-open"), CheckStatus::Skipped);
     assert_eq!(status(&report, "addresses"), CheckStatus::Skipped);
@@ -97,17 +96,17 @@ async fn plain_emulator_skips_what_it_lacks() {
     assert_eq!(status(&report, "http-probe"), CheckStatus::Skipped);
     assert!(report.passed(), "{report}");
     assert!(!report.passed_strict(), "skipped checks are not a strict pass");
-    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
 }
 
 #[test]
 fn kubectl_json_and_nodes() {
     let pods =
         r#"{"items":[{"status":{"podIP":"2600::1","podIPs":[{"ip":"2600::1"}]}},{"status":{"podIP":"2600::2"}}]}"#;
-    assert_eq!(eks6::workflow::addresses_from_kubectl(pods), ["2600::1", "2600::2"]);
+    assert_eq!(eks6::kubectl::addresses_from_kubectl(pods), ["2600::1", "2600::2"]);
     let nodes = "NAME   STATUS   ROLES    AGE   VERSION   INTERNAL-IP      EXTERNAL-IP   OS-IMAGE\n\
                  ip-1   Ready    <none>   1d    v1.30     2600:1f13::10    <none>        Amazon Linux\n";
-    assert_eq!(eks6::workflow::addresses_from_kubectl(nodes), ["2600:1f13::10"]);
+    assert_eq!(eks6::kubectl::addresses_from_kubectl(nodes), ["2600:1f13::10"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -152,7 +151,7 @@ async fn kubeconfig_entry_keeps_other_entries() {
     );
     assert_eq!(exec["env"][0]["value"], "acct");
     assert!(v["clusters"][1]["cluster"]["server"].as_str().unwrap().starts_with("https://"));
-    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
 }
 
 /// YAML to JSON through the same YAML crate the library uses.
@@ -172,7 +171,7 @@ async fn ipv6_only_private_subnets_pass_the_route_check() {
     plan.vpc.dns64 = true;
     let aws = emu.aws(&account, &plan.region).await;
     up(&aws, &plan, &opts(&account)).await.unwrap();
-    let report = verify(&aws, VerifyTarget::Plan(&plan), &VerifyOptions::default()).await.unwrap();
+    let report = verify(&aws, Target::Plan(&plan), &VerifyOptions::default()).await.unwrap();
     assert_eq!(status(&report, "routes"), CheckStatus::Pass, "{report}");
     let routes = &report.checks.iter().find(|c| c.name == "routes").unwrap().evidence;
     assert!(
@@ -181,7 +180,7 @@ async fn ipv6_only_private_subnets_pass_the_route_check() {
     );
     let mut wants_nat = plan.clone();
     wants_nat.vpc.nat_gateways = NatGateways::Single;
-    let report = verify(&aws, VerifyTarget::Plan(&wants_nat), &VerifyOptions::default()).await.unwrap();
+    let report = verify(&aws, Target::Plan(&wants_nat), &VerifyOptions::default()).await.unwrap();
     assert_eq!(status(&report, "routes"), CheckStatus::Fail, "{report}");
-    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
 }

@@ -7,21 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_ec2::types::{Filter, ResourceType};
 use eks6::plan::ClusterPlan;
-use eks6::workflow::{Cancel, DownTarget, Event, EventKind, Outcome, RunOptions, WorkflowError, down, up};
+use eks6::workflow::{Cancel, Event, EventKind, Outcome, RunOptions, Target, UpStep, WorkflowError, down, up};
 use eks6_tests::emulator::{Emulator, fresh_account};
 use eks6_tests::fixtures;
 
-const STEPS: [&str; 9] = [
-    "vpc",
-    "subnets",
-    "internet-gateway",
-    "egress-only-gateway",
-    "nat-gateways",
-    "route-tables",
-    "cluster",
-    "probe-rule",
-    "nodegroup",
-];
+/// The step names, from the library's table.
+fn steps_of_up() -> Vec<&'static str> {
+    UpStep::all().iter().map(|s| s.name()).collect()
+}
 
 fn plan() -> ClusterPlan {
     fixtures::walkthrough()
@@ -92,7 +85,7 @@ async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
     let (o, events) = recording(opts(&account));
 
     let first = up(&aws, &plan, &o).await.unwrap();
-    assert_eq!(first.steps.len(), STEPS.len());
+    assert_eq!(first.steps.len(), steps_of_up().len());
     assert!(first.steps.iter().all(|s| s.outcome == Outcome::Created), "{:#?}", steps(&first));
     let inv = emu.inventory(&account, &plan).await;
     assert_eq!(inv.get("cluster AWSNewsBlog").map(String::as_str), Some("ACTIVE"));
@@ -120,7 +113,7 @@ async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
     {
         let ev = events.lock().unwrap();
         let finished = ev.iter().filter(|e| matches!(e.kind, EventKind::StepFinished { .. })).count();
-        assert_eq!(finished, STEPS.len());
+        assert_eq!(finished, steps_of_up().len());
         assert!(ev.iter().any(|e| matches!(&e.kind, EventKind::Waiting { status, .. } if status == "CREATING")));
     }
     // The journal names what was made.
@@ -136,13 +129,13 @@ async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
     let second_calls = aws.total_calls() - calls_before;
     assert!(second_calls < first.api_calls, "re-run made {second_calls} calls, first {}", first.api_calls);
 
-    let gone = down(&aws, DownTarget::Plan(&plan), &o).await.unwrap();
+    let gone = down(&aws, Target::Plan(&plan), &o).await.unwrap();
     assert!(gone.steps.iter().any(|s| s.outcome == Outcome::Deleted));
     assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
     foreign_intact(emu, &account, &foreign_ids).await;
     assert!(!o.journal.exists(), "a complete down removes the journal");
     // And again: nothing to do.
-    let again = down(&aws, DownTarget::Plan(&plan), &o).await.unwrap();
+    let again = down(&aws, Target::Plan(&plan), &o).await.unwrap();
     assert!(again.steps.iter().all(|s| s.outcome == Outcome::Skipped), "{:#?}", steps(&again));
 }
 
@@ -158,7 +151,7 @@ async fn up_stopped_after(aws: &eks6::aws::Aws, plan: &ClusterPlan, account: &st
     });
     match up(aws, plan, &o).await {
         Err(WorkflowError::Cancelled { .. }) => {}
-        Ok(r) if step == "nodegroup" => assert_eq!(r.steps.len(), STEPS.len()),
+        Ok(r) if step == "nodegroup" => assert_eq!(r.steps.len(), steps_of_up().len()),
         other => panic!("up stopped after {step}: {other:?}"),
     }
 }
@@ -172,9 +165,9 @@ async fn crash_after_each_step_then_up_resumes_to_the_same_state() {
     let aws = emu.aws(&clean_account, &plan.region).await;
     up(&aws, &plan, &opts(&clean_account)).await.unwrap();
     let clean = emu.inventory(&clean_account, &plan).await;
-    down(&aws, DownTarget::Plan(&plan), &opts(&clean_account)).await.unwrap();
+    down(&aws, Target::Plan(&plan), &opts(&clean_account)).await.unwrap();
 
-    let runs = STEPS.iter().map(|&step| {
+    let runs = steps_of_up().into_iter().map(|step| {
         let (plan, clean) = (plan.clone(), clean.clone());
         async move {
             let account = fresh_account();
@@ -183,13 +176,13 @@ async fn crash_after_each_step_then_up_resumes_to_the_same_state() {
             let partial = emu.inventory(&account, &plan).await;
             let resumed = up(&aws, &plan, &opts(&account)).await.unwrap_or_else(|e| panic!("resume after {step}: {e}"));
             // Steps done before the stop are found, not made again.
-            let done_before = STEPS.iter().position(|s| *s == step).unwrap();
+            let done_before = steps_of_up().into_iter().position(|s| s == step).unwrap();
             for s in &resumed.steps[..=done_before] {
                 assert_ne!(s.outcome, Outcome::Created, "after a stop at {step}, {} was created again", s.step);
             }
             assert!(!partial.is_empty());
             assert_eq!(emu.inventory(&account, &plan).await, clean, "state after a stop at {step}");
-            down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+            down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
             assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new(), "leftovers after a stop at {step}");
         }
     });
@@ -200,15 +193,13 @@ async fn crash_after_each_step_then_up_resumes_to_the_same_state() {
 async fn down_after_each_partial_up_leaves_nothing() {
     let emu = Emulator::shared();
     let plan = plan();
-    let runs = STEPS.iter().map(|&step| {
+    let runs = steps_of_up().into_iter().map(|step| {
         let plan = plan.clone();
         async move {
             let account = fresh_account();
             let aws = emu.aws(&account, &plan.region).await;
             up_stopped_after(&aws, &plan, &account, step).await;
-            down(&aws, DownTarget::Plan(&plan), &opts(&account))
-                .await
-                .unwrap_or_else(|e| panic!("down after {step}: {e}"));
+            down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap_or_else(|e| panic!("down after {step}: {e}"));
             assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new(), "leftovers after a stop at {step}");
         }
     });
@@ -230,7 +221,7 @@ async fn lost_journal_still_finds_everything_by_tags() {
     assert_eq!(emu.inventory(&account, &plan).await, inv);
     std::fs::remove_file(&o.journal).unwrap();
     // `down --cluster NAME --region R`: tags alone, no plan, no journal.
-    down(&aws, DownTarget::Cluster { name: "AWSNewsBlog", region: "us-west-2" }, &o).await.unwrap();
+    down(&aws, Target::Cluster { name: "AWSNewsBlog", region: "us-west-2" }, &o).await.unwrap();
     assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
 }
 
@@ -245,7 +236,7 @@ async fn plain_emulator_skips_the_probe_rule_with_a_finding() {
     assert_eq!(probe.outcome, Outcome::Skipped);
     let f = report.findings.iter().find(|f| f.rule == "cluster-security-group").expect("a finding says why");
     assert!(f.message.contains("clusterSecurityGroupId"), "{}", f.message);
-    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
     assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
 }
 
@@ -370,7 +361,7 @@ async fn bring_your_own_subnets_are_checked_used_and_never_deleted() {
     let skipped: Vec<_> =
         report.steps.iter().filter(|s| s.outcome == Outcome::Skipped).map(|s| s.step.as_str()).collect();
     assert_eq!(skipped, ["internet-gateway", "egress-only-gateway", "nat-gateways", "route-tables"]);
-    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
     let (ec2, _) = emu.sdk(&account, &plan.region).await;
     assert_eq!(ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap().vpcs().len(), 1, "the user's VPC is kept");
     let left = ec2.describe_subnets().set_subnet_ids(Some(subnets.clone())).send().await.unwrap();
@@ -404,7 +395,7 @@ async fn existing_vpc_gets_free_64s_and_keeps_its_subnets() {
     taken.sort();
     // The user's: 0, 1, 3, 4, 5; the plan's four take the lowest free: 2, 6, 7, 8.
     assert_eq!(taken, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    down(&aws, DownTarget::Plan(&plan), &opts(&account)).await.unwrap();
+    down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
     let left =
         ec2.describe_subnets().filters(Filter::builder().name("vpc-id").values(&vpc).build()).send().await.unwrap();
     let mut left: Vec<String> = left.subnets().iter().map(|s| s.subnet_id().unwrap().to_string()).collect();
@@ -473,11 +464,11 @@ async fn the_only_ingress_opened_is_the_probe_port_and_down_revokes_it() {
     assert!(names.iter().all(|n| *n == "default" || n.starts_with("eks-cluster-sg-")), "{names:?}");
 
     let before = aws1.call_counts();
-    down(&aws1, DownTarget::Plan(&with_probe), &opts(&a1)).await.unwrap();
+    down(&aws1, Target::Plan(&with_probe), &opts(&a1)).await.unwrap();
     let revokes = aws1.call_counts().get("EC2:RevokeSecurityGroupIngress").copied().unwrap_or(0)
         - before.get("EC2:RevokeSecurityGroupIngress").copied().unwrap_or(0);
     assert_eq!(revokes, 1, "down revokes exactly the probe rule");
-    down(&aws2, DownTarget::Plan(&without), &opts(&a2)).await.unwrap();
+    down(&aws2, Target::Plan(&without), &opts(&a2)).await.unwrap();
     assert_eq!(aws2.call_counts().get("EC2:RevokeSecurityGroupIngress"), None, "nothing to revoke without a probe");
 }
 

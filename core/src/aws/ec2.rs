@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, DomainType, Filter, IpPermission, Ipv6Range, ResourceType, Tag, TagSpecification,
+    AttributeBooleanValue, DomainType, Filter, IpPermission, Ipv6Range, NatGatewayState, ResourceType, Tag,
+    TagSpecification,
 };
 use ipnet::{Ipv4Net, Ipv6Net};
 
@@ -124,7 +125,7 @@ pub(crate) struct GatewayInfo {
 #[derive(Debug, Clone)]
 pub(crate) struct NatInfo {
     pub id: String,
-    pub state: String,
+    pub state: NatGatewayState,
     pub tags: Tags,
 }
 
@@ -426,7 +427,7 @@ impl Aws {
             .iter()
             .map(|n| NatInfo {
                 id: n.nat_gateway_id().unwrap_or_default().to_string(),
-                state: n.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                state: n.state().cloned().unwrap_or_else(|| NatGatewayState::from("")),
                 tags: tags_of(n.tags()),
             })
             .collect())

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_eks::types::{
-    IpFamily, KubernetesNetworkConfigRequest, NodegroupScalingConfig, RemoteAccessConfig, VpcConfigRequest,
+    ClusterStatus, IpFamily, KubernetesNetworkConfigRequest, NodegroupScalingConfig, NodegroupStatus,
+    RemoteAccessConfig, VpcConfigRequest,
 };
 
 use super::ec2::Owner;
@@ -12,7 +13,7 @@ use super::{Aws, AwsError};
 /// What `DescribeCluster` says.
 #[derive(Debug, Clone)]
 pub(crate) struct ClusterInfo {
-    pub status: String,
+    pub status: ClusterStatus,
     pub tags: BTreeMap<String, String>,
     pub vpc_id: Option<String>,
     pub subnet_ids: Vec<String>,
@@ -27,7 +28,7 @@ pub(crate) struct ClusterInfo {
 /// What `DescribeNodegroup` says.
 #[derive(Debug, Clone)]
 pub(crate) struct NodegroupInfo {
-    pub status: String,
+    pub status: NodegroupStatus,
     pub tags: BTreeMap<String, String>,
     pub subnets: Vec<String>,
     /// (code, message) of health issues.
@@ -75,7 +76,7 @@ impl Aws {
             let vpc = c.resources_vpc_config();
             let net = c.kubernetes_network_config();
             ClusterInfo {
-                status: c.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                status: c.status().cloned().unwrap_or_else(|| ClusterStatus::from("")),
                 tags: c.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
                 vpc_id: vpc.and_then(|v| v.vpc_id()).map(str::to_string),
                 subnet_ids: vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default(),
@@ -136,7 +137,7 @@ impl Aws {
             }
         };
         Ok(out.nodegroup().map(|n| NodegroupInfo {
-            status: n.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status: n.status().cloned().unwrap_or_else(|| NodegroupStatus::from("")),
             tags: n.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
             subnets: n.subnets().to_vec(),
             issues: n

@@ -19,6 +19,10 @@ use crate::error::ErrorKind;
 pub(crate) mod ec2;
 pub(crate) mod eks;
 
+/// The states eks6 compares, as the SDK's own enums.
+pub use aws_sdk_ec2::types::NatGatewayState;
+pub use aws_sdk_eks::types::{ClusterStatus, NodegroupStatus};
+
 /// How to reach AWS. Everything is optional; what is unset comes from the usual places
 /// (environment, profile files, instance metadata), as the AWS CLI does.
 #[derive(Clone, Default)]
@@ -225,6 +229,18 @@ impl Aws {
     }
 }
 
+impl crate::error::ErrorDetails for AwsError {
+    fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    fn aws_code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+    fn aws_message(&self) -> Option<&str> {
+        self.code.is_some().then_some(self.message.as_str())
+    }
+}
+
 /// An AWS call that failed, classified. The SDK error is kept as the source.
 #[derive(Debug, thiserror::Error)]
 #[error("{operation} failed: {}{message}", code.as_ref().map(|c| format!("{c}: ")).unwrap_or_default())]
@@ -315,27 +331,22 @@ impl AwsError {
     }
 }
 
-/// The SDK's own list of throttling codes.
-const THROTTLING: &[&str] = &[
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-];
-
+/// The kind of an AWS error code. Throttling is what the AWS runtime itself retries as
+/// throttling (its public list, so the two never drift apart); a `...LimitExceeded` code
+/// that is not on it (IAM's `LimitExceeded`, EC2's `VpcLimitExceeded`,
+/// `AddressLimitExceeded`) is an account quota, which waiting does not lift.
 fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorKind {
+    use aws_runtime::retries::classifiers::THROTTLING_ERRORS;
     match code {
-        Some(c) if THROTTLING.contains(&c) => ErrorKind::AwsThrottled,
+        Some(c) if THROTTLING_ERRORS.contains(&c) => ErrorKind::AwsThrottled,
         _ if status == Some(429) => ErrorKind::AwsThrottled,
+        Some(c)
+            if c.ends_with("LimitExceeded")
+                || c.ends_with("LimitExceededException")
+                || c == "ServiceQuotaExceededException" =>
+        {
+            ErrorKind::AwsQuota
+        }
         Some(c)
             if c.ends_with(".NotFound")
                 || c.ends_with("NotFound")
@@ -401,6 +412,14 @@ mod tests {
         assert_eq!(classify_code(Some("InternalError"), Some(500)), ErrorKind::AwsService);
         assert_eq!(classify_code(None, Some(503)), ErrorKind::AwsService);
         assert_eq!(classify_code(Some("UnauthorizedOperation"), Some(403)), ErrorKind::AwsCredentials);
+        // Quotas are not throttling: waiting does not lift them.
+        assert_eq!(classify_code(Some("LimitExceeded"), Some(409)), ErrorKind::AwsQuota);
+        assert_eq!(classify_code(Some("AddressLimitExceeded"), Some(400)), ErrorKind::AwsQuota);
+        assert_eq!(classify_code(Some("ResourceLimitExceededException"), Some(400)), ErrorKind::AwsQuota);
+        // Every code the AWS runtime retries as throttling is throttling here too.
+        for c in aws_runtime::retries::classifiers::THROTTLING_ERRORS {
+            assert_eq!(classify_code(Some(c), Some(400)), ErrorKind::AwsThrottled, "{c}");
+        }
     }
 
     #[test]

@@ -5,6 +5,8 @@ use std::net::Ipv6Addr;
 
 use ipnet::Ipv6Net;
 
+use crate::error::ErrorKind;
+
 /// Why an IPv6 address text was rejected. Offsets are byte offsets into the input.
 ///
 /// Each reason prints as a lowercase phrase that says what was wrong and where; the
@@ -361,42 +363,21 @@ pub enum NetError {
     },
 }
 
-/// The stable kind of a [`NetError`], which the C status codes and Python
-/// exceptions map from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum NetErrorKind {
-    /// Bad address text.
-    InvalidAddress,
-    /// Bad prefix text, or host bits set.
-    InvalidPrefix,
-    /// Bad prefix length for the operation.
-    InvalidLength,
-    /// An index or count out of range.
-    OutOfRange,
-    /// A prefix outside its parent, in use, not in use, or a bad range.
-    Conflict,
-    /// No free block left.
-    Exhausted,
-    /// A URL that could not be built.
-    InvalidUrl,
-}
-
 impl NetError {
-    /// The stable kind of this error.
-    pub fn kind(&self) -> NetErrorKind {
+    /// The stable kind of this error (a row of [`crate::error::TABLE`]).
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::InvalidAddress { .. } => NetErrorKind::InvalidAddress,
+            Self::InvalidAddress { .. } => ErrorKind::InvalidAddress,
             Self::InvalidPrefix { .. } | Self::HostBitsSet { .. } | Self::NotNibbleAligned { .. } => {
-                NetErrorKind::InvalidPrefix
+                ErrorKind::InvalidPrefix
             }
-            Self::InvalidLength { .. } => NetErrorKind::InvalidLength,
-            Self::IndexOutOfRange { .. } | Self::CountOverflow { .. } => NetErrorKind::OutOfRange,
+            Self::InvalidLength { .. } => ErrorKind::InvalidLength,
+            Self::IndexOutOfRange { .. } | Self::CountOverflow { .. } => ErrorKind::OutOfRange,
             Self::OutsideParent { .. } | Self::InUse { .. } | Self::NotInUse { .. } | Self::InvalidRange { .. } => {
-                NetErrorKind::Conflict
+                ErrorKind::PrefixConflict
             }
-            Self::Exhausted { .. } => NetErrorKind::Exhausted,
-            Self::InvalidUrl { .. } => NetErrorKind::InvalidUrl,
+            Self::Exhausted { .. } => ErrorKind::Exhausted,
+            Self::InvalidUrl { .. } => ErrorKind::InvalidUrl,
         }
     }
 

@@ -7,8 +7,9 @@
 //! - Text in: [`parse_addr`], [`parse_prefix`] (strict), [`parse_prefix_lenient`],
 //!   [`ScopedIpv6Addr`] for addresses with a zone id. Errors say what and where.
 //! - Text out: [`canonical`] (RFC 5952), [`expanded`], [`reverse_name`],
-//!   [`reverse_zone`], all into stack buffers; [`bracketed_url`] and [`socket_text`].
-//! - Prefixes: [`subnets`], [`nth_subnet`], [`subnet_count`], [`supernet`],
+//!   [`reverse_zone`] (and [`reverse`] for either), all into stack buffers; [`bracketed_url`] and [`socket_text`].
+//! - Prefixes: [`subnets`], [`nth_subnet`], [`subnet_count`] ([`count_subnets`] up to
+//!   2^128), [`supernet`],
 //!   [`contains`], [`contains_prefix`], [`aggregate`], [`exclude`],
 //!   [`range_to_prefixes`].
 //! - Structures: [`PrefixAllocator`] (lowest free aligned prefix) and [`PrefixTable`]
@@ -33,15 +34,15 @@ mod text;
 mod url;
 
 pub use alloc::PrefixAllocator;
-pub use error::{AddrReason, NetError, NetErrorKind, PrefixReason, UrlReason};
+pub use error::{AddrReason, NetError, PrefixReason, UrlReason};
 pub use parse::{parse_addr, parse_addr_bytes, parse_prefix, parse_prefix_lenient};
 pub use prefix::{
-    ExactSubnets, Subnets, aggregate, contains, contains_prefix, exclude, nth_subnet, range_to_prefixes, subnet_count,
-    subnets, supernet,
+    ExactSubnets, SubnetCount, Subnets, aggregate, contains, contains_prefix, count_subnets, exclude, nth_subnet,
+    range_to_prefixes, subnet_count, subnets, supernet,
 };
 pub use table::PrefixTable;
 pub use text::{
-    AddrText, PrefixText, ReverseName, StackStr, canonical, canonical_prefix, expanded, for_each_subnet_text,
+    AddrText, PrefixText, ReverseName, StackStr, canonical, canonical_prefix, expanded, for_each_subnet_text, reverse,
     reverse_name, reverse_zone,
 };
 pub use url::{ScopedIpv6Addr, bracketed_url, socket_text};

@@ -1,5 +1,6 @@
 //! Prefix arithmetic on `ipnet::Ipv6Net`, computed on `u128`.
 
+use std::fmt;
 use std::iter::FusedIterator;
 use std::net::Ipv6Addr;
 
@@ -100,6 +101,74 @@ pub fn subnet_count(parent: Ipv6Net, new_len: u8) -> Result<u128, NetError> {
         return Err(NetError::CountOverflow { parent, new_len, bits });
     }
     Ok(1u128 << bits)
+}
+
+/// How many subnets a prefix holds: up to 2^128 (`::/0` in `/128`s), one past what a
+/// `u128` holds. Its text (and its JSON, a decimal string, so that no reader rounds it
+/// past 2^53) is the exact decimal number.
+///
+/// ```
+/// use eks6::net::{count_subnets, parse_prefix, SubnetCount};
+/// let all = count_subnets(parse_prefix("::/0")?, 128)?;
+/// assert_eq!(all, SubnetCount::TwoTo128);
+/// assert_eq!(all.to_string(), "340282366920938463463374607431768211456");
+/// assert_eq!(count_subnets(parse_prefix("2600:1f13:812::/56")?, 64)?.get(), Some(256));
+/// # Ok::<(), eks6::net::NetError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SubnetCount {
+    /// A count a `u128` holds.
+    Exactly(u128),
+    /// 2^128.
+    TwoTo128,
+}
+
+impl SubnetCount {
+    /// The count, when a `u128` holds it.
+    pub fn get(self) -> Option<u128> {
+        match self {
+            Self::Exactly(n) => Some(n),
+            Self::TwoTo128 => None,
+        }
+    }
+
+    /// Whether `index` (from 0) is one of the subnets.
+    pub fn has_index(self, index: u128) -> bool {
+        self.get().is_none_or(|n| index < n)
+    }
+
+    /// How many subnets there are from `index` on (saturating at `u128::MAX`).
+    pub fn from_index(self, index: u128) -> u128 {
+        match self {
+            Self::Exactly(n) => n.saturating_sub(index),
+            // 2^128 - index, which for index 0 is one past u128::MAX.
+            Self::TwoTo128 => (u128::MAX - index).saturating_add(u128::from(index != 0)),
+        }
+    }
+}
+
+impl fmt::Display for SubnetCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exactly(n) => write!(f, "{n}"),
+            Self::TwoTo128 => f.write_str("340282366920938463463374607431768211456"),
+        }
+    }
+}
+
+impl serde::Serialize for SubnetCount {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// The number of `/new_len` subnets in `parent`, whatever it is (2^128 included).
+pub fn count_subnets(parent: Ipv6Net, new_len: u8) -> Result<SubnetCount, NetError> {
+    match subnet_count(parent, new_len) {
+        Ok(n) => Ok(SubnetCount::Exactly(n)),
+        Err(NetError::CountOverflow { .. }) => Ok(SubnetCount::TwoTo128),
+        Err(e) => Err(e),
+    }
 }
 
 /// The `n`-th (from 0) `/new_len` subnet of `parent`, in O(1).

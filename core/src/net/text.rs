@@ -280,6 +280,24 @@ pub fn reverse_name(addr: Ipv6Addr) -> ReverseName {
     reverse_nibbles(addr.to_bits(), 32)
 }
 
+/// The reverse DNS name of address text, or the zone of prefix text (a `/`): what a
+/// user means by "the reverse name of this".
+///
+/// ```
+/// use eks6::net::reverse;
+/// assert_eq!(reverse("2600:1f13:812::/56")?, "0.0.2.1.8.0.3.1.f.1.0.0.6.2.ip6.arpa.");
+/// assert!(reverse("::1")?.ends_with(".0.ip6.arpa."));
+/// assert!(reverse("2600::/57").is_err());
+/// # Ok::<(), eks6::net::NetError>(())
+/// ```
+pub fn reverse(text: &str) -> Result<ReverseName, NetError> {
+    if text.contains('/') {
+        reverse_zone(super::parse_prefix(text)?)
+    } else {
+        Ok(reverse_name(super::parse_addr(text)?))
+    }
+}
+
 /// The reverse DNS zone of a prefix whose length is a multiple of 4: its nibbles, least
 /// significant first, under `ip6.arpa.`.
 ///

@@ -19,6 +19,7 @@
 //! ```
 
 mod address;
+mod finding;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -27,7 +28,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use address::{AddressPlan, SubnetKind, SubnetPlan};
-pub use rules::{Date, Finding, RULES, Severity, VERSION_TABLE, Validation, VersionSupport};
+pub use finding::{Finding, Rule, Severity, Stage, Validation};
+pub use rules::{Date, VERSION_TABLE, VersionSupport, offline_rules};
 
 /// Version of the JSON documents eks6 writes (findings, events, reports, journal).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -345,6 +347,84 @@ fn summary(findings: &[Finding]) -> String {
         .join("; ")
 }
 
+impl PlanError {
+    /// The stable kind.
+    pub fn kind(&self) -> crate::ErrorKind {
+        use crate::ErrorKind;
+        match self {
+            Self::Io { .. } => ErrorKind::Io,
+            Self::Parse { .. } => ErrorKind::InvalidPlan,
+            Self::Address(e) => e.kind(),
+            Self::Invalid { .. } => ErrorKind::PlanRejected,
+        }
+    }
+}
+
+impl crate::error::ErrorDetails for PlanError {
+    fn kind(&self) -> crate::ErrorKind {
+        PlanError::kind(self)
+    }
+    fn inner(&self) -> Option<&dyn crate::error::ErrorDetails> {
+        match self {
+            Self::Address(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn findings(&self) -> Option<&[Finding]> {
+        match self {
+            Self::Invalid { findings, .. } => Some(findings),
+            _ => None,
+        }
+    }
+}
+
+/// What `eks6 plan` reports, the same on every surface: the plan's identity, its address
+/// plan (with its /64 indexes while the VPC's /56 is unknown) and its offline findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanReport {
+    /// JSON schema version.
+    pub schema_version: u32,
+    /// The plan (cluster) name.
+    pub plan: String,
+    /// The plan id (`eks6:plan-id`).
+    pub plan_id: String,
+    /// The region.
+    pub region: String,
+    /// The Kubernetes version.
+    pub kubernetes_version: String,
+    /// The address plan, when the plan's network settings allow one.
+    pub address_plan: Option<AddressPlan>,
+    /// Every offline finding, errors first.
+    pub findings: Vec<Finding>,
+}
+
+impl PlanReport {
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+impl std::fmt::Display for PlanReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "plan {} ({}) in {}, Kubernetes {}",
+            self.plan, self.plan_id, self.region, self.kubernetes_version
+        )?;
+        if let Some(a) = &self.address_plan {
+            write!(f, "{a}")?;
+        }
+        if self.findings.is_empty() {
+            writeln!(f, "no findings")?;
+        }
+        for finding in &self.findings {
+            writeln!(f, "{finding}")?;
+        }
+        Ok(())
+    }
+}
+
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -413,6 +493,28 @@ impl ClusterPlan {
     /// All pre-flight findings, against the given date (for version support).
     pub fn validate_at(&self, today: Date) -> Validation {
         rules::validate(self, today)
+    }
+
+    /// The offline report: identity, address plan and findings (against today's date).
+    pub fn report(&self) -> PlanReport {
+        self.report_at(Date::today())
+    }
+
+    /// [`report`](Self::report) against the given date.
+    pub fn report_at(&self, today: Date) -> PlanReport {
+        let zones: Vec<String> = match &self.vpc.availability_zones {
+            AzSpec::Names(n) => n.clone(),
+            AzSpec::Count(_) => Vec::new(),
+        };
+        PlanReport {
+            schema_version: SCHEMA_VERSION,
+            plan: self.name.clone(),
+            plan_id: self.plan_id(),
+            region: self.region.clone(),
+            kubernetes_version: self.kubernetes_version.clone(),
+            address_plan: self.address_plan(None, &zones, &[], &[]).ok(),
+            findings: self.validate_at(today).findings,
+        }
     }
 
     /// [`validate`](Self::validate), turned into an error when any finding is an error.

@@ -6,74 +6,9 @@ use std::fmt;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
-use super::{AzSpec, ClusterPlan, SCHEMA_VERSION};
+use super::finding::{Finding, Rule, Severity, Stage, Validation};
+use super::{AzSpec, ClusterPlan};
 use crate::net::parse_prefix;
-
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The plan cannot work; nothing is created.
-    Error,
-    /// It works today but is a risk (a version out of support, SSH open to the world).
-    Warning,
-    /// Advice.
-    Info,
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Error => "error",
-            Self::Warning => "warning",
-            Self::Info => "info",
-        })
-    }
-}
-
-/// One pre-flight finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    /// Stable rule id, e.g. `version-minimum`.
-    pub rule: String,
-    /// Severity.
-    pub severity: Severity,
-    /// The plan field it is about, e.g. `nodegroup.instance_types[0]`.
-    pub field: String,
-    /// What is wrong, lowercase, naming the value.
-    pub message: String,
-    /// How to fix it.
-    pub fix: String,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} [{}] {}: {} (fix: {})", self.severity, self.rule, self.field, self.message, self.fix)
-    }
-}
-
-/// All findings of one plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Validation {
-    /// JSON schema version.
-    pub schema_version: u32,
-    /// The plan (cluster) name.
-    pub plan: String,
-    /// Findings, errors first, then by rule.
-    pub findings: Vec<Finding>,
-}
-
-impl Validation {
-    /// Whether any finding is an error.
-    pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(|f| f.severity == Severity::Error)
-    }
-
-    /// Whether a finding of this rule is present.
-    pub fn has(&self, rule: &str) -> bool {
-        self.findings.iter().any(|f| f.rule == rule)
-    }
-}
 
 /// A calendar date, for version support checks against an injected clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -157,39 +92,10 @@ const fn vs(minor: u16, standard_end: Date, extended_end: Date) -> VersionSuppor
     VersionSupport { minor, standard_end, extended_end }
 }
 
-/// Every offline rule id, for documentation and tests.
-pub const RULES: &[&str] = &[
-    "auto-assign-ipv6",
-    "az-region",
-    "byo-subnets",
-    "cluster-name",
-    "dns64",
-    "endpoint-access",
-    "instance-type",
-    "ip-family",
-    "nat-none",
-    "nitro-only",
-    "no-subnets",
-    "node-subnets",
-    "nodegroup-name",
-    "nodegroup-size",
-    "probe-allow-from",
-    "probe-port",
-    "region",
-    "role-arn",
-    "service-ipv4-cidr",
-    "ssh-open",
-    "subnet-id",
-    "subnet-ipv4-fit",
-    "two-azs",
-    "version-format",
-    "version-minimum",
-    "version-support",
-    "vpc-cni-version",
-    "vpc-id",
-    "vpc-ipv4-cidr",
-    "windows-nodes",
-];
+/// Every offline rule: what `eks6 plan` can find without an AWS call.
+pub fn offline_rules() -> impl Iterator<Item = Rule> {
+    Rule::all().iter().copied().filter(|r| r.stage() == Stage::Offline)
+}
 
 /// Instance families without the Nitro system (the VPC CNI's IPv6 mode needs Nitro).
 const NON_NITRO: &[&str] = &[
@@ -200,13 +106,13 @@ const NON_NITRO: &[&str] = &[
 struct Out(Vec<Finding>);
 
 impl Out {
-    fn push(&mut self, rule: &str, severity: Severity, field: impl Into<String>, message: String, fix: &str) {
-        self.0.push(Finding { rule: rule.into(), severity, field: field.into(), message, fix: fix.into() });
+    fn push(&mut self, rule: Rule, severity: Severity, field: impl Into<String>, message: String, fix: &str) {
+        self.0.push(Finding::new(rule, severity, field, message, fix));
     }
-    fn error(&mut self, rule: &str, field: impl Into<String>, message: String, fix: &str) {
+    fn error(&mut self, rule: Rule, field: impl Into<String>, message: String, fix: &str) {
         self.push(rule, Severity::Error, field, message, fix);
     }
-    fn warn(&mut self, rule: &str, field: impl Into<String>, message: String, fix: &str) {
+    fn warn(&mut self, rule: Rule, field: impl Into<String>, message: String, fix: &str) {
         self.push(rule, Severity::Warning, field, message, fix);
     }
 }
@@ -283,7 +189,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
 
     if !name_ok(&plan.name, 100) {
         o.error(
-            "cluster-name",
+            Rule::ClusterName,
             "name",
             format!(
                 "cluster name {:?} must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit",
@@ -294,7 +200,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if !region_ok(&plan.region) {
         o.error(
-            "region",
+            Rule::Region,
             "region",
             format!("{:?} is not an AWS region name", plan.region),
             "use a region such as \"us-west-2\"",
@@ -304,20 +210,20 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     // Rule 2: version 1.21 or later, and in support.
     match parse_version(&plan.kubernetes_version) {
         None => o.error(
-            "version-format",
+            Rule::VersionFormat,
             "kubernetes_version",
             format!("{:?} is not a Kubernetes version (major.minor)", plan.kubernetes_version),
             "write the version as \"1.30\"",
         ),
         Some((1, minor)) if minor < 21 => o.error(
-            "version-minimum",
+            Rule::VersionMinimum,
             "kubernetes_version",
             format!("IPv6 clusters need Kubernetes 1.21 or later, not {}", plan.kubernetes_version),
             "use a version EKS supports today",
         ),
         Some((1, minor)) => match VERSION_TABLE.iter().find(|v| v.minor == minor) {
             Some(v) if today > v.extended_end => o.warn(
-                "version-support",
+                Rule::VersionSupport,
                 "kubernetes_version",
                 format!(
                     "Kubernetes 1.{minor} left EKS support on {} (today is {today}); a real account refuses to create it",
@@ -326,7 +232,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
                 "use a version EKS supports today",
             ),
             Some(v) if today > v.standard_end => o.warn(
-                "version-support",
+                Rule::VersionSupport,
                 "kubernetes_version",
                 format!(
                     "Kubernetes 1.{minor} is in extended support (extra cost) since {}, until {}",
@@ -336,7 +242,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             ),
             Some(_) => {}
             None if minor > VERSION_TABLE.last().map_or(0, |v| v.minor) => o.push(
-                "version-support",
+                Rule::VersionSupport,
                 Severity::Info,
                 "kubernetes_version",
                 format!("Kubernetes 1.{minor} is newer than eks6's support table"),
@@ -345,7 +251,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             None => {}
         },
         Some(_) => o.error(
-            "version-format",
+            Rule::VersionFormat,
             "kubernetes_version",
             format!("{:?} is not a Kubernetes 1.x version", plan.kubernetes_version),
             "write the version as \"1.30\"",
@@ -355,19 +261,24 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     // Rule 10: identifiers.
     for (field, arn) in [("cluster_role_arn", &plan.cluster_role_arn), ("node_role_arn", &plan.node_role_arn)] {
         if let Some(why) = role_arn_problem(arn) {
-            o.error("role-arn", field, why, "copy the role ARN from IAM: arn:aws:iam::<12-digit account>:role/<name>");
+            o.error(
+                Rule::RoleArn,
+                field,
+                why,
+                "copy the role ARN from IAM: arn:aws:iam::<12-digit account>:role/<name>",
+            );
         }
     }
     let byo = plan.vpc.id.is_some();
     if let Some(id) = &plan.vpc.id
         && let Some(why) = resource_id_problem(id, "vpc")
     {
-        o.error("vpc-id", "vpc.id", why, "copy the VPC id from the console or `aws ec2 describe-vpcs`");
+        o.error(Rule::VpcId, "vpc.id", why, "copy the VPC id from the console or `aws ec2 describe-vpcs`");
     }
     for (i, s) in plan.vpc.subnet_ids.iter().enumerate() {
         if let Some(why) = resource_id_problem(s, "subnet") {
             o.error(
-                "subnet-id",
+                Rule::SubnetId,
                 format!("vpc.subnet_ids[{i}]"),
                 why,
                 "copy the subnet id from `aws ec2 describe-subnets`",
@@ -376,7 +287,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if !plan.vpc.subnet_ids.is_empty() && !byo {
         o.error(
-            "byo-subnets",
+            Rule::ByoSubnets,
             "vpc.subnet_ids",
             "subnet ids are given without the VPC they belong to".into(),
             "set vpc.id too",
@@ -386,7 +297,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     // Rule 1 and 7: the IPv6 family, no IPv4 service range.
     if !plan.cluster.ip_family.eq_ignore_ascii_case("ipv6") {
         o.error(
-            "ip-family",
+            Rule::IpFamily,
             "cluster.ip_family",
             format!(
                 "ip_family is {:?}; eks6 builds IPv6 clusters, and the family can never change after creation",
@@ -397,7 +308,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if let Some(c) = &plan.cluster.service_ipv4_cidr {
         o.error(
-            "service-ipv4-cidr",
+            Rule::ServiceIpv4Cidr,
             "cluster.service_ipv4_cidr",
             format!("serviceIpv4Cidr {c:?} cannot be set on an IPv6 cluster; EKS picks the service range from fc00::/7 itself"),
             "remove service_ipv4_cidr",
@@ -409,14 +320,14 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             v.trim_start_matches('v').split('.').map(|p| p.split('-').next().unwrap_or("").parse().ok()).collect();
         match parsed {
             Some(p) if p.len() == 3 && (p[0], p[1], p[2]) < (1, 10, 1) => o.error(
-                "vpc-cni-version",
+                Rule::VpcCniVersion,
                 "cluster.vpc_cni_version",
                 format!("VPC CNI {v} is older than 1.10.1, the first with IPv6 support"),
                 "use VPC CNI 1.10.1 or later (ENABLE_IPv6=true, ENABLE_PREFIX_DELEGATION=true)",
             ),
             Some(p) if p.len() == 3 => {}
             _ => o.error(
-                "vpc-cni-version",
+                Rule::VpcCniVersion,
                 "cluster.vpc_cni_version",
                 format!("{v:?} is not a version (major.minor.patch)"),
                 "write it as \"1.18.0\"",
@@ -425,7 +336,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if !plan.cluster.endpoint_public_access && !plan.cluster.endpoint_private_access {
         o.error(
-            "endpoint-access",
+            Rule::EndpointAccess,
             "cluster.endpoint_public_access",
             "both the public and the private API endpoint are off".into(),
             "turn on at least one endpoint",
@@ -436,7 +347,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     let vpc4: Option<Ipv4Net> = match plan.vpc.ipv4_cidr.parse::<Ipv4Net>() {
         Ok(n) if n != n.trunc() => {
             o.error(
-                "vpc-ipv4-cidr",
+                Rule::VpcIpv4Cidr,
                 "vpc.ipv4_cidr",
                 format!("{:?} has host bits set; did you mean {}?", plan.vpc.ipv4_cidr, n.trunc()),
                 "write the network address",
@@ -445,7 +356,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         }
         Ok(n) if !(16..=28).contains(&n.prefix_len()) => {
             o.error(
-                "vpc-ipv4-cidr",
+                Rule::VpcIpv4Cidr,
                 "vpc.ipv4_cidr",
                 format!("a VPC's IPv4 block must be /16 to /28, not /{}", n.prefix_len()),
                 "use a block such as 10.0.0.0/16",
@@ -455,7 +366,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         Ok(n) => Some(n),
         Err(_) => {
             o.error(
-                "vpc-ipv4-cidr",
+                Rule::VpcIpv4Cidr,
                 "vpc.ipv4_cidr",
                 format!("{:?} is not an IPv4 CIDR block (a.b.c.d/len)", plan.vpc.ipv4_cidr),
                 "use a block such as 10.0.0.0/16",
@@ -470,7 +381,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         && n < 2
     {
         o.error(
-            "two-azs",
+            Rule::TwoAzs,
             "vpc.availability_zones",
             format!("{n} availability zone(s); EKS needs subnets in at least two"),
             "set availability_zones = 2 or more",
@@ -478,7 +389,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if byo && !plan.vpc.subnet_ids.is_empty() && plan.vpc.subnet_ids.len() < 2 {
         o.error(
-            "two-azs",
+            Rule::TwoAzs,
             "vpc.subnet_ids",
             "one subnet given; EKS needs subnets in at least two availability zones".into(),
             "list subnets from two or more zones",
@@ -489,7 +400,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             let is_id = n.contains("-az");
             if !is_id && !n.starts_with(&plan.region) {
                 o.error(
-                    "az-region",
+                    Rule::AzRegion,
                     format!("vpc.availability_zones[{i}]"),
                     format!("zone {n:?} is not in region {}", plan.region),
                     "use zones of the plan's region, or zone ids such as usw2-az1",
@@ -500,12 +411,12 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         sorted.sort();
         sorted.dedup();
         if sorted.len() != names.len() {
-            o.error("two-azs", "vpc.availability_zones", "a zone is listed twice".into(), "list each zone once");
+            o.error(Rule::TwoAzs, "vpc.availability_zones", "a zone is listed twice".into(), "list each zone once");
         }
     }
     if !plan.vpc.public_subnets && !plan.vpc.private_subnets && !byo {
         o.error(
-            "no-subnets",
+            Rule::NoSubnets,
             "vpc.public_subnets",
             "both public_subnets and private_subnets are false: there is nowhere to put nodes".into(),
             "turn on public or private subnets",
@@ -517,14 +428,14 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         let needed = (kinds * plan.vpc.availability_zones.len()) as u64;
         if len < v4.prefix_len() || len > 28 {
             o.error(
-                "subnet-ipv4-fit",
+                Rule::SubnetIpv4Fit,
                 "vpc.ipv4_subnet_len",
                 format!("subnet IPv4 length /{len} must be between the VPC's /{} and /28", v4.prefix_len()),
                 "use a length such as 20",
             );
         } else if !byo && needed > 1u64 << (len - v4.prefix_len()) {
             o.error(
-                "subnet-ipv4-fit",
+                Rule::SubnetIpv4Fit,
                 "vpc.ipv4_subnet_len",
                 format!("{needed} subnets of /{len} do not fit in {v4}"),
                 "use a longer ipv4_subnet_len or a larger ipv4_cidr",
@@ -533,7 +444,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if plan.vpc.dns64 {
         o.warn(
-            "dns64",
+            Rule::Dns64,
             "vpc.dns64",
             "DNS64 on EKS subnets sends IPv4-only names through NAT64; leave it off unless workloads are IPv6-only"
                 .into(),
@@ -542,7 +453,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if byo && !plan.vpc.enable_auto_assign_ipv6 {
         o.push(
-            "auto-assign-ipv6",
+            Rule::AutoAssignIpv6,
             Severity::Info,
             "vpc.enable_auto_assign_ipv6",
             "eks6 checks that the existing node subnets auto-assign IPv6 addresses and stops if one does not; it will not change them"
@@ -555,7 +466,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     let ng = &plan.nodegroup;
     if !name_ok(&ng.name, 63) {
         o.error(
-            "nodegroup-name",
+            Rule::NodegroupName,
             "nodegroup.name",
             format!(
                 "nodegroup name {:?} must be 1 to 63 letters, digits, '-' or '_', starting with a letter or digit",
@@ -566,7 +477,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if ng.instance_types.is_empty() {
         o.error(
-            "nitro-only",
+            Rule::NitroOnly,
             "nodegroup.instance_types",
             "no instance type given".into(),
             "list a Nitro type such as m5.large",
@@ -576,14 +487,14 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         let family = t.split('.').next().unwrap_or("");
         if !t.contains('.') {
             o.error(
-                "instance-type",
+                Rule::InstanceType,
                 format!("nodegroup.instance_types[{i}]"),
                 format!("{t:?} is not an instance type (family.size)"),
                 "use a type such as m5.large",
             );
         } else if NON_NITRO.contains(&family) {
             o.error(
-                "nitro-only",
+                Rule::NitroOnly,
                 format!("nodegroup.instance_types[{i}]"),
                 format!("{t} is not a Nitro instance type; the VPC CNI's IPv6 mode (prefix delegation) needs Nitro"),
                 "use a Nitro type such as m5.large, m6i.large or t3.medium",
@@ -594,7 +505,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         && ami.to_ascii_uppercase().contains("WINDOWS")
     {
         o.error(
-            "windows-nodes",
+            Rule::WindowsNodes,
             "nodegroup.ami_type",
             format!("{ami} is a Windows AMI type; Windows nodes are not supported on IPv6 clusters"),
             "use a Linux AMI type such as AL2023_x86_64_STANDARD",
@@ -602,7 +513,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if ng.desired_size == 0 {
         o.warn(
-            "nodegroup-size",
+            Rule::NodegroupSize,
             "nodegroup.desired_size",
             "desired_size is 0: the nodegroup has no nodes to verify".into(),
             "set desired_size to 1 or more",
@@ -610,7 +521,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if ng.min() > ng.desired_size || ng.desired_size > ng.max() {
         o.error(
-            "nodegroup-size",
+            Rule::NodegroupSize,
             "nodegroup.desired_size",
             format!(
                 "sizes must satisfy min <= desired <= max; got min {}, desired {}, max {}",
@@ -623,7 +534,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if let Some(k) = &ng.ssh_key_pair {
         o.warn(
-            "ssh-open",
+            Rule::SshOpen,
             "nodegroup.ssh_key_pair",
             format!("with key pair {k:?} and no source security groups, EKS opens SSH (port 22) on the nodes to the whole internet"),
             "leave ssh_key_pair out and use SSM Session Manager, or restrict port 22 afterwards",
@@ -631,7 +542,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if ng.node_subnets(&plan.vpc) == super::NodeSubnets::Private && !plan.vpc.private_subnets && !byo {
         o.error(
-            "node-subnets",
+            Rule::NodeSubnets,
             "nodegroup.subnets",
             "nodes are to go in private subnets, but private_subnets is false".into(),
             "set nodegroup.subnets = \"public\" or private_subnets = true",
@@ -639,7 +550,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if ng.node_subnets(&plan.vpc) == super::NodeSubnets::Public && !plan.vpc.public_subnets && !byo {
         o.error(
-            "node-subnets",
+            Rule::NodeSubnets,
             "nodegroup.subnets",
             "nodes are to go in public subnets, but public_subnets is false".into(),
             "set nodegroup.subnets = \"private\" or public_subnets = true",
@@ -647,7 +558,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
     if plan.vpc.private_subnets && plan.vpc.nat_gateways == super::NatGateways::None && !byo {
         o.push(
-            "nat-none",
+            Rule::NatNone,
             Severity::Info,
             "vpc.nat_gateways",
             "private subnets without NAT reach IPv4-only endpoints (some AWS APIs, registries) only through DNS64/NAT64 or VPC endpoints".into(),
@@ -659,7 +570,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     if let Some(p) = &plan.probe {
         if p.port == 0 || p.port > 65535 {
             o.error(
-                "probe-port",
+                Rule::ProbePort,
                 "probe.port",
                 format!("port {} is not in 1..=65535", p.port),
                 "use a port such as 80",
@@ -667,7 +578,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         }
         if let Err(e) = parse_prefix(&p.allow_from) {
             o.error(
-                "probe-allow-from",
+                Rule::ProbeAllowFrom,
                 "probe.allow_from",
                 e.to_string(),
                 "use an IPv6 prefix such as ::/0 or 2600:1f13::/32",
@@ -675,8 +586,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         }
     }
 
-    out.0.sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.rule.cmp(&b.rule)));
-    Validation { schema_version: SCHEMA_VERSION, plan: plan.name.clone(), findings: out.0 }
+    Validation::new(&plan.name, out.0)
 }
 
 #[cfg(test)]

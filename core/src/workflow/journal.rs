@@ -66,7 +66,8 @@ impl Journal {
 
     /// Writes the journal atomically: a temporary file, fsync, rename, fsync of the
     /// directory. A reader sees the old or the new journal, never half of one.
-    pub(crate) fn save(&self, path: &Path, _lock: &Lock) -> Result<(), WorkflowError> {
+    /// The caller holds the plan's [`Lock`] (every run does, from `Run::open`).
+    pub(crate) fn save(&self, path: &Path) -> Result<(), WorkflowError> {
         let io = |source| WorkflowError::Io { path: path.into(), source };
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let tmp = tmp_path(path);

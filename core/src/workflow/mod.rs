@@ -1,5 +1,10 @@
-//! The walkthrough as async workflows: [`up`], [`down`] (and, with the verify issue,
-//! `verify`), journaled and resumable, emitting progress [`Event`]s.
+//! The walkthrough as async workflows: [`up`], [`down`] and [`verify`], journaled and
+//! resumable, emitting progress [`Event`]s.
+//!
+//! - `up` is a table of steps ([`UpStep`]), each declaring what it needs; `down` undoes
+//!   them ([`DownStep`]); `verify` is one function per check.
+//! - `run` holds what the three share (the lock, the journal, the region check, events);
+//!   `idempotent` how a create or delete survives a lost answer; `wait` the one wait loop.
 //!
 //! Every resource eks6 creates is tagged at creation with `eks6:cluster`,
 //! `eks6:plan-id` and `eks6:role`; every step first looks for what it would create, so
@@ -20,7 +25,9 @@
 //! ```
 
 mod down;
+mod idempotent;
 mod journal;
+mod run;
 mod up;
 mod verify;
 mod wait;
@@ -34,15 +41,61 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use down::{DownTarget, down};
+pub use down::{DownStep, down};
 pub use journal::{Journal, JournalEntry};
-pub use up::up;
-pub use verify::{Check, CheckStatus, VerifyOptions, VerifyReport, VerifyTarget, addresses_from_kubectl, verify};
+pub use up::{UpStep, up};
+pub use verify::{Check, CheckStatus, VerifyOptions, VerifyReport, verify};
 pub use wait::WaitPolicy;
 
 use crate::aws::AwsError;
-use crate::error::ErrorKind;
-use crate::plan::{Finding, PlanError, SCHEMA_VERSION};
+use crate::error::{ErrorDetails, ErrorKind};
+use crate::plan::{ClusterPlan, Finding, PlanError};
+
+/// Which cluster a workflow is about: a plan (everything is known), or a cluster by name
+/// in a region (`down` and `verify` work from tags and the cluster itself).
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// A plan.
+    Plan(&'a ClusterPlan),
+    /// A cluster by name (`down` finds what is its plan's by tags; `verify` reads only).
+    Cluster {
+        /// Cluster name.
+        name: &'a str,
+        /// Region.
+        region: &'a str,
+    },
+}
+
+impl Target<'_> {
+    /// The cluster name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Plan(p) => &p.name,
+            Self::Cluster { name, .. } => name,
+        }
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        match self {
+            Self::Plan(p) => &p.region,
+            Self::Cluster { region, .. } => region,
+        }
+    }
+
+    /// The plan id that tags what eks6 made for this cluster.
+    pub fn plan_id(&self) -> String {
+        crate::plan::plan_id(self.region(), self.name())
+    }
+
+    /// The plan, when there is one.
+    pub fn plan(&self) -> Option<&ClusterPlan> {
+        match self {
+            Self::Plan(p) => Some(p),
+            Self::Cluster { .. } => None,
+        }
+    }
+}
 
 /// A progress event. The same JSON in every surface.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -408,103 +461,27 @@ impl WorkflowError {
     }
 }
 
+impl ErrorDetails for WorkflowError {
+    fn kind(&self) -> ErrorKind {
+        WorkflowError::kind(self)
+    }
+    fn inner(&self) -> Option<&dyn ErrorDetails> {
+        match self {
+            Self::Plan(e) => Some(e),
+            Self::Aws(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn findings(&self) -> Option<&[Finding]> {
+        match self {
+            Self::Network { findings } => Some(findings),
+            _ => self.inner()?.findings(),
+        }
+    }
+}
+
 impl From<crate::net::NetError> for WorkflowError {
     fn from(e: crate::net::NetError) -> Self {
         Self::Plan(PlanError::Address(e))
-    }
-}
-
-/// A step in progress.
-pub(crate) struct StepTimer {
-    name: &'static str,
-    calls_before: u64,
-    started: std::time::Instant,
-}
-
-/// The running context shared by the steps of one workflow.
-pub(crate) struct Run<'a> {
-    pub aws: &'a crate::aws::Aws,
-    pub opts: &'a RunOptions,
-    pub cluster: String,
-    pub plan_id: String,
-    pub started: std::time::Instant,
-    pub steps: Vec<StepReport>,
-    pub findings: Vec<Finding>,
-    pub journal: Journal,
-    pub lock: journal::Lock,
-}
-
-impl Run<'_> {
-    pub fn emit(&self, kind: EventKind) {
-        tracing::debug!(cluster = %self.cluster, event = ?kind, "eks6 event");
-        if let Some(sink) = &self.opts.events {
-            sink(&Event {
-                schema_version: SCHEMA_VERSION,
-                cluster: self.cluster.clone(),
-                elapsed_ms: self.started.elapsed().as_millis() as u64,
-                kind,
-            });
-        }
-    }
-
-    pub fn finding(&mut self, f: Finding) {
-        self.emit(EventKind::Finding(f.clone()));
-        self.findings.push(f);
-    }
-
-    pub fn check_cancel(&self, step: &str) -> Result<(), WorkflowError> {
-        if self.opts.cancel.is_cancelled() {
-            return Err(WorkflowError::Cancelled { step: step.into() });
-        }
-        Ok(())
-    }
-
-    /// Starts a step: checks for cancellation and emits `StepStarted`.
-    pub fn begin(&self, name: &'static str) -> Result<StepTimer, WorkflowError> {
-        self.check_cancel(name)?;
-        self.emit(EventKind::StepStarted { step: name.into() });
-        Ok(StepTimer { name, calls_before: self.aws.total_calls(), started: std::time::Instant::now() })
-    }
-
-    /// Ends a step: writes the journal, emits `StepFinished`, records the report.
-    pub fn end(&mut self, t: StepTimer, outcome: Outcome, resources: Vec<String>) -> Result<(), WorkflowError> {
-        let api_calls = self.aws.total_calls() - t.calls_before;
-        self.journal.steps.insert(t.name.into(), outcome);
-        self.journal.save(&self.opts.journal, &self.lock)?;
-        self.emit(EventKind::StepFinished { step: t.name.into(), outcome, resources: resources.clone(), api_calls });
-        self.steps.push(StepReport {
-            step: t.name.into(),
-            outcome,
-            resources,
-            api_calls,
-            elapsed_ms: t.started.elapsed().as_millis() as u64,
-        });
-        Ok(())
-    }
-
-    /// Records a resource in the journal (and saves it at once: a resource is never
-    /// created without a record).
-    pub fn record(&mut self, role: &str, kind: &str, id: &str, created: bool) -> Result<(), WorkflowError> {
-        let entry = JournalEntry { kind: kind.into(), id: id.into(), created };
-        if self.journal.resources.get(role) != Some(&entry) {
-            self.journal.resources.insert(role.into(), entry);
-            self.journal.save(&self.opts.journal, &self.lock)?;
-        }
-        Ok(())
-    }
-
-    pub fn report(self, workflow: &str, region: &str) -> RunReport {
-        RunReport {
-            schema_version: SCHEMA_VERSION,
-            workflow: workflow.into(),
-            cluster: self.cluster,
-            plan_id: self.plan_id,
-            region: region.into(),
-            api_calls: self.steps.iter().map(|s| s.api_calls).sum(),
-            steps: self.steps,
-            findings: self.findings,
-            resources: self.journal.resources.iter().map(|(k, v)| (k.clone(), v.id.clone())).collect(),
-            elapsed_ms: self.started.elapsed().as_millis() as u64,
-        }
     }
 }

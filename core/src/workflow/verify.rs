@@ -1,5 +1,5 @@
-//! `verify`: the checks the walkthrough ends with, done by code, each with its evidence.
-//! Read-only; works on clusters eks6 did not create.
+//! `verify`: the checks the walkthrough ends with, done by code, each with its evidence,
+//! one function per check. Read-only; works on clusters eks6 did not create.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -8,27 +8,15 @@ use std::time::Instant;
 use ipnet::Ipv6Net;
 use serde::{Deserialize, Serialize};
 
-use super::{Event, EventKind, EventSink, WorkflowError};
-use crate::aws::ec2::{RouteTableInfo, SubnetInfo};
+use super::{Cancel, Event, EventKind, EventSink, Target, WorkflowError};
+use crate::aws::ec2::{InstanceInfo, RouteTableInfo, SubnetInfo, VpcInfo};
+use crate::aws::eks::ClusterInfo;
 use crate::aws::{Aws, AwsError};
 use crate::error::ErrorKind;
+use crate::kubectl::addresses_from_kubectl;
 use crate::net::{contains, contains_prefix, parse_addr, parse_prefix, supernet};
-use crate::plan::{ClusterPlan, SCHEMA_VERSION};
+use crate::plan::{ClusterPlan, NatGateways, SCHEMA_VERSION};
 use crate::probe::{ProbeOptions, probe};
-
-/// Which cluster to verify.
-#[derive(Debug, Clone, Copy)]
-pub enum VerifyTarget<'a> {
-    /// A plan: its nodegroup and probe settings are known.
-    Plan(&'a ClusterPlan),
-    /// Any cluster, by name (read-only; eks6 need not have created it).
-    Cluster {
-        /// Cluster name.
-        name: &'a str,
-        /// Region.
-        region: &'a str,
-    },
-}
 
 /// What to check besides the cluster itself.
 #[derive(Clone, Default)]
@@ -45,6 +33,9 @@ pub struct VerifyOptions {
     pub nodegroup: Option<String>,
     /// Where each check goes as it completes ([`EventKind::Check`]).
     pub events: Option<EventSink>,
+    /// Cancellation: `verify` only reads, so it stops at once with
+    /// [`WorkflowError::Cancelled`].
+    pub cancel: Cancel,
 }
 
 impl VerifyOptions {
@@ -68,29 +59,8 @@ impl fmt::Debug for VerifyOptions {
             .field("probe_port", &self.probe_port)
             .field("nodegroup", &self.nodegroup)
             .field("events", &self.events.as_ref().map(|_| "<sink>"))
+            .field("cancel", &self.cancel)
             .finish()
-    }
-}
-
-/// The checks so far; each one added is also sent to the event sink.
-struct Checks<'a> {
-    list: Vec<Check>,
-    sink: Option<&'a EventSink>,
-    cluster: &'a str,
-    started: Instant,
-}
-
-impl Checks<'_> {
-    fn push(&mut self, c: Check) {
-        if let Some(sink) = self.sink {
-            sink(&Event {
-                schema_version: SCHEMA_VERSION,
-                cluster: self.cluster.to_string(),
-                elapsed_ms: self.started.elapsed().as_millis() as u64,
-                kind: EventKind::Check(c.clone()),
-            });
-        }
-        self.list.push(c);
     }
 }
 
@@ -129,6 +99,28 @@ pub struct Check {
     pub evidence: Vec<String>,
     /// How to fix a failure.
     pub fix: Option<String>,
+}
+
+impl Check {
+    fn new(name: &str, ok: bool, summary: impl Into<String>, evidence: Vec<String>, fix: &str) -> Self {
+        Self {
+            name: name.into(),
+            status: if ok { CheckStatus::Pass } else { CheckStatus::Fail },
+            summary: summary.into(),
+            evidence,
+            fix: Some(fix.into()),
+        }
+    }
+
+    fn skipped(name: &str, summary: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            status: CheckStatus::Skipped,
+            summary: summary.into(),
+            evidence: Vec::new(),
+            fix: None,
+        }
+    }
 }
 
 /// The report of `verify`.
@@ -184,355 +176,70 @@ impl fmt::Display for VerifyReport {
     }
 }
 
-fn check(
-    name: &str,
-    status: CheckStatus,
-    summary: impl Into<String>,
-    evidence: Vec<String>,
-    fix: Option<&str>,
-) -> Check {
-    Check { name: name.into(), status, summary: summary.into(), evidence, fix: fix.map(str::to_string) }
-}
-
-/// Pod and node addresses from `kubectl get pods|nodes -o wide` text or `-o json`.
-///
-/// ```
-/// let text = "NAME   READY   STATUS    RESTARTS   AGE   IP                         NODE\n\
-///             web-1  1/1     Running   0          5m    2600:1f13:812:0:46f9::1    ip-1\n";
-/// assert_eq!(eks6::workflow::addresses_from_kubectl(text), ["2600:1f13:812:0:46f9::1"]);
-/// ```
-pub fn addresses_from_kubectl(text: &str) -> Vec<String> {
-    let trimmed = text.trim_start();
-    if trimmed.starts_with('{') {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(trimmed) else { return Vec::new() };
-        let items: Vec<&serde_json::Value> = match v.get("items").and_then(|i| i.as_array()) {
-            Some(a) => a.iter().collect(),
-            None => vec![&v],
-        };
-        let mut out = Vec::new();
-        for item in items {
-            let status = &item["status"];
-            if let Some(ips) = status["podIPs"].as_array() {
-                out.extend(ips.iter().filter_map(|i| i["ip"].as_str().map(str::to_string)));
-            } else if let Some(ip) = status["podIP"].as_str() {
-                out.push(ip.to_string());
-            }
-            if let Some(addrs) = status["addresses"].as_array() {
-                out.extend(
-                    addrs
-                        .iter()
-                        .filter(|a| matches!(a["type"].as_str(), Some("InternalIP" | "ExternalIP")))
-                        .filter_map(|a| a["address"].as_str().map(str::to_string)),
-                );
-            }
-        }
-        return out;
-    }
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let Some(header) = lines.next() else { return Vec::new() };
-    let cols: Vec<&str> = header.split_whitespace().collect();
-    let wanted: Vec<usize> = cols
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(**c, "IP" | "INTERNAL-IP" | "EXTERNAL-IP"))
-        .map(|(i, _)| i)
-        .collect();
-    let mut out = Vec::new();
-    for line in lines {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        for &i in &wanted {
-            if let Some(f) = fields.get(i).filter(|f| **f != "<none>") {
-                out.push((*f).to_string());
-            }
-        }
-    }
-    out
-}
-
 /// Runs every check. Fails only when the cluster cannot be described at all; a failed
-/// check is a result, not an error.
-pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -> Result<VerifyReport, WorkflowError> {
+/// check is a result, not an error. Cancelling stops it at once (it only reads).
+pub async fn verify(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Result<VerifyReport, WorkflowError> {
+    tokio::select! {
+        r = run_checks(aws, target, opts) => r,
+        () = opts.cancel.cancelled() => Err(WorkflowError::Cancelled { step: "verify".into() }),
+    }
+}
+
+/// What the checks read once and share.
+struct Facts {
+    name: String,
+    cluster: ClusterInfo,
+    nodegroup: String,
+    subnets: Vec<SubnetInfo>,
+    vpc_id: String,
+    vpc: Option<VpcInfo>,
+    instances: Vec<InstanceInfo>,
+}
+
+impl Facts {
+    fn vpc_blocks(&self) -> Vec<Ipv6Net> {
+        self.vpc.as_ref().map(|v| v.ipv6.clone()).unwrap_or_default()
+    }
+}
+
+/// Where each check goes: the list, and the event sink as it completes.
+struct Checks<'a> {
+    list: Vec<Check>,
+    sink: Option<&'a EventSink>,
+    cluster: &'a str,
+    started: Instant,
+}
+
+impl Checks<'_> {
+    fn push(&mut self, c: Check) {
+        if let Some(sink) = self.sink {
+            sink(&Event {
+                schema_version: SCHEMA_VERSION,
+                cluster: self.cluster.to_string(),
+                elapsed_ms: self.started.elapsed().as_millis() as u64,
+                kind: EventKind::Check(c.clone()),
+            });
+        }
+        self.list.push(c);
+    }
+}
+
+async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Result<VerifyReport, WorkflowError> {
     let started = Instant::now();
     let calls_before = aws.total_calls();
-    let (name, region, nodegroup, probe_port, allow_from) = match target {
-        VerifyTarget::Plan(p) => (
-            p.name.as_str(),
-            p.region.as_str(),
-            Some(p.nodegroup.name.clone()),
-            opts.probe_port.or(p.probe_port()),
-            p.probe.as_ref().map(|pr| pr.allow_from.clone()),
-        ),
-        VerifyTarget::Cluster { name, region } => (name, region, None, opts.probe_port, None),
-    };
-    // IPv4 egress from private subnets: what the plan asks for (a NAT gateway or none, for
-    // IPv6-only workloads); without a plan it is not required, only shown.
-    let private_v4 = match target {
-        VerifyTarget::Plan(p) => p.vpc.nat_gateways != crate::plan::NatGateways::None,
-        VerifyTarget::Cluster { .. } => false,
-    };
+    let (name, region) = (target.name(), target.region());
     if aws.region() != region {
         return Err(WorkflowError::RegionMismatch { plan: region.into(), client: aws.region().into() });
     }
-    let Some(cluster) = aws.describe_cluster(name).await? else {
-        return Err(AwsError::local(
-            ErrorKind::AwsNotFound,
-            "DescribeCluster",
-            format!("no cluster {name} in {region}"),
-        )
-        .into());
-    };
+    let facts = gather(aws, target, opts).await?;
     let mut checks = Checks { list: Vec::new(), sink: opts.events.as_ref(), cluster: name, started };
-
-    // 1. The IP family, and the service range EKS picked.
-    let family = cluster.ip_family.clone().unwrap_or_default();
-    let mut evidence = vec![format!(
-        "kubernetesNetworkConfig.ipFamily = {}",
-        if family.is_empty() { "(not reported)" } else { &family }
-    )];
-    let mut ok = family == "ipv6";
-    if let Some(svc) = &cluster.service_ipv6_cidr {
-        let inside = parse_prefix(svc).ok().is_some_and(|n| contains_prefix("fc00::/7".parse().unwrap_or_default(), n));
-        evidence.push(format!("serviceIpv6Cidr = {svc} ({} fc00::/7)", if inside { "inside" } else { "NOT inside" }));
-        ok &= inside;
-    }
-    checks.push(check(
-        "cluster-ipv6",
-        if ok { CheckStatus::Pass } else { CheckStatus::Fail },
-        format!("cluster {name} is {}", if family.is_empty() { "of unreported family" } else { &family }),
-        evidence,
-        Some("the IP family is fixed at creation: create a new cluster with ipFamily = ipv6"),
-    ));
-
-    // 2. Node subnets: a /64 inside the VPC's /56, auto-assign on.
-    let ng_name = match opts.nodegroup.as_ref().or(nodegroup.as_ref()) {
-        Some(n) => n.clone(),
-        None => aws.list_nodegroups(name).await?.first().cloned().unwrap_or_default(),
-    };
-    let ng = if ng_name.is_empty() { None } else { aws.describe_nodegroup(name, &ng_name).await? };
-    let node_subnet_ids: Vec<String> = match &ng {
-        Some(n) if !n.subnets.is_empty() => n.subnets.clone(),
-        _ => cluster.subnet_ids.clone(),
-    };
-    let subnets = aws.subnets_by_ids(&node_subnet_ids).await?;
-    let vpc_id = cluster.vpc_id.clone().or_else(|| subnets.first().map(|s| s.vpc_id.clone())).unwrap_or_default();
-    let vpc = if vpc_id.is_empty() { None } else { aws.vpc(&vpc_id).await? };
-    let vpc_blocks: Vec<Ipv6Net> = vpc.as_ref().map(|v| v.ipv6.clone()).unwrap_or_default();
-    if subnets.is_empty() {
-        checks.push(check("subnets-ipv6", CheckStatus::Skipped, "no node subnets found", Vec::new(), None));
-    } else {
-        let mut evidence = Vec::new();
-        let mut ok = true;
-        for s in &subnets {
-            let v6 = s.ipv6.first();
-            let inside = v6.is_some_and(|b| vpc_blocks.iter().any(|p| contains_prefix(*p, *b)));
-            let good = v6.is_some_and(|b| b.prefix_len() == 64) && inside && s.assign_ipv6;
-            ok &= good;
-            evidence.push(format!(
-                "{} {} {} VPC {}, auto-assign IPv6 {}",
-                s.id,
-                v6.map_or("no IPv6 block".to_string(), |b| b.to_string()),
-                if inside { "inside" } else { "NOT inside" },
-                vpc_blocks.first().map_or("(no IPv6 block)".to_string(), |b| b.to_string()),
-                if s.assign_ipv6 { "on" } else { "OFF" }
-            ));
-        }
-        checks.push(check(
-            "subnets-ipv6",
-            if ok { CheckStatus::Pass } else { CheckStatus::Fail },
-            format!("{} node subnet(s): a /64 inside the VPC's block and auto-assign IPv6", subnets.len()),
-            evidence,
-            Some("give each node subnet a /64 of the VPC's /56 and turn on \"Auto-assign IPv6 address\""),
-        ));
-    }
-
-    // 3. Routes of the node subnets.
-    if vpc.is_some() && !subnets.is_empty() {
-        let tables = aws.route_tables(&vpc_id).await?;
-        let mut evidence = Vec::new();
-        let mut ok = true;
-        for s in &subnets {
-            let table = tables
-                .iter()
-                .find(|t| t.associations.iter().any(|(_, sub)| sub == &s.id))
-                .or_else(|| tables.iter().find(|t| t.main));
-            let (good, line) = route_check(s, table, private_v4);
-            ok &= good;
-            evidence.push(line);
-        }
-        checks.push(check(
-            "routes",
-            if ok { CheckStatus::Pass } else { CheckStatus::Fail },
-            "::/0 to the internet or egress-only gateway; 0.0.0.0/0, where there is one or the plan has NAT gateways, to the internet or a NAT gateway",
-            evidence,
-            Some("add ::/0 to the internet gateway (public) or the egress-only gateway (private), and 0.0.0.0/0 to the internet gateway or a NAT gateway"),
-        ));
-    } else {
-        checks.push(check("routes", CheckStatus::Skipped, "no VPC or node subnets to check", Vec::new(), None));
-    }
-
-    // 4. The nodes hold IPv6 addresses inside their subnets (the walkthrough's
-    //    describe-instances query).
-    let instances = if ng_name.is_empty() { Vec::new() } else { aws.nodegroup_instances(name, &ng_name).await? };
-    let subnet_blocks: BTreeMap<&str, Option<Ipv6Net>> =
-        subnets.iter().map(|s| (s.id.as_str(), s.ipv6.first().copied())).collect();
-    if instances.is_empty() {
-        checks.push(check(
-            "nodes-ipv6",
-            CheckStatus::Skipped,
-            format!("no running instances tagged eks:cluster-name={name}, eks:nodegroup-name={ng_name}"),
-            Vec::new(),
-            None,
-        ));
-    } else {
-        let mut evidence = Vec::new();
-        let mut ok = true;
-        for i in &instances {
-            let block = subnet_blocks.get(i.subnet_id.as_str()).copied().flatten();
-            let good: Vec<&String> =
-                i.ipv6.iter().filter(|a| parse_addr(a).ok().zip(block).is_some_and(|(a, b)| contains(b, a))).collect();
-            ok &= !good.is_empty();
-            evidence.push(format!(
-                "{} in {}: {}",
-                i.id,
-                i.subnet_id,
-                if i.ipv6.is_empty() { "NO IPv6 address".to_string() } else { i.ipv6.join(", ") }
-            ));
-        }
-        checks.push(check(
-            "nodes-ipv6",
-            if ok { CheckStatus::Pass } else { CheckStatus::Fail },
-            format!("{} node(s) hold an IPv6 address inside their subnet's /64", instances.len()),
-            evidence,
-            Some("nodes get IPv6 only from subnets with auto-assign IPv6 on: fix the subnets, then replace the nodes"),
-        ));
-    }
-
-    // 5. The nodes' security groups allow the probe port from ::/0 (or allow_from), and
-    //    egress to ::/0.
-    match probe_port {
-        None => {
-            checks.push(check("probe-port-open", CheckStatus::Skipped, "no probe port in the plan", Vec::new(), None))
-        }
-        Some(_) if instances.is_empty() => checks.push(check(
-            "probe-port-open",
-            CheckStatus::Skipped,
-            "no node instances to take security groups from",
-            Vec::new(),
-            None,
-        )),
-        Some(port) => {
-            let wanted = allow_from.as_deref().and_then(|a| parse_prefix(a).ok()).unwrap_or_default();
-            let mut groups: Vec<&String> = instances.iter().flat_map(|i| &i.security_groups).collect();
-            groups.sort();
-            groups.dedup();
-            let mut ingress = Vec::new();
-            let mut egress = Vec::new();
-            for g in &groups {
-                for r in aws.security_group_rules(g).await? {
-                    let Some(cidr) = r.cidr_ipv6.as_deref().and_then(|c| parse_prefix(c).ok()) else { continue };
-                    let covers_port = r.protocol == "-1"
-                        || (r.protocol == "tcp" && r.from_port <= i32::from(port) && i32::from(port) <= r.to_port);
-                    if r.egress && cidr.prefix_len() == 0 && (r.protocol == "-1" || covers_port) {
-                        egress.push(format!("{g} egress {} to {cidr} ({})", r.protocol, r.id));
-                    }
-                    if !r.egress && covers_port && contains_prefix(cidr, wanted) {
-                        ingress.push(format!("{g} allows {} port {port} from {cidr} ({})", r.protocol, r.id));
-                    }
-                }
-            }
-            let ok = !ingress.is_empty() && !egress.is_empty();
-            let mut evidence: Vec<String> = ingress.into_iter().chain(egress).collect();
-            if evidence.is_empty() {
-                evidence.push(format!(
-                    "groups checked: {}",
-                    groups.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", ")
-                ));
-            }
-            checks.push(check(
-                "probe-port-open",
-                if ok { CheckStatus::Pass } else { CheckStatus::Fail },
-                format!("the nodes' security groups allow TCP {port} from {wanted} and egress to ::/0"),
-                evidence,
-                Some("add an inbound rule for the port from ::/0 (or the plan's allow_from) and an outbound rule to ::/0 on the cluster security group"),
-            ));
-        }
-    }
-
-    // 6. Pod and node addresses.
-    let mut given: Vec<String> = opts.addresses.clone();
-    if let Some(k) = &opts.kubectl {
-        given.extend(addresses_from_kubectl(k));
-    }
-    if given.is_empty() {
-        checks.push(check("addresses", CheckStatus::Skipped, "no pod or node addresses given", Vec::new(), None));
-    } else {
-        let blocks: Vec<Ipv6Net> = subnets.iter().filter_map(|s| s.ipv6.first().copied()).collect();
-        let mut evidence = Vec::new();
-        let mut ok = true;
-        let mut by_80: BTreeMap<Ipv6Net, Vec<String>> = BTreeMap::new();
-        for a in &given {
-            match parse_addr(a) {
-                Err(e) => {
-                    ok = false;
-                    evidence.push(format!("{a}: invalid: {e}"));
-                }
-                Ok(addr) => match blocks.iter().find(|b| contains(**b, addr)) {
-                    Some(_) => {
-                        let node = supernet(Ipv6Net::new_assert(addr, 128), 80).unwrap_or_default();
-                        by_80.entry(node).or_default().push(crate::net::canonical(addr).to_string());
-                    }
-                    None => {
-                        ok = false;
-                        evidence.push(format!(
-                            "{a}: outside the node subnets{}",
-                            vpc_blocks.first().map_or(String::new(), |b| if contains(*b, addr) {
-                                format!(" (inside the VPC's {b})")
-                            } else {
-                                format!(" and outside the VPC's {b}")
-                            })
-                        ));
-                    }
-                },
-            }
-        }
-        for (node, addrs) in &by_80 {
-            evidence.push(format!("{node} (one node's prefix): {}", addrs.join(", ")));
-        }
-        checks.push(check(
-            "addresses",
-            if ok { CheckStatus::Pass } else { CheckStatus::Fail },
-            format!("{} address(es) are valid IPv6 inside the node subnets", given.len()),
-            evidence,
-            Some(
-                "pod addresses come from their node's /80 in a node subnet; an address elsewhere is not this cluster's",
-            ),
-        ));
-    }
-
-    // 7. The HTTP probe over IPv6.
-    match &opts.probe {
-        None => checks.push(check("http-probe", CheckStatus::Skipped, "no probe address given", Vec::new(), None)),
-        Some((target, popts)) => match probe(target, popts).await {
-            Ok(a) => checks.push(check(
-                "http-probe",
-                CheckStatus::Pass,
-                format!("GET {} answered {}", a.url, a.status_line),
-                vec![
-                    format!("connect {} ms, first byte {} ms, total {} ms", a.connect_ms, a.first_byte_ms, a.total_ms),
-                    format!("body: {}", a.body.chars().take(80).collect::<String>().replace(['\r', '\n'], " ")),
-                ],
-                None,
-            )),
-            Err(e) => checks.push(check(
-                "http-probe",
-                CheckStatus::Fail,
-                format!("GET over IPv6 to {target} failed"),
-                vec![e.to_string()],
-                Some("check that the pod listens on the port and the security groups allow it from ::/0"),
-            )),
-        },
-    }
-
+    checks.push(cluster_ipv6(&facts));
+    checks.push(subnets_ipv6(&facts));
+    checks.push(routes(aws, &facts, target).await?);
+    checks.push(nodes_ipv6(&facts));
+    checks.push(probe_port_open(aws, &facts, target, opts).await?);
+    checks.push(addresses(&facts, opts));
+    checks.push(http_probe(opts).await);
     Ok(VerifyReport {
         schema_version: SCHEMA_VERSION,
         cluster: name.into(),
@@ -541,6 +248,115 @@ pub async fn verify(aws: &Aws, target: VerifyTarget<'_>, opts: &VerifyOptions) -
         api_calls: aws.total_calls() - calls_before,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
+}
+
+/// Reads the cluster, its nodegroup, the node subnets, the VPC and the nodes.
+async fn gather(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Result<Facts, WorkflowError> {
+    let name = target.name();
+    let Some(cluster) = aws.describe_cluster(name).await? else {
+        return Err(AwsError::local(
+            ErrorKind::AwsNotFound,
+            "DescribeCluster",
+            format!("no cluster {name} in {}", target.region()),
+        )
+        .into());
+    };
+    let nodegroup = match opts.nodegroup.clone().or_else(|| target.plan().map(|p| p.nodegroup.name.clone())) {
+        Some(n) => n,
+        None => aws.list_nodegroups(name).await?.first().cloned().unwrap_or_default(),
+    };
+    let ng = if nodegroup.is_empty() { None } else { aws.describe_nodegroup(name, &nodegroup).await? };
+    let node_subnet_ids: Vec<String> = match &ng {
+        Some(n) if !n.subnets.is_empty() => n.subnets.clone(),
+        _ => cluster.subnet_ids.clone(),
+    };
+    let subnets = aws.subnets_by_ids(&node_subnet_ids).await?;
+    let vpc_id = cluster.vpc_id.clone().or_else(|| subnets.first().map(|s| s.vpc_id.clone())).unwrap_or_default();
+    let vpc = if vpc_id.is_empty() { None } else { aws.vpc(&vpc_id).await? };
+    let instances = if nodegroup.is_empty() { Vec::new() } else { aws.nodegroup_instances(name, &nodegroup).await? };
+    Ok(Facts { name: name.into(), cluster, nodegroup, subnets, vpc_id, vpc, instances })
+}
+
+/// The IP family, and the service range EKS picked.
+fn cluster_ipv6(f: &Facts) -> Check {
+    let family = f.cluster.ip_family.clone().unwrap_or_default();
+    let mut evidence = vec![format!(
+        "kubernetesNetworkConfig.ipFamily = {}",
+        if family.is_empty() { "(not reported)" } else { &family }
+    )];
+    let mut ok = family == "ipv6";
+    if let Some(svc) = &f.cluster.service_ipv6_cidr {
+        let ula = Ipv6Net::new_assert(std::net::Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7);
+        let inside = parse_prefix(svc).ok().is_some_and(|n| contains_prefix(ula, n));
+        evidence.push(format!("serviceIpv6Cidr = {svc} ({} fc00::/7)", if inside { "inside" } else { "NOT inside" }));
+        ok &= inside;
+    }
+    Check::new(
+        "cluster-ipv6",
+        ok,
+        format!("cluster {} is {}", f.name, if family.is_empty() { "of unreported family" } else { &family }),
+        evidence,
+        "the IP family is fixed at creation: create a new cluster with ipFamily = ipv6",
+    )
+}
+
+/// Node subnets: a /64 inside the VPC's /56, auto-assign on.
+fn subnets_ipv6(f: &Facts) -> Check {
+    if f.subnets.is_empty() {
+        return Check::skipped("subnets-ipv6", "no node subnets found");
+    }
+    let vpc_blocks = f.vpc_blocks();
+    let mut evidence = Vec::new();
+    let mut ok = true;
+    for s in &f.subnets {
+        let v6 = s.ipv6.first();
+        let inside = v6.is_some_and(|b| vpc_blocks.iter().any(|p| contains_prefix(*p, *b)));
+        ok &= v6.is_some_and(|b| b.prefix_len() == 64) && inside && s.assign_ipv6;
+        evidence.push(format!(
+            "{} {} {} VPC {}, auto-assign IPv6 {}",
+            s.id,
+            v6.map_or("no IPv6 block".to_string(), |b| b.to_string()),
+            if inside { "inside" } else { "NOT inside" },
+            vpc_blocks.first().map_or("(no IPv6 block)".to_string(), |b| b.to_string()),
+            if s.assign_ipv6 { "on" } else { "OFF" }
+        ));
+    }
+    Check::new(
+        "subnets-ipv6",
+        ok,
+        format!("{} node subnet(s): a /64 inside the VPC's block and auto-assign IPv6", f.subnets.len()),
+        evidence,
+        "give each node subnet a /64 of the VPC's /56 and turn on \"Auto-assign IPv6 address\"",
+    )
+}
+
+/// Routes of the node subnets. IPv4 egress from private subnets is required only when
+/// the plan has NAT gateways (none is a choice for IPv6-only workloads); without a plan
+/// it is shown, not required.
+async fn routes(aws: &Aws, f: &Facts, target: Target<'_>) -> Result<Check, WorkflowError> {
+    if f.vpc.is_none() || f.subnets.is_empty() {
+        return Ok(Check::skipped("routes", "no VPC or node subnets to check"));
+    }
+    let private_v4 = target.plan().is_some_and(|p| p.vpc.nat_gateways != NatGateways::None);
+    let tables = aws.route_tables(&f.vpc_id).await?;
+    let mut evidence = Vec::new();
+    let mut ok = true;
+    for s in &f.subnets {
+        let table = tables
+            .iter()
+            .find(|t| t.associations.iter().any(|(_, sub)| sub == &s.id))
+            .or_else(|| tables.iter().find(|t| t.main));
+        let (good, line) = route_check(s, table, private_v4);
+        ok &= good;
+        evidence.push(line);
+    }
+    Ok(Check::new(
+        "routes",
+        ok,
+        "::/0 to the internet or egress-only gateway; 0.0.0.0/0, where there is one or the plan has NAT gateways, to the internet or a NAT gateway",
+        evidence,
+        "add ::/0 to the internet gateway (public) or the egress-only gateway (private), and 0.0.0.0/0 to the internet gateway or a NAT gateway",
+    ))
 }
 
 /// A subnet's default routes: `::/0` to the internet gateway (public) or the egress-only
@@ -558,4 +374,161 @@ fn route_check(s: &SubnetInfo, table: Option<&RouteTableInfo>, private_v4: bool)
     };
     let v4_text = v4.unwrap_or(if v4_ok { "none (IPv6-only egress)" } else { "MISSING" });
     (v6_ok && v4_ok, format!("{} via {}: ::/0 -> {}, 0.0.0.0/0 -> {v4_text}", s.id, t.id, v6.unwrap_or("MISSING")))
+}
+
+/// The nodes hold IPv6 addresses inside their subnets (the walkthrough's
+/// describe-instances query).
+fn nodes_ipv6(f: &Facts) -> Check {
+    if f.instances.is_empty() {
+        return Check::skipped(
+            "nodes-ipv6",
+            format!("no running instances tagged eks:cluster-name={}, eks:nodegroup-name={}", f.name, f.nodegroup),
+        );
+    }
+    let subnet_blocks: BTreeMap<&str, Option<Ipv6Net>> =
+        f.subnets.iter().map(|s| (s.id.as_str(), s.ipv6.first().copied())).collect();
+    let mut evidence = Vec::new();
+    let mut ok = true;
+    for i in &f.instances {
+        let block = subnet_blocks.get(i.subnet_id.as_str()).copied().flatten();
+        let inside = i.ipv6.iter().any(|a| parse_addr(a).ok().zip(block).is_some_and(|(a, b)| contains(b, a)));
+        ok &= inside;
+        evidence.push(format!(
+            "{} in {}: {}",
+            i.id,
+            i.subnet_id,
+            if i.ipv6.is_empty() { "NO IPv6 address".to_string() } else { i.ipv6.join(", ") }
+        ));
+    }
+    Check::new(
+        "nodes-ipv6",
+        ok,
+        format!("{} node(s) hold an IPv6 address inside their subnet's /64", f.instances.len()),
+        evidence,
+        "nodes get IPv6 only from subnets with auto-assign IPv6 on: fix the subnets, then replace the nodes",
+    )
+}
+
+/// The nodes' security groups allow the probe port from ::/0 (or the plan's
+/// `allow_from`), and egress to ::/0.
+async fn probe_port_open(
+    aws: &Aws,
+    f: &Facts,
+    target: Target<'_>,
+    opts: &VerifyOptions,
+) -> Result<Check, WorkflowError> {
+    let Some(port) = opts.probe_port.or_else(|| target.plan().and_then(ClusterPlan::probe_port)) else {
+        return Ok(Check::skipped("probe-port-open", "no probe port in the plan"));
+    };
+    if f.instances.is_empty() {
+        return Ok(Check::skipped("probe-port-open", "no node instances to take security groups from"));
+    }
+    let allow_from = target.plan().and_then(|p| p.probe.as_ref()).map(|pr| pr.allow_from.as_str());
+    let wanted = allow_from.and_then(|a| parse_prefix(a).ok()).unwrap_or_default();
+    let mut groups: Vec<&String> = f.instances.iter().flat_map(|i| &i.security_groups).collect();
+    groups.sort();
+    groups.dedup();
+    let mut ingress = Vec::new();
+    let mut egress = Vec::new();
+    for g in &groups {
+        for r in aws.security_group_rules(g).await? {
+            let Some(cidr) = r.cidr_ipv6.as_deref().and_then(|c| parse_prefix(c).ok()) else { continue };
+            let covers_port = r.protocol == "-1"
+                || (r.protocol == "tcp" && r.from_port <= i32::from(port) && i32::from(port) <= r.to_port);
+            if r.egress && cidr.prefix_len() == 0 && (r.protocol == "-1" || covers_port) {
+                egress.push(format!("{g} egress {} to {cidr} ({})", r.protocol, r.id));
+            }
+            if !r.egress && covers_port && contains_prefix(cidr, wanted) {
+                ingress.push(format!("{g} allows {} port {port} from {cidr} ({})", r.protocol, r.id));
+            }
+        }
+    }
+    let ok = !ingress.is_empty() && !egress.is_empty();
+    let mut evidence: Vec<String> = ingress.into_iter().chain(egress).collect();
+    if evidence.is_empty() {
+        evidence.push(format!("groups checked: {}", groups.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", ")));
+    }
+    Ok(Check::new(
+        "probe-port-open",
+        ok,
+        format!("the nodes' security groups allow TCP {port} from {wanted} and egress to ::/0"),
+        evidence,
+        "add an inbound rule for the port from ::/0 (or the plan's allow_from) and an outbound rule to ::/0 on the cluster security group",
+    ))
+}
+
+/// Pod and node addresses given by the caller: valid IPv6, inside the node subnets,
+/// grouped by the /80 of their node.
+fn addresses(f: &Facts, opts: &VerifyOptions) -> Check {
+    let mut given: Vec<String> = opts.addresses.clone();
+    if let Some(k) = &opts.kubectl {
+        given.extend(addresses_from_kubectl(k));
+    }
+    if given.is_empty() {
+        return Check::skipped("addresses", "no pod or node addresses given");
+    }
+    let vpc_blocks = f.vpc_blocks();
+    let blocks: Vec<Ipv6Net> = f.subnets.iter().filter_map(|s| s.ipv6.first().copied()).collect();
+    let mut evidence = Vec::new();
+    let mut ok = true;
+    let mut by_80: BTreeMap<Ipv6Net, Vec<String>> = BTreeMap::new();
+    for a in &given {
+        match parse_addr(a) {
+            Err(e) => {
+                ok = false;
+                evidence.push(format!("{a}: invalid: {e}"));
+            }
+            Ok(addr) if blocks.iter().any(|b| contains(*b, addr)) => {
+                let node = supernet(Ipv6Net::new_assert(addr, 128), 80).unwrap_or_default();
+                by_80.entry(node).or_default().push(crate::net::canonical(addr).to_string());
+            }
+            Ok(addr) => {
+                ok = false;
+                let where_vpc = vpc_blocks.first().map_or(String::new(), |b| {
+                    if contains(*b, addr) {
+                        format!(" (inside the VPC's {b})")
+                    } else {
+                        format!(" and outside the VPC's {b}")
+                    }
+                });
+                evidence.push(format!("{a}: outside the node subnets{where_vpc}"));
+            }
+        }
+    }
+    for (node, addrs) in &by_80 {
+        evidence.push(format!("{node} (one node's prefix): {}", addrs.join(", ")));
+    }
+    Check::new(
+        "addresses",
+        ok,
+        format!("{} address(es) are valid IPv6 inside the node subnets", given.len()),
+        evidence,
+        "pod addresses come from their node's /80 in a node subnet; an address elsewhere is not this cluster's",
+    )
+}
+
+/// The HTTP probe over IPv6.
+async fn http_probe(opts: &VerifyOptions) -> Check {
+    let Some((target, popts)) = &opts.probe else {
+        return Check::skipped("http-probe", "no probe address given");
+    };
+    match probe(target, popts).await {
+        Ok(a) => Check {
+            name: "http-probe".into(),
+            status: CheckStatus::Pass,
+            summary: format!("GET {} answered {}", a.url, a.status_line),
+            evidence: vec![
+                format!("connect {} ms, first byte {} ms, total {} ms", a.connect_ms, a.first_byte_ms, a.total_ms),
+                format!("body: {}", a.body.chars().take(80).collect::<String>().replace(['\r', '\n'], " ")),
+            ],
+            fix: None,
+        },
+        Err(e) => Check::new(
+            "http-probe",
+            false,
+            format!("GET over IPv6 to {target} failed"),
+            vec![e.to_string()],
+            "check that the pod listens on the port and the security groups allow it from ::/0",
+        ),
+    }
 }

@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::{EventKind, Run, WorkflowError};
+use super::run::Run;
+use super::{EventKind, WorkflowError};
+use crate::error::{ArgumentError, positive_seconds};
 
 /// How to wait for a resource: poll after `first_delay`, doubling up to `max_delay`,
 /// until `deadline`. (The SDK's EKS waiters poll at a fixed 30 to 120 s and report
@@ -31,6 +33,41 @@ impl Default for WaitPolicy {
 }
 
 impl WaitPolicy {
+    /// A policy, checked: every duration above zero and the first delay no longer than
+    /// the longest.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use eks6::workflow::WaitPolicy;
+    /// let p = WaitPolicy::new(Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(1800))?;
+    /// assert_eq!(p, WaitPolicy::default());
+    /// assert!(WaitPolicy::new(Duration::from_secs(60), Duration::from_secs(30), Duration::from_secs(1)).is_err());
+    /// # Ok::<(), eks6::error::ArgumentError>(())
+    /// ```
+    pub fn new(first_delay: Duration, max_delay: Duration, deadline: Duration) -> Result<Self, ArgumentError> {
+        for (what, d) in [("first delay", first_delay), ("longest delay", max_delay), ("deadline", deadline)] {
+            if d.is_zero() {
+                return Err(ArgumentError::new(format!("wait {what}"), "must be above zero"));
+            }
+        }
+        if max_delay < first_delay {
+            return Err(ArgumentError::new(
+                "wait longest delay",
+                format!("{max_delay:?} is shorter than the first delay {first_delay:?}"),
+            ));
+        }
+        Ok(Self { first_delay, max_delay, deadline })
+    }
+
+    /// [`new`](Self::new) from seconds, each a finite number above zero.
+    pub fn from_secs(first_delay: f64, max_delay: f64, deadline: f64) -> Result<Self, ArgumentError> {
+        Self::new(
+            positive_seconds(first_delay, "wait first delay")?,
+            positive_seconds(max_delay, "wait longest delay")?,
+            positive_seconds(deadline, "wait deadline")?,
+        )
+    }
+
     /// A fixed poll interval and a deadline.
     pub fn every(poll: Duration, deadline: Duration) -> Self {
         Self { first_delay: poll, max_delay: poll, deadline }

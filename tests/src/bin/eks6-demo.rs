@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use eks6::plan::ClusterPlan;
 use eks6::probe::ProbeOptions;
 use eks6::workflow::{
-    CheckStatus, DownTarget, Event, EventKind, Outcome, RunOptions, VerifyOptions, VerifyReport, VerifyTarget,
-    WaitPolicy, down, up, verify,
+    CheckStatus, Event, EventKind, Outcome, RunOptions, Target, VerifyOptions, VerifyReport, WaitPolicy, down, up,
+    verify,
 };
 use eks6_tests::emulator::{Emulator, repo_root};
 use eks6_tests::nginx::Nginx;
@@ -120,8 +120,7 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
     };
     let t = Instant::now();
     let calls = aws.total_calls();
-    let good: VerifyReport =
-        verify(&aws, VerifyTarget::Plan(&plan), &vo).await.map_err(|e| format!("verify failed: {e}"))?;
+    let good: VerifyReport = verify(&aws, Target::Plan(&plan), &vo).await.map_err(|e| format!("verify failed: {e}"))?;
     rows.push(("verify".into(), aws.total_calls() - calls, t.elapsed().as_millis() as u64));
     if !quiet {
         for line in good.to_string().lines() {
@@ -143,7 +142,7 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
         ));
     }
     let vo = VerifyOptions { addresses: WALKTHROUGH_ADDRESSES.map(String::from).to_vec(), ..Default::default() };
-    let bad = verify(&aws, VerifyTarget::Plan(&plan), &vo).await.map_err(|e| format!("verify failed: {e}"))?;
+    let bad = verify(&aws, Target::Plan(&plan), &vo).await.map_err(|e| format!("verify failed: {e}"))?;
     let addresses = bad.checks.iter().find(|c| c.name == "addresses");
     let expected = addresses.is_some_and(|c| {
         c.status == CheckStatus::Fail
@@ -168,7 +167,7 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
         heading("5. down: only what eks6 created, in reverse order");
         say("   $ eks6 down --config walkthrough.toml");
     }
-    let gone = down(&aws, DownTarget::Plan(&plan), &opts).await.map_err(|e| format!("down failed: {e}"))?;
+    let gone = down(&aws, Target::Plan(&plan), &opts).await.map_err(|e| format!("down failed: {e}"))?;
     let deleted = gone.steps.iter().filter(|s| s.outcome == Outcome::Deleted).map(|s| s.resources.len()).sum();
     for s in &gone.steps {
         rows.push((format!("down/{}", s.step), s.api_calls, s.elapsed_ms));

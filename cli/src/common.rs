@@ -1,0 +1,263 @@
+//! What the AWS-facing commands share: the AWS and target options, the runtime, Ctrl-C,
+//! and the progress display.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use clap::Args;
+use eks6::ErrorKind;
+use eks6::aws::{Aws, AwsOptions};
+use eks6::plan::ClusterPlan;
+use eks6::workflow::{Cancel, Event, EventKind, RunOptions, Target, WaitPolicy};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::output::CliError;
+
+/// A number of seconds for a time option: finite and above zero (core's one rule).
+pub fn seconds(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    eks6::error::positive_seconds(v, "").map(|_| v).map_err(|e| e.message)
+}
+
+/// Options shared by the commands that call AWS.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    /// Named profile from the AWS config files.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Endpoint URL for eks6's EC2, EKS and `--role-arn` STS calls (a local emulator, a
+    /// VPC endpoint). A profile that assumes a role itself reads its own `endpoint_url`.
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Role to assume (STS AssumeRole, session "eks6") with the profile's credentials.
+    #[arg(long)]
+    pub role_arn: Option<String>,
+    /// Region; must match the plan's.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Journal file (default: beside the plan, `<plan>.eks6-journal.json`).
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+    /// Seconds between status polls while waiting (doubling up to 30 s).
+    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
+    pub poll_interval: f64,
+    /// Seconds to wait for any one resource before giving up (exit 4).
+    #[arg(long, default_value_t = 1800.0, value_parser = seconds)]
+    pub timeout: f64,
+}
+
+impl AwsArgs {
+    /// The client options, with the plan's region as the fallback.
+    pub fn options(&self, region: &str) -> AwsOptions {
+        AwsOptions {
+            region: self.region.clone(),
+            default_region: Some(region.to_string()),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            assume_role_arn: self.role_arn.clone(),
+            ..Default::default()
+        }
+    }
+
+    pub async fn connect(&self, region: &str) -> Result<Aws, CliError> {
+        Ok(Aws::connect(&self.options(region)).await?)
+    }
+
+    /// How to wait for resources.
+    pub fn wait(&self) -> WaitPolicy {
+        let poll = Duration::from_secs_f64(self.poll_interval);
+        WaitPolicy {
+            first_delay: poll,
+            max_delay: poll.max(Duration::from_secs(30)),
+            deadline: Duration::from_secs_f64(self.timeout),
+        }
+    }
+}
+
+/// Which cluster: a plan file, or a cluster by name in a region.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct TargetArgs {
+    /// The plan file (TOML, or JSON when it ends in .json).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// A cluster by name (with --region): from tags alone, or read-only.
+    #[arg(long, requires = "region")]
+    pub cluster: Option<String>,
+}
+
+/// A resolved target: the plan when there is one, else a name and region.
+pub struct Resolved {
+    pub plan: Option<ClusterPlan>,
+    pub name: String,
+    pub region: String,
+    /// The plan file, when there is one.
+    pub config: Option<PathBuf>,
+}
+
+impl Resolved {
+    pub fn target(&self) -> Target<'_> {
+        match &self.plan {
+            Some(p) => Target::Plan(p),
+            None => Target::Cluster { name: &self.name, region: &self.region },
+        }
+    }
+
+    /// The journal: the one given, else beside the plan, else named for the cluster.
+    pub fn journal(&self, given: Option<&Path>) -> PathBuf {
+        if let Some(j) = given {
+            return j.to_path_buf();
+        }
+        match &self.config {
+            Some(c) => TargetArgs::journal_beside(c),
+            None => PathBuf::from(format!("{}.eks6-journal.json", self.name)),
+        }
+    }
+}
+
+impl TargetArgs {
+    /// The default journal of a plan file: beside it, `<stem>.eks6-journal.json`.
+    pub fn journal_beside(config: &Path) -> PathBuf {
+        let stem = config.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "plan".into());
+        config.with_file_name(format!("{stem}.eks6-journal.json"))
+    }
+
+    /// Loads the plan, or takes the cluster name and the region (`--region`).
+    pub fn resolve(&self, region: Option<&str>) -> Result<Resolved, CliError> {
+        match (&self.config, &self.cluster, region) {
+            (Some(c), _, _) => {
+                let plan = load(c)?;
+                Ok(Resolved {
+                    name: plan.name.clone(),
+                    region: plan.region.clone(),
+                    plan: Some(plan),
+                    config: Some(c.clone()),
+                })
+            }
+            (None, Some(name), Some(r)) => {
+                Ok(Resolved { plan: None, name: name.clone(), region: r.to_string(), config: None })
+            }
+            _ => Err(CliError::new(
+                ErrorKind::InvalidArgument,
+                "give --config FILE, or --cluster NAME with --region REGION",
+            )),
+        }
+    }
+}
+
+pub fn load(path: &Path) -> Result<ClusterPlan, CliError> {
+    Ok(ClusterPlan::from_file(path)?)
+}
+
+/// A runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::new(ErrorKind::Internal, format!("cannot start the async runtime: {e}")))
+}
+
+/// Runs a workflow, cancelling it (cooperatively: the journal stays whole) on Ctrl-C; a
+/// second Ctrl-C quits at once.
+pub fn run_cancellable<T, F, Fut>(f: F) -> Result<T, CliError>
+where
+    F: FnOnce(Cancel) -> Fut,
+    Fut: Future<Output = Result<T, CliError>>,
+{
+    let rt = runtime()?;
+    let cancel = Cancel::new();
+    let c = cancel.clone();
+    rt.block_on(async move {
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "eks6: interrupted; stopping at the next safe point (Ctrl-C again to quit now)"
+                );
+                c.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+        f(cancel).await
+    })
+}
+
+/// Runs a read-only command's future; Ctrl-C drops it (exit 130).
+pub fn run_interruptible<T>(fut: impl Future<Output = Result<T, CliError>>) -> Result<T, CliError> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        tokio::select! {
+            r = fut => r,
+            _ = tokio::signal::ctrl_c() => Err(CliError::new(ErrorKind::Cancelled, "interrupted")),
+        }
+    })
+}
+
+/// The options of a run with a progress display.
+pub fn run_options(aws: &AwsArgs, journal: PathBuf, cancel: Cancel) -> RunOptions {
+    static PROGRESS: std::sync::OnceLock<Progress> = std::sync::OnceLock::new();
+    let progress = PROGRESS.get_or_init(Progress::new);
+    RunOptions::new(journal).with_wait(aws.wait()).with_cancel(cancel).with_events(move |e| progress.event(e))
+}
+
+/// Progress on stderr: a live line per step on a terminal, plain lines otherwise.
+struct Progress {
+    tty: bool,
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Self { tty: std::io::stderr().is_terminal(), current: Mutex::new(None) }
+    }
+
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
+        self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn event(&self, e: &Event) {
+        let secs = e.elapsed_ms as f64 / 1000.0;
+        let line = match &e.kind {
+            EventKind::StepStarted { step } => {
+                if self.tty {
+                    let pb = ProgressBar::new_spinner();
+                    pb.set_style(
+                        ProgressStyle::with_template("{spinner} {prefix:<20} {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    pb.set_prefix(step.clone());
+                    pb.enable_steady_tick(Duration::from_millis(120));
+                    *self.current() = Some(pb);
+                    return;
+                }
+                format!("[{secs:7.1}s] {step}: started")
+            }
+            EventKind::StepFinished { step, outcome, resources, api_calls } => {
+                let text = format!("{outcome} {} ({api_calls} API calls)", resources.join(" "));
+                if let Some(pb) = self.current().take() {
+                    pb.finish_with_message(text);
+                    return;
+                }
+                format!("[{secs:7.1}s] {step}: {text}")
+            }
+            EventKind::Waiting { step, resource, status, waited_ms } => {
+                let text = format!("waiting for {resource}: {status} ({:.0}s)", *waited_ms as f64 / 1000.0);
+                if let Some(pb) = self.current().as_ref() {
+                    pb.set_message(text);
+                    return;
+                }
+                format!("[{secs:7.1}s] {step}: {text}")
+            }
+            EventKind::Retry { step, resource, reason } => {
+                format!("[{secs:7.1}s] {step}: {resource} refused for now, retrying: {reason}")
+            }
+            EventKind::Finding(f) => format!("[{secs:7.1}s] {f}"),
+            _ => return,
+        };
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+}

@@ -1,0 +1,69 @@
+//! `eks6 verify`: the walkthrough's checks with their evidence; exit 1 when one fails
+//! (with `--strict`, also when one was skipped for want of data).
+
+use std::path::PathBuf;
+
+use clap::Args;
+use eks6::ErrorKind;
+use eks6::workflow::{self, CheckStatus, Journal, VerifyOptions};
+
+use crate::common::{AwsArgs, TargetArgs, run_interruptible};
+use crate::output::{CliError, Doc, Render};
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// A pod or node address to check (repeatable).
+    #[arg(long = "address")]
+    addresses: Vec<String>,
+    /// A file with `kubectl get pods|nodes -o wide` (or `-o json`) output.
+    #[arg(long)]
+    from_kubectl: Option<PathBuf>,
+    /// Probe this address over IPv6 (HTTP GET), as the walkthrough's curl -g -6 does.
+    #[arg(long)]
+    probe_address: Option<String>,
+    /// Port for the probe and for the security-group check (default: the plan's).
+    #[arg(long)]
+    probe_port: Option<u16>,
+    #[command(flatten)]
+    aws: AwsArgs,
+    /// Exit 1 unless every check ran and passed: a check skipped for want of data (no
+    /// nodes found, no probe address) fails the run too.
+    #[arg(long)]
+    strict: bool,
+}
+
+pub fn verify(a: &VerifyArgs) -> Result<Box<dyn Render>, CliError> {
+    let t = a.target.resolve(a.aws.region.as_deref())?;
+    let kubectl = match &a.from_kubectl {
+        Some(p) => Some(
+            std::fs::read_to_string(p)
+                .map_err(|e| CliError::new(ErrorKind::Io, format!("cannot read {}: {e}", p.display())))?,
+        ),
+        None => None,
+    };
+    // A journal, when given, names the nodegroup eks6 made.
+    let nodegroup = match &a.aws.journal {
+        Some(j) => Journal::load(j)?.and_then(|j| j.resources.get("nodegroup").map(|e| e.id.clone())),
+        None => None,
+    };
+    // The report prints every check at the end: no event sink.
+    let opts = VerifyOptions { nodegroup, addresses: a.addresses.clone(), kubectl, ..Default::default() }.with_probe(
+        a.probe_address.clone(),
+        a.probe_port,
+        t.plan.as_ref(),
+    );
+    let report = run_interruptible(async {
+        let aws = a.aws.connect(&t.region).await?;
+        Ok(workflow::verify(&aws, t.target(), &opts).await?)
+    })?;
+    let ok = if a.strict { report.passed_strict() } else { report.passed() };
+    let mut notes = Vec::new();
+    if a.strict && report.passed() && !report.passed_strict() {
+        let skipped: Vec<&str> =
+            report.checks.iter().filter(|c| c.status == CheckStatus::Skipped).map(|c| c.name.as_str()).collect();
+        notes.push(format!("--strict: skipped: {}", skipped.join(", ")));
+    }
+    Ok(Box::new(Doc::shown(report).exit(u8::from(!ok)).notes(notes)))
+}
