@@ -8,6 +8,9 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/eks6/target
 export CARGO_TERM_COLOR ?= never
+# The plans' locks of the test runs (and the demo) in the target directory, not in
+# ~/.local/state/eks6.
+export EKS6_STATE_DIR ?= $(CARGO_TARGET_DIR)/eks6-state
 CARGO ?= cargo
 FEATURES := --workspace --all-features
 VENV := .venv

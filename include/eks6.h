@@ -5,7 +5,14 @@
  * Every fallible function returns an eks6_status (EKS6_OK = 0). Text out goes into the
  * caller's buffer (buf, len, out_len): *out_len always gets the size needed including
  * the NUL; when len is too small nothing is written and the status is
- * EKS6_BUFFER_TOO_SMALL. eks6_last_error_message gives the calling thread's last message.
+ * EKS6_BUFFER_TOO_SMALL. To learn the size first, call with buf = NULL and len = 0
+ * (EKS6_BUFFER_TOO_SMALL, *out_len set, nothing else done), then again with a buffer of
+ * *out_len bytes.
+ *
+ * eks6_last_error_message gives the message of the calling thread's last call that
+ * failed (a size query included); a call that succeeds leaves it as it was, as errno
+ * does: read it right after the failing call.
+ *
  * Handles are freed with their *_free function, which accepts NULL.
  */
 
@@ -253,7 +260,8 @@ eks6_status eks6_reverse_name(const char *addr, char *buf, size_t len, size_t *o
 eks6_status eks6_subnet_count(const char *prefix, uint8_t new_len, uint64_t *out_count);
 
 /**
- * The `n`-th (from 0) `/new_len` subnet of `prefix`, as text.
+ * The `n`-th (from 0) `/new_len` subnet of `prefix`, as text (`eks6_nth_subnet_128`
+ * reaches past 2^64).
  */
 eks6_status eks6_nth_subnet(const char *prefix,
                             uint8_t new_len,
@@ -261,6 +269,18 @@ eks6_status eks6_nth_subnet(const char *prefix,
                             char *buf,
                             size_t len,
                             size_t *out_len);
+
+/**
+ * The `n`-th (from 0) `/new_len` subnet of `prefix` for any of the up to 2^128
+ * subnets: `n` is `(n_hi << 64) | n_lo`.
+ */
+eks6_status eks6_nth_subnet_128(const char *prefix,
+                                uint8_t new_len,
+                                uint64_t n_hi,
+                                uint64_t n_lo,
+                                char *buf,
+                                size_t len,
+                                size_t *out_len);
 
 /**
  * Whether `prefix` contains `addr`, into `*out`.
@@ -464,6 +484,20 @@ eks6_status eks6_down(const eks6_client *client,
                       eks6_event_callback on_event,
                       void *user_data,
                       eks6_report **out_report);
+
+/**
+ * Tears down what eks6 made for the cluster `name` in the client's region, found by
+ * its tags alone (no plan file; the journal, when there is one at `journal`, is used
+ * and removed). Arguments otherwise as for `eks6_up`.
+ */
+eks6_status eks6_down_cluster(const eks6_client *client,
+                              const char *name,
+                              const char *journal,
+                              uint32_t timeout_secs,
+                              const eks6_cancel *cancel,
+                              eks6_event_callback on_event,
+                              void *user_data,
+                              eks6_report **out_report);
 
 /**
  * Checks the plan's cluster (read-only): IPv6 family, subnets, routes, node addresses,

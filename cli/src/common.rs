@@ -43,9 +43,14 @@ pub struct AwsArgs {
     /// Seconds between status polls while waiting (doubling up to 30 s).
     #[arg(long, default_value_t = 5.0, value_parser = seconds)]
     pub poll_interval: f64,
-    /// Seconds to wait for any one resource before giving up (exit 4).
+    /// Seconds for the whole run: past them it stops at once, calls in flight included,
+    /// the journal intact (exit 4). Default: no limit.
+    #[arg(long, value_parser = seconds)]
+    pub timeout: Option<f64>,
+    /// Seconds to wait for any one resource (a cluster, a NAT gateway) before giving up
+    /// (exit 4).
     #[arg(long, default_value_t = 1800.0, value_parser = seconds)]
-    pub timeout: f64,
+    pub wait_timeout: f64,
 }
 
 impl AwsArgs {
@@ -71,8 +76,13 @@ impl AwsArgs {
         WaitPolicy {
             first_delay: poll,
             max_delay: poll.max(Duration::from_secs(30)),
-            deadline: Duration::from_secs_f64(self.timeout),
+            deadline: Duration::from_secs_f64(self.wait_timeout),
         }
+    }
+
+    /// The whole run's limit.
+    pub fn limit(&self) -> Option<Duration> {
+        self.timeout.map(Duration::from_secs_f64)
     }
 }
 
@@ -83,8 +93,8 @@ pub struct TargetArgs {
     /// The plan file (TOML, or JSON when it ends in .json).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// A cluster by name (with --region): from tags alone, or read-only.
-    #[arg(long, requires = "region")]
+    /// A cluster by name (in --region, else AWS_REGION): from tags alone, or read-only.
+    #[arg(long)]
     pub cluster: Option<String>,
 }
 
@@ -124,9 +134,13 @@ impl TargetArgs {
         config.with_file_name(format!("{stem}.eks6-journal.json"))
     }
 
-    /// Loads the plan, or takes the cluster name and the region (`--region`).
+    /// Loads the plan, or takes the cluster name and the region (`--region`, else
+    /// `AWS_REGION` or `AWS_DEFAULT_REGION`, as every other command takes it).
     pub fn resolve(&self, region: Option<&str>) -> Result<Resolved, CliError> {
-        match (&self.config, &self.cluster, region) {
+        let from_env =
+            ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+        let region = region.map(str::to_string).or(from_env);
+        match (&self.config, &self.cluster, region.as_deref()) {
             (Some(c), _, _) => {
                 let plan = load(c)?;
                 Ok(Resolved {
@@ -141,7 +155,7 @@ impl TargetArgs {
             }
             _ => Err(CliError::new(
                 ErrorKind::InvalidArgument,
-                "give --config FILE, or --cluster NAME with --region REGION",
+                "give --config FILE, or --cluster NAME with --region REGION (or AWS_REGION)",
             )),
         }
     }
@@ -159,8 +173,27 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::new(ErrorKind::Internal, format!("cannot start the async runtime: {e}")))
 }
 
-/// Runs a workflow, cancelling it (cooperatively: the journal stays whole) on Ctrl-C; a
-/// second Ctrl-C quits at once.
+/// Resolves at Ctrl-C (SIGINT) or SIGTERM (what CI, systemd and Kubernetes send),
+/// naming which.
+async fn stop_signal() -> &'static str {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let sigterm = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "interrupted",
+        () = sigterm => "terminated (SIGTERM)",
+    }
+}
+
+/// Runs a workflow, cancelling it on Ctrl-C or SIGTERM the safe way (it stops at its
+/// next step boundary or wait, the journal whole, exit 130); a second signal quits at
+/// once.
 pub fn run_cancellable<T, F, Fut>(f: F) -> Result<T, CliError>
 where
     F: FnOnce(Cancel) -> Fut,
@@ -171,28 +204,26 @@ where
     let c = cancel.clone();
     rt.block_on(async move {
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "eks6: interrupted; stopping at the next safe point (Ctrl-C again to quit now)"
-                );
-                c.cancel();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
+            let why = stop_signal().await;
+            let _ = writeln!(
+                std::io::stderr(),
+                "eks6: {why}; stopping at the next safe point (a second signal quits at once)"
+            );
+            c.cancel();
+            stop_signal().await;
+            std::process::exit(130);
         });
         f(cancel).await
     })
 }
 
-/// Runs a read-only command's future; Ctrl-C drops it (exit 130).
+/// Runs a read-only command's future; Ctrl-C or SIGTERM drops it (exit 130).
 pub fn run_interruptible<T>(fut: impl Future<Output = Result<T, CliError>>) -> Result<T, CliError> {
     let rt = runtime()?;
     rt.block_on(async {
         tokio::select! {
             r = fut => r,
-            _ = tokio::signal::ctrl_c() => Err(CliError::new(ErrorKind::Cancelled, "interrupted")),
+            why = stop_signal() => Err(CliError::new(ErrorKind::Cancelled, why)),
         }
     })
 }
@@ -201,7 +232,11 @@ pub fn run_interruptible<T>(fut: impl Future<Output = Result<T, CliError>>) -> R
 pub fn run_options(aws: &AwsArgs, journal: PathBuf, cancel: Cancel) -> RunOptions {
     static PROGRESS: std::sync::OnceLock<Progress> = std::sync::OnceLock::new();
     let progress = PROGRESS.get_or_init(Progress::new);
-    RunOptions::new(journal).with_wait(aws.wait()).with_cancel(cancel).with_events(move |e| progress.event(e))
+    RunOptions::new(journal)
+        .with_wait(aws.wait())
+        .with_timeout(aws.limit())
+        .with_cancel(cancel)
+        .with_events(move |e| progress.event(e))
 }
 
 /// Progress on stderr: a live line per step on a terminal, plain lines otherwise.

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use clap::Args;
 use eks6::net::{
     Ipv6Net, NetError, SubnetCount, aggregate, bracketed_url, canonical, contains, count_subnets, expanded, parse_addr,
-    parse_prefix, reverse, subnets,
+    parse_length, parse_prefix, reverse, subnets,
 };
 use serde_json::{Value, json};
 
@@ -58,16 +58,23 @@ pub fn canon(a: &CanonArgs) -> Result<Box<dyn Render>, CliError> {
 pub struct CarveArgs {
     /// The parent prefix (strict: no host bits).
     prefix: String,
-    /// The subnet length.
-    #[arg(long)]
-    len: u16,
+    /// The subnet length (as a prefix's /len: 0 to 128, no leading zeros).
+    #[arg(long, allow_hyphen_values = true)]
+    len: String,
     /// Index of the first subnet to print.
     #[arg(long, default_value_t = 0)]
     start: u128,
-    /// How many subnets to print (default: all from --start on).
-    #[arg(long)]
+    /// How many subnets to print (default: all from --start on, up to a million without
+    /// --all).
+    #[arg(long, conflicts_with = "all")]
     count: Option<u128>,
+    /// Print every subnet from --start on, however many (2^128 is a lot of lines).
+    #[arg(long)]
+    all: bool,
 }
+
+/// How many subnets `carve` prints without --count or --all.
+const CARVE_UNASKED_MAX: u128 = 1_000_000;
 
 /// A carve, checked; its subnets are written as they are made (there can be 2^128).
 struct Carve {
@@ -80,8 +87,7 @@ struct Carve {
 
 pub fn carve(a: &CarveArgs) -> Result<Box<dyn Render>, CliError> {
     let parent = parse_prefix(&a.prefix)?;
-    let new_len =
-        u8::try_from(a.len).ok().filter(|l| *l <= 128).ok_or(NetError::InvalidLength { parent, new_len: a.len })?;
+    let new_len = parse_length(&a.len)?;
     // Check the whole range before printing anything.
     let total = count_subnets(parent, new_len)?;
     if !total.has_index(a.start) {
@@ -91,6 +97,16 @@ pub fn carve(a: &CarveArgs) -> Result<Box<dyn Render>, CliError> {
         ));
     }
     let available = total.from_index(a.start);
+    if a.count.is_none() && !a.all && available > CARVE_UNASKED_MAX {
+        return Err(CliError::new(
+            eks6::ErrorKind::InvalidArgument,
+            format!(
+                "{parent} holds {total} /{new_len} subnets, {} from --start {} on; give --count N, or --all to print them all",
+                if total.get() == Some(available) { "all of them".to_string() } else { available.to_string() },
+                a.start
+            ),
+        ));
+    }
     let count = a.count.unwrap_or(available);
     if count > available {
         let index = a.start.saturating_add(count - 1);

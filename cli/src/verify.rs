@@ -49,11 +49,14 @@ pub fn verify(a: &VerifyArgs) -> Result<Box<dyn Render>, CliError> {
         None => None,
     };
     // The report prints every check at the end: no event sink.
-    let opts = VerifyOptions { nodegroup, addresses: a.addresses.clone(), kubectl, ..Default::default() }.with_probe(
-        a.probe_address.clone(),
-        a.probe_port,
-        t.plan.as_ref(),
-    );
+    let opts = VerifyOptions {
+        nodegroup,
+        addresses: a.addresses.clone(),
+        kubectl,
+        timeout: a.aws.limit(),
+        ..Default::default()
+    }
+    .with_probe(a.probe_address.clone(), a.probe_port, t.plan.as_ref());
     let report = run_interruptible(async {
         let aws = a.aws.connect(&t.region).await?;
         Ok(workflow::verify(&aws, t.target(), &opts).await?)

@@ -104,3 +104,105 @@ fn carve_contains_aggregate_url() {
     let o = eks6(&["url", "fe80::1%eth0", "--port", "8080"]);
     assert_eq!(stdout(&o), "http://[fe80::1%25eth0]:8080/\n");
 }
+
+/// Whenever the arguments ask for JSON, stdout holds one document, even when they did not
+/// parse; its kind is never null.
+#[test]
+fn argument_errors_are_json_documents_too() {
+    for args in [
+        &["carve", "::/0", "--len=-1", "--output", "json"][..],
+        &["up", "--config", "p.toml", "--timeout", "0", "--output", "json"],
+        &["carve", "--output=json"],
+        &["frobnicate", "--output", "json"],
+    ] {
+        let o = eks6(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let v: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{args:?}: one JSON document: {e}"));
+        assert_eq!(v["error"]["exit"], 2, "{args:?}: {v}");
+        assert!(v["error"]["kind"].is_string(), "{args:?}: a kind: {v}");
+        assert!(!v["error"]["messages"].as_array().unwrap().is_empty());
+    }
+    let o = eks6(&["carve", "::/0", "--len=-1", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "invalid_length", "{v}");
+    // A plan file that does not exist: io, not null.
+    let o = eks6(&["plan", "--config", "/nonexistent/plan.toml", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "io", "{v}");
+}
+
+/// `total` is a decimal string at every size, so that no JSON reader rounds it.
+#[test]
+fn carve_total_is_always_a_string() {
+    for (prefix, len, total) in [
+        ("2600:1f13:812::/64", "80", "65536"),
+        ("::/1", "128", "170141183460469231731687303715884105728"),
+        ("::/0", "128", "340282366920938463463374607431768211456"),
+    ] {
+        let o = eks6(&["carve", prefix, "--len", len, "--count", "1", "--output", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["total"], serde_json::json!(total), "{v}");
+    }
+}
+
+/// Above a million subnets `carve` asks for --count or --all instead of streaming for
+/// ever; --len follows the rule of a prefix's /len.
+#[test]
+fn carve_asks_before_printing_millions_and_len_is_strict() {
+    let o = eks6(&["carve", "::/0", "--len", "128"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert!(stderr(&o).contains("--count N, or --all"), "{}", stderr(&o));
+    let o = eks6(&["carve", "2600::/64", "--len", "83"]);
+    assert_eq!((o.status.code(), stdout(&o).lines().count()), (Some(0), 1 << 19), "half a million: printed");
+    let o = eks6(&["carve", "2600::/64", "--len", "84"]);
+    assert_eq!(o.status.code(), Some(2), "over a million: asked for");
+    let o = eks6(&["carve", "2600::/64", "--len", "84", "--all"]);
+    assert_eq!((o.status.code(), stdout(&o).lines().count()), (Some(0), 1 << 20), "with --all: every one");
+    let o = eks6(&["carve", "2600::/56", "--len", "064"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("\"064\" is not a decimal number from 0 to 128 without leading zeros"),
+        "{}",
+        stderr(&o)
+    );
+    let o = eks6(&["carve", "2600::/56", "--len", "200"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// RFC 3986 reserves `[` and `]` for IP literals: they are escaped in the path and query.
+/// A host with a port says where the port goes.
+#[test]
+fn url_escapes_brackets_and_explains_host_port() {
+    let o = eks6(&["url", "::1", "--path", "/?x=[y]"]);
+    assert_eq!(stdout(&o), "http://[::1]/?x=%5By%5D\n");
+    let o = eks6(&["url", "evil.com:80"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("give the port on its own (--port)"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("expected a hex digit"), "{}", stderr(&o));
+}
+
+/// `--help` leads with the walkthrough and says to start with `plan`.
+#[test]
+fn help_leads_with_the_walkthrough() {
+    let o = eks6(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = stdout(&o);
+    let pos = |c: &str| help.find(&format!("\n  {c} ")).unwrap_or_else(|| panic!("{c} in --help: {help}"));
+    assert!(pos("plan") < pos("up") && pos("up") < pos("verify") && pos("verify") < pos("down"), "{help}");
+    assert!(pos("down") < pos("canon"), "{help}");
+    assert!(help.contains("Start with `eks6 plan"), "{help}");
+}
+
+/// An input of megabytes is quoted in a message by its first few hundred characters.
+#[test]
+fn error_messages_quote_little_of_a_huge_input() {
+    let huge = format!("2600::{}", "1".repeat(100_000));
+    let o = eks6(&["canon", &huge]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.len() < 2_000, "{} bytes of message", err.len());
+    assert!(err.contains("characters in all"), "{err}");
+}

@@ -77,6 +77,8 @@ fn up_down_through_a_role_profile() {
     assert_eq!(report["workflow"], "up");
     assert_eq!(report["steps"].as_array().unwrap().len(), 9);
     assert!(text(&o.stderr).contains("cluster: waiting for cluster AWSNewsBlog: CREATING"), "{}", text(&o.stderr));
+    // EKS6_LOG into a pipe: plain text, no colour codes.
+    assert!(!text(&o.stderr).contains('\x1b'), "colour codes in a pipe");
     assert!(s.dir.join("cluster.eks6-journal.json").exists(), "journal beside the plan");
     no_secrets(&o, &s.dir);
 
@@ -242,7 +244,7 @@ fn wait_past_timeout_exits_4_and_down_cleans_up() {
     let s = CliSetup::new();
     let plan = s.plan();
     let common = ["--profile", "acct", "--endpoint-url", &s.endpoint];
-    let mut args = vec!["up", "--config", &plan, "--poll-interval", "0.001", "--timeout", "0.001"];
+    let mut args = vec!["up", "--config", &plan, "--poll-interval", "0.001", "--wait-timeout", "0.001"];
     args.extend(common);
     let o = s.run(&args);
     assert_eq!(o.status.code(), Some(4), "{}", text(&o.stderr));
@@ -252,4 +254,294 @@ fn wait_past_timeout_exits_4_and_down_cleans_up() {
     args.extend(common);
     let o = s.run(&args);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
+
+/// The emulator's SDK clients of the setup's account.
+fn sdk(s: &CliSetup) -> (aws_sdk_ec2::Client, aws_sdk_eks::Client) {
+    tokio::runtime::Runtime::new().unwrap().block_on(Emulator::shared().sdk(&s.account, "us-west-2"))
+}
+
+fn inventory(s: &CliSetup) -> std::collections::BTreeMap<String, String> {
+    let plan = eks6::plan::ClusterPlan::from_file(s.plan()).unwrap();
+    tokio::runtime::Runtime::new().unwrap().block_on(Emulator::shared().inventory(&s.account, &plan))
+}
+
+fn json_error(o: &Output) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    v["error"].clone()
+}
+
+/// `--profile` beats keys in the environment, as with the AWS CLI (they would work in
+/// another account here); a profile that does not exist is bad input, named.
+#[test]
+fn profile_beats_environment_keys_and_a_missing_one_is_named() {
+    let s = CliSetup::new();
+    let plan = s.plan();
+    let common = ["--profile", "acct", "--endpoint-url", &s.endpoint, "--poll-interval", "0.01"];
+    let with_env_keys = |args: &[&str]| {
+        s.command(args)
+            .env("AWS_ACCESS_KEY_ID", TEST_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", TEST_SECRET)
+            .output()
+            .unwrap()
+    };
+    let mut args = vec!["up", "--config", &plan];
+    args.extend(common);
+    let o = with_env_keys(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(inventory(&s).keys().any(|k| k.starts_with("cluster")), "up worked in the profile's account");
+    let mut args = vec!["down", "--config", &plan];
+    args.extend(common);
+    assert_eq!(with_env_keys(&args).status.code(), Some(0));
+    assert!(inventory(&s).is_empty());
+
+    let o = with_env_keys(&["verify", "--config", &plan, "--profile", "nosuch", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("\"nosuch\""), "{}", text(&o.stderr));
+    assert_eq!(json_error(&o)["kind"], "invalid_argument");
+}
+
+/// Two runs of one plan take one lock, whatever their journals; SIGTERM stops a run as
+/// cleanly as Ctrl-C.
+#[test]
+fn one_lock_per_plan_and_sigterm_stops_cleanly() {
+    let s = CliSetup::new();
+    let plan = s.plan();
+    let j1 = s.dir.join("one.json").display().to_string();
+    let j2 = s.dir.join("two.json").display().to_string();
+    let common = ["--profile", "acct", "--endpoint-url", &s.endpoint];
+    let mut args = vec!["up", "--config", &plan, "--journal", &j1, "--poll-interval", "1"];
+    args.extend(common);
+    let mut child = s.command(&args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("waiting for cluster AWSNewsBlog") {
+            break;
+        }
+    }
+    let mut args = vec!["up", "--config", &plan, "--journal", &j2, "--output", "json"];
+    args.extend(common);
+    let o = s.run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(json_error(&o)["kind"], "locked");
+    assert!(text(&o.stderr).contains("holds its lock"), "{}", text(&o.stderr));
+    assert!(!Path::new(&j2).exists(), "the second run wrote nothing");
+
+    let st = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    let after: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{after:?}");
+    assert!(after.iter().any(|l| l.contains("terminated (SIGTERM); stopping at the next safe point")), "{after:?}");
+    let journal: serde_json::Value = serde_json::from_slice(&std::fs::read(&j1).unwrap()).expect("journal intact");
+    assert!(journal["resources"]["vpc"].is_object());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&j1).unwrap().permissions().mode() & 0o777, 0o600, "the journal is owner-only");
+    let locks = s.dir.join(".local/state/eks6/locks");
+    for l in std::fs::read_dir(&locks).unwrap() {
+        assert_eq!(l.unwrap().metadata().unwrap().permissions().mode() & 0o777, 0o600, "lock files are owner-only");
+    }
+
+    let mut args = vec!["up", "--config", &plan, "--journal", &j1, "--poll-interval", "0.01"];
+    args.extend(common);
+    assert_eq!(s.run(&args).status.code(), Some(0), "resumed");
+    let mut args = vec!["down", "--config", &plan, "--journal", &j1, "--poll-interval", "0.01"];
+    args.extend(common);
+    assert_eq!(s.run(&args).status.code(), Some(0));
+}
+
+/// A second resource with this plan's tags where one is expected stops `up` with both
+/// named; `down` removes both.
+#[test]
+fn duplicates_stop_up_and_down_removes_them_all() {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let s = CliSetup::new();
+    let plan = s.plan();
+    let common = ["--profile", "acct", "--endpoint-url", &s.endpoint, "--poll-interval", "0.01"];
+    let mut args = vec!["up", "--config", &plan];
+    args.extend(common);
+    assert_eq!(s.run(&args).status.code(), Some(0));
+    let pid = eks6::plan::plan_id("us-west-2", "AWSNewsBlog");
+    let (ec2, _) = sdk(&s);
+    let extra = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let spec = TagSpecification::builder()
+            .resource_type(ResourceType::Vpc)
+            .tags(Tag::builder().key("eks6:plan-id").value(&pid).build())
+            .tags(Tag::builder().key("eks6:cluster").value("AWSNewsBlog").build())
+            .tags(Tag::builder().key("eks6:role").value("vpc").build())
+            .build();
+        let v = ec2.create_vpc().cidr_block("10.7.0.0/16").tag_specifications(spec).send().await.unwrap();
+        v.vpc().unwrap().vpc_id().unwrap().to_string()
+    });
+    // Without the journal, the tags are all `up` has to go on.
+    std::fs::remove_file(s.dir.join("cluster.eks6-journal.json")).unwrap();
+    let mut args = vec!["up", "--config", &plan, "--output", "json"];
+    args.extend(common);
+    let o = s.run(&args);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    let err = json_error(&o);
+    assert_eq!(err["kind"], "aws_conflict");
+    let message = err["messages"][0].as_str().unwrap();
+    assert!(message.contains(&extra) && message.contains("eks6 down"), "{message}");
+    let mut args = vec!["down", "--cluster", "AWSNewsBlog"];
+    args.extend(common);
+    let o = s.command(&args).env("AWS_REGION", "us-west-2").output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "down --cluster takes AWS_REGION: {}", text(&o.stderr));
+    assert!(inventory(&s).is_empty(), "both VPCs gone");
+}
+
+/// A TCP server on a free port of 127.0.0.1 that does `serve` with each connection, in a
+/// thread.
+fn server(serve: fn(std::net::TcpStream)) -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for c in l.incoming().flatten() {
+            std::thread::spawn(move || serve(c));
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Each failure to reach AWS says what it was, with its own kind and exit code.
+#[test]
+fn errors_say_what_happened() {
+    let s = CliSetup::new();
+    let verify = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["verify", "--cluster", "c1", "--output", "json"];
+        args.extend(extra);
+        if !extra.contains(&"--region") {
+            args.extend(["--region", "us-west-2"]);
+        }
+        let mut cmd = s.command(&args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let o = cmd.env("AWS_EC2_METADATA_DISABLED", "true").output().unwrap();
+        (o.status.code(), json_error(&o), text(&o.stderr))
+    };
+    // No credentials anywhere (no profile, no keys, no metadata).
+    let (code, err, stderr) = verify(&["--endpoint-url", &s.endpoint], &[]);
+    assert_eq!((code, err["kind"].as_str()), (Some(3), Some("aws_credentials")), "{stderr}");
+    assert!(stderr.contains("no AWS credentials") && stderr.contains("AWS_ACCESS_KEY_ID"), "{stderr}");
+    // An endpoint that is not a URL, a region that is not one: bad input.
+    let (code, err, stderr) = verify(&["--profile", "base", "--endpoint-url", "not a url"], &[]);
+    assert_eq!((code, err["kind"].as_str()), (Some(2), Some("invalid_argument")), "{stderr}");
+    let (code, err, stderr) = verify(&["--profile", "base", "--region", "not a region!"], &[]);
+    assert_eq!((code, err["kind"].as_str()), (Some(2), Some("invalid_argument")), "{stderr}");
+    assert!(stderr.contains("not an AWS region name"), "{stderr}");
+    // A closed port.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", l.local_addr().unwrap().port())
+    };
+    let (code, err, stderr) = verify(&["--profile", "base", "--endpoint-url", &closed], &[]);
+    assert_eq!((code, err["kind"].as_str()), (Some(3), Some("aws_network")), "{stderr}");
+    assert!(stderr.contains("connection refused"), "{stderr}");
+    // A port that answers in another protocol.
+    let ssh = server(|mut c| {
+        use std::io::Write;
+        let _ = c.write_all(b"SSH-2.0-OpenSSH_9.2p1 Debian\r\n");
+    });
+    let (code, err, stderr) = verify(&["--profile", "base", "--endpoint-url", &ssh], &[]);
+    assert_eq!((code, err["kind"].as_str()), (Some(3), Some("aws_network")), "{stderr}");
+    assert!(stderr.contains("did not answer in HTTP"), "{stderr}");
+}
+
+/// `--timeout` bounds the whole run, a hung endpoint included: exit 4, the limit in the
+/// message. (The watchdog is generous: it catches a hang, it does not time the run.)
+#[test]
+fn timeout_bounds_a_hung_endpoint() {
+    let s = CliSetup::new();
+    let hung = server(|c| {
+        std::thread::sleep(std::time::Duration::from_secs(600));
+        drop(c);
+    });
+    let plan = s.plan();
+    let mut child = s
+        .command(&[
+            "up",
+            "--config",
+            &plan,
+            "--profile",
+            "base",
+            "--endpoint-url",
+            &hung,
+            "--timeout",
+            "1",
+            "--output",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(100), "up --timeout 1 hung");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(4), "{}", text(&o.stderr));
+    let err = json_error(&o);
+    assert_eq!(err["kind"], "timeout");
+    assert!(err["messages"][0].as_str().unwrap().contains("time limit of 1s"), "{err}");
+}
+
+/// A journal that is not one, or another plan's: exit 2, in words, with what to do.
+#[test]
+fn bad_journals_say_what_to_do() {
+    let s = CliSetup::new();
+    let plan = s.plan();
+    let common = ["--profile", "acct", "--endpoint-url", &s.endpoint];
+    let journal = s.dir.join("cluster.eks6-journal.json");
+    std::fs::write(&journal, "{ this is not json").unwrap();
+    let mut args = vec!["up", "--config", &plan];
+    args.extend(common);
+    let o = s.run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("eks6 down --cluster NAME --region REGION"), "{}", text(&o.stderr));
+    let other =
+        eks6::workflow::Journal::new("other-cluster", &eks6::plan::plan_id("eu-west-1", "other-cluster"), "eu-west-1");
+    std::fs::write(&journal, serde_json::to_string(&other).unwrap()).unwrap();
+    let o = s.run(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err: String = text(&o.stderr).lines().filter(|l| l.starts_with("eks6: error")).collect();
+    assert!(err.contains("the journal of cluster other-cluster in eu-west-1") && !err.contains("Some("), "{err}");
+}
+
+/// A journal that cannot be written (a file-size limit standing in for a full disk) is
+/// local I/O, exit 2, not an AWS failure; `down` afterwards finds what was made.
+#[test]
+fn a_full_disk_is_local_io() {
+    let s = CliSetup::new();
+    let plan = s.plan();
+    let bin = eks6_tests::fixtures::eks6_bin();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 0; exec {} up --config {plan} --profile acct --endpoint-url {} --poll-interval 0.01 --output json",
+        bin.display(),
+        s.endpoint
+    );
+    // The setup's environment (the command clears the rest), for a shell this time.
+    let setup = s.command(&[]);
+    let env: Vec<(std::ffi::OsString, std::ffi::OsString)> =
+        setup.get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))).collect();
+    let o = Command::new("sh").arg("-c").arg(&script).env_clear().envs(env).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(json_error(&o)["kind"], "io");
+    let o = s.run(&[
+        "down",
+        "--config",
+        &plan,
+        "--profile",
+        "acct",
+        "--endpoint-url",
+        &s.endpoint,
+        "--poll-interval",
+        "0.01",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(inventory(&s).is_empty());
 }

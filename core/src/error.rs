@@ -339,6 +339,15 @@ pub fn quote_limited(text: &str, max: usize) -> String {
 /// How many characters of an input an error message quotes at most.
 pub const QUOTE_MAX: usize = 200;
 
+/// Text quoted as `{:?}` quotes it, at most [`QUOTE_MAX`] characters of it.
+pub(crate) struct Q<'a>(pub &'a str);
+
+impl fmt::Debug for Q<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&quote_limited(self.0, QUOTE_MAX))
+    }
+}
+
 impl ErrorDetails for crate::net::NetError {
     fn kind(&self) -> ErrorKind {
         crate::net::NetError::kind(self)

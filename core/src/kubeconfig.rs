@@ -152,8 +152,8 @@ pub async fn write(aws: &Aws, cluster: &str, profile: Option<&str>, path: &Path)
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let tmp = path.with_extension("eks6-tmp");
-    std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)?;
+    // Through a symlink to its target, keeping the file's mode (0600 when new), as
+    // kubectl and the AWS CLI do: other clusters' credentials may be in it.
+    crate::workflow::write_private(path, text.as_bytes(), crate::workflow::FileMode::KeepOr600).map_err(io)?;
     Ok(name)
 }

@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 
 use eks6_core::net::{
     Ipv6Net, PrefixAllocator, PrefixTable, aggregate, bracketed_url, canonical, canonical_prefix, contains, expanded,
-    nth_subnet, parse_addr_bytes, parse_prefix, reverse_name, subnet_count,
+    nth_subnet, parse_addr_bytes, parse_prefix, port_number, reverse_name, subnet_count,
 };
 use eks6_core::{ErrorDetails, ErrorKind};
 
@@ -437,7 +437,8 @@ pub unsafe extern "C" fn eks6_subnet_count(prefix: *const c_char, new_len: u8, o
     })
 }
 
-/// The `n`-th (from 0) `/new_len` subnet of `prefix`, as text.
+/// The `n`-th (from 0) `/new_len` subnet of `prefix`, as text (`eks6_nth_subnet_128`
+/// reaches past 2^64).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_nth_subnet(
     prefix: *const c_char,
@@ -447,9 +448,26 @@ pub unsafe extern "C" fn eks6_nth_subnet(
     len: usize,
     out_len: *mut usize,
 ) -> Status {
+    // SAFETY: the caller's arguments, passed on as they came.
+    unsafe { eks6_nth_subnet_128(prefix, new_len, 0, n, buf, len, out_len) }
+}
+
+/// The `n`-th (from 0) `/new_len` subnet of `prefix` for any of the up to 2^128
+/// subnets: `n` is `(n_hi << 64) | n_lo`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn eks6_nth_subnet_128(
+    prefix: *const c_char,
+    new_len: u8,
+    n_hi: u64,
+    n_lo: u64,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> Status {
     guard(|| {
         let p = try_status!(parse_prefix_arg(arg_str!(prefix)));
-        let s = try_status!(nth_subnet(p, new_len, n.into()).map_err(|e| error(&e)));
+        let n = (u128::from(n_hi) << 64) | u128::from(n_lo);
+        let s = try_status!(nth_subnet(p, new_len, n).map_err(|e| error(&e)));
         text_out!(&canonical_prefix(s), buf, len, out_len)
     })
 }
@@ -484,10 +502,7 @@ pub unsafe extern "C" fn eks6_bracketed_url(
         let path = arg_opt_str!(path).unwrap_or("/");
         let port = match port {
             -1 => None,
-            p if p < 0 => {
-                return set_error(Status::INVALID_URL, format!("port {p} is not in 1..=65535 (or -1 for none)"));
-            }
-            p => Some(p as u32),
+            p => Some(u32::from(try_status!(port_number(p.into()).map_err(|e| error(&e))))),
         };
         let url = try_status!(bracketed_url(scheme, host, port, path).map_err(|e| error(&e)));
         text_out!(&url, buf, len, out_len)

@@ -13,7 +13,7 @@ use std::time::Duration;
 use eks6_core::aws::{Aws, AwsOptions};
 use eks6_core::plan::ClusterPlan;
 use eks6_core::workflow::{
-    self, Cancel, Event, EventSink, RunOptions, Target, VerifyOptions, WaitPolicy, WorkflowError, with_limit,
+    self, Cancel, Event, EventSink, RunOptions, Target, VerifyOptions, WaitPolicy, WorkflowError,
 };
 
 use crate::{Status, error, free, guard, null_argument, put, set_error, utf8, write_text};
@@ -269,7 +269,8 @@ macro_rules! call {
 impl Call<'_> {
     fn run_options(&self, journal: &str, events: Option<Sender>) -> RunOptions {
         let wait = *self.client.wait.lock().unwrap_or_else(|p| p.into_inner());
-        let mut opts = RunOptions::new(journal).with_wait(wait).with_cancel(self.cancel.clone());
+        let mut opts =
+            RunOptions::new(journal).with_wait(wait).with_cancel(self.cancel.clone()).with_timeout(self.limit);
         opts.events = events.map(sink);
         opts
     }
@@ -286,7 +287,7 @@ impl Call<'_> {
         out: &mut *mut eks6_report,
     ) -> Status {
         let r = self.client.rt.block_on(async {
-            let mut fut = std::pin::pin!(with_limit(self.limit, &self.cancel, fut));
+            let mut fut = std::pin::pin!(fut);
             let Some((cb, mut rx)) = events else { return fut.await };
             let deliver = |ev: String| {
                 // JSON escapes NUL, so this cannot fail.
@@ -386,6 +387,31 @@ pub unsafe extern "C" fn eks6_down(
     })
 }
 
+/// Tears down what eks6 made for the cluster `name` in the client's region, found by
+/// its tags alone (no plan file; the journal, when there is one at `journal`, is used
+/// and removed). Arguments otherwise as for `eks6_up`.
+#[allow(clippy::too_many_arguments)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn eks6_down_cluster(
+    client: *const eks6_client,
+    name: *const c_char,
+    journal: *const c_char,
+    timeout_secs: u32,
+    cancel: *const eks6_cancel,
+    on_event: eks6_event_callback,
+    user_data: *mut c_void,
+    out_report: *mut *mut eks6_report,
+) -> Status {
+    guard(|| {
+        let (c, name, out) = (call!(client, timeout_secs, cancel), arg_str!(name), arg_mut!(out_report));
+        let (tx, events) = channel(on_event);
+        let opts = c.run_options(arg_str!(journal), tx);
+        let aws = &c.client.aws;
+        let target = Target::Cluster { name, region: aws.region() };
+        c.drive(events, user_data, workflow::down(aws, target, &opts), |_| true, out)
+    })
+}
+
 /// Checks the plan's cluster (read-only): IPv6 family, subnets, routes, node addresses,
 /// the probe port, and, when `probe_address` is not NULL, an HTTP GET over IPv6 to
 /// `http://[probe_address]:<plan's probe port>/`. A failed check is not an error: the
@@ -409,11 +435,9 @@ pub unsafe extern "C" fn eks6_verify(
         let (c, plan, out) = (call!(client, timeout_secs, cancel), &arg_ref!(plan).inner, arg_mut!(out_report));
         let probe = arg_opt_str!(probe_address).map(str::to_string);
         let (tx, events) = channel(on_event);
-        let opts = VerifyOptions { events: tx.map(sink), cancel: c.cancel.clone(), ..Default::default() }.with_probe(
-            probe,
-            None,
-            Some(plan),
-        );
+        let opts =
+            VerifyOptions { events: tx.map(sink), cancel: c.cancel.clone(), timeout: c.limit, ..Default::default() }
+                .with_probe(probe, None, Some(plan));
         c.drive(events, user_data, workflow::verify(&c.client.aws, Target::Plan(plan), &opts), |v| v.passed(), out)
     })
 }

@@ -6,7 +6,7 @@ use pyo3::exceptions::{PyIndexError, PyOverflowError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PySlice, PyString};
+use pyo3::types::{PyDict, PyInt, PyList, PySlice, PyString};
 
 #[cfg(feature = "workflow")]
 mod workflow;
@@ -72,8 +72,10 @@ fn error_of_kind(py: Python<'_>, code: u32) -> PyResult<Py<PyAny>> {
 /// Text of an address or prefix argument: `str`, or anything whose `str()` is one
 /// (`ipaddress.IPv6Address`, `IPv6Network`).
 fn text_of(obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    if let Ok(s) = obj.extract::<String>() {
-        return Ok(s);
+    if let Ok(s) = obj.cast::<PyString>() {
+        // A str with a lone surrogate is not valid Unicode: taken with U+FFFD in its
+        // place, which the parser then reports where it is (bad input, not a wrong type).
+        return Ok(s.to_string_lossy().into_owned());
     }
     let type_name = obj.get_type().name()?.to_string();
     if type_name.starts_with("IPv6") {
@@ -84,6 +86,28 @@ fn text_of(obj: &Bound<'_, PyAny>) -> PyResult<String> {
 
 fn net_err(e: NetError) -> PyErr {
     to_pyerr(&e)
+}
+
+/// A prefix length from any int: one that fits a `u8` goes to the core (which says
+/// what is wrong for the prefix at hand); any other (negative, huge) is an error here.
+fn length_of(n: &Bound<'_, PyAny>) -> PyResult<u8> {
+    let bad = |text: String| net_err(NetError::BadLength { input: text.into() });
+    match n.extract::<i64>() {
+        Ok(v) => u8::try_from(v).map_err(|_| bad(v.to_string())),
+        Err(_) if n.is_instance_of::<PyInt>() => Err(bad(n.str()?.to_string())),
+        Err(e) => Err(e),
+    }
+}
+
+/// The items of an iterable argument; a bare `str` is refused (it would iterate by
+/// character).
+fn items<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    if obj.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(format!(
+            "{what} takes an iterable of prefixes, not one str; wrap a single prefix in a list"
+        )));
+    }
+    obj.try_iter()?.collect()
 }
 
 fn addr_of(obj: &Bound<'_, PyAny>) -> PyResult<net::Ipv6Addr> {
@@ -114,8 +138,12 @@ fn reverse_name(addr: &Bound<'_, PyAny>) -> PyResult<String> {
 
 /// The number of `/new_len` subnets, as an int of any size.
 #[pyfunction]
-fn subnet_count<'py>(py: Python<'py>, prefix: &Bound<'py, PyAny>, new_len: u8) -> PyResult<Bound<'py, PyAny>> {
-    match net::count_subnets(prefix_of(prefix)?, new_len).map_err(net_err)? {
+fn subnet_count<'py>(
+    py: Python<'py>,
+    prefix: &Bound<'py, PyAny>,
+    new_len: &Bound<'_, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    match net::count_subnets(prefix_of(prefix)?, length_of(new_len)?).map_err(net_err)? {
         SubnetCount::Exactly(n) => Ok(n.into_pyobject(py)?.into_any()),
         // ::/0 into /128s: 2^128, one past u128.
         SubnetCount::TwoTo128 => u128::MAX.into_pyobject(py)?.add(1),
@@ -124,8 +152,15 @@ fn subnet_count<'py>(py: Python<'py>, prefix: &Bound<'py, PyAny>, new_len: u8) -
 
 /// The `n`-th (from 0) `/new_len` subnet.
 #[pyfunction]
-fn nth_subnet(prefix: &Bound<'_, PyAny>, new_len: u8, n: u128) -> PyResult<String> {
-    Ok(net::nth_subnet(prefix_of(prefix)?, new_len, n).map_err(net_err)?.to_string())
+fn nth_subnet(prefix: &Bound<'_, PyAny>, new_len: &Bound<'_, PyAny>, n: &Bound<'_, PyAny>) -> PyResult<String> {
+    let (parent, new_len) = (prefix_of(prefix)?, length_of(new_len)?);
+    let Ok(n) = n.extract::<u128>() else {
+        return Err(to_pyerr(&eks6::error::ArgumentError::new(
+            "n",
+            format!("{n} is not a subnet index: they count from 0, and there are at most 2^128"),
+        )));
+    };
+    Ok(net::nth_subnet(parent, new_len, n).map_err(net_err)?.to_string())
 }
 
 /// Whether `prefix` contains `addr`.
@@ -138,8 +173,8 @@ fn contains(prefix: &Bound<'_, PyAny>, addr: &Bound<'_, PyAny>) -> PyResult<bool
 #[pyfunction]
 fn aggregate(prefixes: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     let mut nets = Vec::new();
-    for p in prefixes.try_iter()? {
-        nets.push(prefix_of(&p?)?);
+    for p in items(prefixes, "aggregate")? {
+        nets.push(prefix_of(&p)?);
     }
     Ok(net::aggregate(&nets).iter().map(ToString::to_string).collect())
 }
@@ -148,9 +183,8 @@ fn aggregate(prefixes: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 #[pyfunction]
 #[pyo3(signature = (host, port=None, scheme="http", path="/"))]
 fn bracketed_url(host: &Bound<'_, PyAny>, port: Option<i64>, scheme: &str, path: &str) -> PyResult<String> {
-    // Out-of-range ports (negative, huge) reach the core's check as an invalid port.
-    let port = port.map(|p| u32::try_from(p).unwrap_or(u32::MAX));
-    net::bracketed_url(scheme, &text_of(host)?, port, path).map_err(net_err)
+    let port = port.map(net::port_number).transpose().map_err(net_err)?;
+    net::bracketed_url(scheme, &text_of(host)?, port.map(u32::from), path).map_err(net_err)
 }
 
 /// A lazy sequence of the subnets of a prefix: O(1) indexing (negative too), slicing,
@@ -257,8 +291,8 @@ impl CarveChunks {
 
 /// Carves `prefix` into its `/new_len` subnets, lazily.
 #[pyfunction]
-fn carve(prefix: &Bound<'_, PyAny>, new_len: u8) -> PyResult<Carve> {
-    let parent = prefix_of(prefix)?;
+fn carve(prefix: &Bound<'_, PyAny>, new_len: &Bound<'_, PyAny>) -> PyResult<Carve> {
+    let (parent, new_len) = (prefix_of(prefix)?, length_of(new_len)?);
     let count = net::count_subnets(parent, new_len).map_err(net_err)?;
     Ok(Carve { parent, new_len, count })
 }
@@ -277,16 +311,16 @@ impl PrefixAllocator {
         let parent = prefix_of(parent)?;
         let mut nets = Vec::new();
         if let Some(u) = used {
-            for p in u.try_iter()? {
-                nets.push(prefix_of(&p?)?);
+            for p in items(u, "PrefixAllocator(used=...)")? {
+                nets.push(prefix_of(&p)?);
             }
         }
         Ok(Self { inner: net::PrefixAllocator::new(parent, &nets).map_err(net_err)? })
     }
 
     /// Takes the lowest free aligned prefix of `length`.
-    fn allocate(&mut self, length: u8) -> PyResult<String> {
-        Ok(self.inner.allocate(length).map_err(net_err)?.to_string())
+    fn allocate(&mut self, length: &Bound<'_, PyAny>) -> PyResult<String> {
+        Ok(self.inner.allocate(length_of(length)?).map_err(net_err)?.to_string())
     }
 
     /// Frees a prefix again.

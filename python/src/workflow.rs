@@ -16,9 +16,7 @@ use eks6::aws::{Aws, AwsOptions};
 use eks6::error::{ArgumentError, ErrorDetails, positive_seconds};
 use eks6::plan::ClusterPlan;
 use eks6::probe::ProbeOptions;
-use eks6::workflow::{
-    self, Cancel as CoreCancel, Event, EventSink, RunOptions, Target, VerifyOptions, WaitPolicy, with_limit,
-};
+use eks6::workflow::{self, Cancel as CoreCancel, Event, EventSink, RunOptions, Target, VerifyOptions, WaitPolicy};
 use pyo3_async_runtimes::tokio::{future_into_py, get_runtime};
 
 use crate::to_pyerr;
@@ -215,17 +213,16 @@ impl NativeClient {
             w => return Err(PyValueError::new_err(format!("workflow {w:?} is not \"up\" or \"down\""))),
         };
         let c = self.call(plan, cancel, timeout)?;
-        let mut opts = RunOptions::new(journal).with_wait(self.wait).with_cancel(c.cancel.clone());
+        let mut opts =
+            RunOptions::new(journal).with_wait(self.wait).with_cancel(c.cancel.clone()).with_timeout(c.limit);
         opts.events = on_event.map(sink);
         dispatch(py, blocking, async move {
-            let fut = async {
-                if up {
-                    workflow::up(&c.aws, &c.plan, &opts).await
-                } else {
-                    workflow::down(&c.aws, Target::Plan(&c.plan), &opts).await
-                }
+            let report = if up {
+                workflow::up(&c.aws, &c.plan, &opts).await
+            } else {
+                workflow::down(&c.aws, Target::Plan(&c.plan), &opts).await
             };
-            with_limit(c.limit, &c.cancel, fut).await.map(|r| json(&r))
+            report.map(|r| json(&r))
         })
     }
 
@@ -251,13 +248,15 @@ impl NativeClient {
             kubectl,
             events: on_event.map(sink),
             cancel: c.cancel.clone(),
+            timeout: c.limit,
             ..Default::default()
         }
         .with_probe(probe_address, probe_port, Some(&c.plan));
-        dispatch(py, blocking, async move {
-            let fut = workflow::verify(&c.aws, Target::Plan(&c.plan), &opts);
-            with_limit(c.limit, &c.cancel, fut).await.map(|r| json(&r))
-        })
+        dispatch(
+            py,
+            blocking,
+            async move { workflow::verify(&c.aws, Target::Plan(&c.plan), &opts).await.map(|r| json(&r)) },
+        )
     }
 }
 

@@ -208,3 +208,25 @@ def test_every_error_kind_maps_to_its_class():
     assert by_name["invalid_argument"] == "ArgumentError" and issubclass(eks6.ArgumentError, ValueError)
     assert by_name["aws_quota"] == "QuotaError" and issubclass(eks6.QuotaError, eks6.AwsError)
     assert not issubclass(eks6.QuotaError, eks6.ThrottledError)
+
+
+def test_bad_values_are_address_errors_not_type_or_overflow_errors():
+    with pytest.raises(eks6.AddressError) as e:
+        eks6.canonical("::1\udcff")
+    assert e.value.offset == 3
+    with pytest.raises(eks6.AddressError, match="port -1 is not in 1..=65535"):
+        eks6.bracketed_url("::1", port=-1)
+    with pytest.raises(eks6.AddressError, match="port 70000"):
+        eks6.bracketed_url("::1", port=70000)
+    with pytest.raises(TypeError, match="not one str"):
+        eks6.aggregate("::/1")
+    with pytest.raises(TypeError, match="not one str"):
+        eks6.PrefixAllocator("2600::/56", used="2600::/64")
+    with pytest.raises(eks6.AddressError, match='"-1"'):
+        eks6.carve("2600::/56", -1)
+    with pytest.raises(eks6.AddressError):
+        eks6.subnet_count("2600::/56", 2**70)
+    with pytest.raises(eks6.ArgumentError, match="count from 0"):
+        eks6.nth_subnet("2600::/56", 64, -1)
+    assert eks6.aggregate(["::/1", "8000::/1"]) == ["::/0"]
+    assert eks6.bracketed_url("::1", path="/?x=[y]") == "http://[::1]/?x=%5By%5D"

@@ -145,7 +145,7 @@ def test_timeout_and_sync_cancel(endpoint, account, tmp_path):
     with pytest.raises(eks6.TimeoutError) as e:
         slow.up_sync(plan, tmp_path / "j.json", timeout=0.5)
     assert isinstance(e.value, TimeoutError) and isinstance(e.value, eks6.AwsError)
-    assert "journal intact" in str(e.value)
+    assert "time limit of 500ms" in str(e.value) and e.value.kind == "timeout"
 
     cancel = eks6.Cancel()
     c = client(endpoint, account)
@@ -215,3 +215,18 @@ def test_every_exception_derives_from_eks6error():
         assert issubclass(getattr(eks6, name), eks6.Eks6Error), name
     assert issubclass(eks6.LockedError, eks6.ConflictError)
     assert issubclass(eks6.IoError, OSError)
+
+
+def test_bad_profile_region_and_endpoint_are_argument_errors(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    (tmp_path / "config").write_text("[profile real]\nregion = us-west-2\n")
+    with pytest.raises(eks6.ArgumentError, match='"nosuch"') as e:
+        eks6.Client("us-west-2", profile="nosuch")
+    assert isinstance(e.value, ValueError) and e.value.kind == "invalid_argument"
+    with pytest.raises(eks6.ArgumentError, match="not an AWS region name"):
+        eks6.Client("not a region!")
+    with pytest.raises(eks6.ArgumentError, match="http:// or https://"):
+        eks6.Client("us-west-2", endpoint_url="not a url")
+    with pytest.raises(eks6.ArgumentError, match="above zero"):
+        eks6.Client("us-west-2", wait=(0.0, 1.0, 1.0))

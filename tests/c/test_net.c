@@ -138,6 +138,31 @@ static void test_nulls_and_utf8(void) {
     CHECK(strstr(last_error(), "did you mean 2600:1f13:812::/56?") != NULL, "%s", last_error());
 }
 
+/* Subnets past 2^64 (the 128-bit form), the documented size query, and the last error
+   kept until the next failure. */
+static void test_nth_128_and_size_query(void) {
+    char buf[64];
+    size_t n = 0;
+    eks6_status s = eks6_nth_subnet_128("::/0", 128, UINT64_MAX, UINT64_MAX, buf, sizeof buf, &n);
+    CHECK(s == EKS6_OK && strcmp(buf, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128") == 0, "last /128: %s", buf);
+    s = eks6_nth_subnet_128("::/0", 128, 1, 0, buf, sizeof buf, &n);
+    CHECK(s == EKS6_OK && strcmp(buf, "0:0:0:1::/128") == 0, "2^64: %s", buf);
+    s = eks6_nth_subnet_128("2600::/56", 64, 1, 0, buf, sizeof buf, &n);
+    CHECK(s == EKS6_OUT_OF_RANGE, "past the last /64: %s", eks6_status_name(s));
+    /* The size query: NULL and 0 give the size, write nothing. */
+    n = 0;
+    s = eks6_canonical("2001:DB8::1", NULL, 0, &n);
+    CHECK(s == EKS6_BUFFER_TOO_SMALL && n == strlen("2001:db8::1") + 1, "size query: %s %zu", eks6_status_name(s), n);
+    /* Errno-style: a failure sets the message, a success leaves it. */
+    CHECK(eks6_canonical("nope", buf, sizeof buf, &n) == EKS6_INVALID_ADDRESS, "a failure");
+    char before[256];
+    snprintf(before, sizeof before, "%s", last_error());
+    CHECK(eks6_canonical("::1", buf, sizeof buf, &n) == EKS6_OK, "a success");
+    CHECK(strcmp(before, last_error()) == 0 && strstr(before, "nope"), "kept: %s / %s", before, last_error());
+    CHECK(eks6_bracketed_url(NULL, "::1", -5, NULL, buf, sizeof buf, &n) == EKS6_INVALID_URL, "port -5");
+    CHECK(strstr(last_error(), "port -5") != NULL, "names the port: %s", last_error());
+}
+
 static void test_status_names(void) {
     const eks6_status all[] = {EKS6_OK, EKS6_INVALID_ADDRESS, EKS6_INVALID_PREFIX, EKS6_INVALID_LENGTH, EKS6_OUT_OF_RANGE,
                                EKS6_PREFIX_CONFLICT, EKS6_EXHAUSTED, EKS6_INVALID_URL, EKS6_INVALID_ARGUMENT,
@@ -249,6 +274,7 @@ static void test_garbage(void) {
 }
 
 int main(void) {
+    test_nth_128_and_size_query();
     test_vectors();
     test_garbage();
     test_buffers();

@@ -43,6 +43,8 @@ def test_env(endpoint: str) -> dict[str, str]:
         AWS_CONFIG_FILE="/dev/null",
         AWS_SHARED_CREDENTIALS_FILE="/dev/null",
     )
+    # The plans' locks in a directory of the test run's, not the user's.
+    env.setdefault("EKS6_STATE_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), f"eks6-state-{os.getuid()}"))
     return env
 
 

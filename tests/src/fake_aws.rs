@@ -10,7 +10,7 @@
 //! ```no_run
 //! use eks6_tests::fake_aws::{Reply, Rule, clients};
 //! let describe = Rule::new("DescribeCluster").then(Reply::eks_error(404, "ResourceNotFoundException", "no cluster"));
-//! let (ec2, eks) = clients("us-east-1", &[], &[describe.clone()], 3);
+//! let clients = clients("us-east-1", &[], &[describe.clone()], 3);
 //! ```
 
 use std::collections::VecDeque;
@@ -199,14 +199,17 @@ impl Intercept for NameOperation {
     }
 }
 
-/// EC2 and EKS clients of `region` answered by the rules, retrying up to `attempts`
-/// times with a 1 ms back-off.
-pub fn clients(
-    region: &str,
-    ec2_rules: &[Rule],
-    eks_rules: &[Rule],
-    attempts: u32,
-) -> (aws_sdk_ec2::Client, aws_sdk_eks::Client) {
+/// A new account for the fake's STS to answer `GetCallerIdentity` with: each set of
+/// clients works in its own account (and so takes its own plan locks).
+fn fresh_account() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("{:012}", 900_000_000_000 + NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// EC2, EKS and STS clients of `region` answered by the rules (STS answers
+/// `GetCallerIdentity` with an account of their own), retrying up to `attempts` times
+/// with a 1 ms back-off.
+pub fn clients(region: &str, ec2_rules: &[Rule], eks_rules: &[Rule], attempts: u32) -> eks6::aws::Clients {
     let creds = Credentials::new("AKIDFAKE", "fake-secret", None, None, "eks6-fake");
     let ec2 = aws_sdk_ec2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -223,7 +226,7 @@ pub fn clients(
     let eks = aws_sdk_eks::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(aws_sdk_eks::config::Region::new(region.to_string()))
-        .credentials_provider(creds)
+        .credentials_provider(creds.clone())
         .http_client(SharedHttpClient::new(Fake(Arc::new(eks_rules.to_vec()))))
         .interceptor(NameOperation)
         .retry_config(
@@ -232,5 +235,24 @@ pub fn clients(
                 .with_initial_backoff(Duration::from_millis(1)),
         )
         .build();
-    (aws_sdk_ec2::Client::from_conf(ec2), aws_sdk_eks::Client::from_conf(eks))
+    let account = fresh_account();
+    let identity = Rule::new("GetCallerIdentity").then(Reply {
+        status: 200,
+        headers: vec![("content-type", "text/xml".into())],
+        body: format!(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::{account}:user/fake</Arn><UserId>AIDAFAKE</UserId><Account>{account}</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+        ),
+    });
+    let sts = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new(region.to_string()))
+        .credentials_provider(creds.clone())
+        .http_client(SharedHttpClient::new(Fake(Arc::new(vec![identity]))))
+        .interceptor(NameOperation)
+        .build();
+    eks6::aws::Clients {
+        ec2: aws_sdk_ec2::Client::from_conf(ec2),
+        eks: aws_sdk_eks::Client::from_conf(eks),
+        sts: aws_sdk_sts::Client::from_conf(sts),
+    }
 }

@@ -47,8 +47,7 @@ fn empty_network() -> Vec<Rule> {
 }
 
 fn aws(ec2_rules: &[Rule], eks_rules: &[Rule]) -> Aws {
-    let (ec2, eks) = clients(REGION, ec2_rules, eks_rules, 3);
-    Aws::from_clients(&ec2, &eks).unwrap()
+    Aws::from_clients(clients(REGION, ec2_rules, eks_rules, 3)).unwrap()
 }
 
 fn opts(deadline: Duration) -> (RunOptions, Arc<Mutex<Vec<EventKind>>>) {

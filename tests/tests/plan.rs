@@ -217,6 +217,8 @@ fn every_offline_rule_fires_on_some_bad_plan() {
         ("availability_zones = 2 ", "availability_zones = 1 "),
         ("kubernetes_version = \"1.21\"", "kubernetes_version = \"2.0\""),
         ("kubernetes_version = \"1.21\"", "kubernetes_version = \"1.19\""),
+        ("desired_size = 2", "desired_size = 1000\nmax_size = 1000"),
+        ("[probe]", "[tags]\n\"aws:x\" = \"y\"\n[probe]"),
     ];
     let text = walkthrough();
     let mut fired = BTreeSet::new();
@@ -251,4 +253,77 @@ fn address_plan_rejects_any_subnet_length_out_of_range() {
     }
     let text = walkthrough().replace("[vpc]", "[vpc]\nipv4_subnet_len = 28");
     assert!(ClusterPlan::from_toml(&text).unwrap().address_plan(None, &[], &[], &[]).is_ok());
+}
+
+/// The plans in `examples/` pass `eks6 plan` (on a pinned date: versions leave support,
+/// and a test must not start failing when one does), and the README's plan is
+/// `examples/cluster.toml`, word for word.
+#[test]
+fn examples_pass_plan_and_the_readme_shows_one() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root.join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let plan = ClusterPlan::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let v = plan.validate_at(Date::new(2026, 11, 29));
+        assert!(!v.has_errors(), "{}: {:#?}", path.display(), v.findings);
+        seen += 1;
+    }
+    assert!(seen >= 2, "the examples are there");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let example = std::fs::read_to_string(root.join("examples/cluster.toml")).unwrap();
+    assert!(readme.contains(&format!("```toml\n{example}```")), "the README's plan is examples/cluster.toml");
+}
+
+/// What AWS refuses after costly resources exist is an error before any: a subnet given
+/// twice, tags past EC2's and EKS's limits or under `aws:`, eks6's own tag keys, more
+/// nodes than Kubernetes supports; a quota that can be raised is a warning naming it.
+#[test]
+fn hard_limits_are_errors_and_quotas_warnings() {
+    let f = findings(
+        "[vpc]",
+        "[vpc]\nid = \"vpc-0123456789abcdef0\"\nsubnet_ids = [\"subnet-0123456789abcdef0\", \"subnet-0123456789abcdef0\"]",
+    );
+    assert!(error_of(&f, "subnet-id").3.contains("listed twice"), "{f:#?}");
+
+    let f = findings("desired_size = 2", "desired_size = 100000000\nmax_size = 100000000");
+    assert!(error_of(&f, "nodegroup-size").3.contains("at most 5000 nodes"), "{f:#?}");
+    let f = findings("desired_size = 2", "desired_size = 1000\nmax_size = 1000");
+    assert!(!f.iter().any(|x| x.1 == Severity::Error), "{f:#?}");
+    let quota = f.iter().find(|x| x.0 == "nodegroup-quota").unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(quota.1, Severity::Warning);
+    assert!(quota.3.contains("Nodes per managed node group"), "{quota:?}");
+
+    let many: String = (0..46).map(|i| format!("k{i} = \"v\"\n")).collect();
+    let tags = |t: &str| findings("[probe]", &format!("[tags]\n{t}\n[probe]"));
+    assert!(error_of(&tags(&many), "tags").3.contains("at most 50"));
+    assert!(error_of(&tags("\"aws:team\" = \"x\""), "tags").3.contains("reserved for AWS"));
+    assert!(error_of(&tags(&format!("{} = \"x\"", "k".repeat(128))), "tags").3.contains("1 to 127"));
+    assert!(error_of(&tags(&format!("team = \"{}\"", "v".repeat(257))), "tags").3.contains("at most 256"));
+    let own = tags("\"eks6:cluster\" = \"other\"");
+    assert!(error_of(&own, "tags").3.contains("eks6's own"), "{own:#?}");
+    assert!(!tags(&(0..45).map(|i| format!("k{i} = \"v\"\n")).collect::<String>()).iter().any(|x| x.0 == "tags"));
+}
+
+/// A zone count no region has says so, instead of serde's "did not match any variant".
+#[test]
+fn availability_zones_out_of_range_says_what_is_wrong() {
+    let text = walkthrough().replace("availability_zones = 2 ", "availability_zones = 300 ");
+    let err = ClusterPlan::from_toml(&text).unwrap_err().to_string();
+    assert!(err.contains("availability_zones = 300") && err.contains("2 to 16"), "{err}");
+    assert!(!err.contains("untagged enum"), "{err}");
+    let text = walkthrough().replace("availability_zones = 2 ", "availability_zones = \"two\" ");
+    let err = ClusterPlan::from_toml(&text).unwrap_err().to_string();
+    assert!(err.contains("a number of zones"), "{err}");
+}
+
+/// A 10 MB name is quoted in the finding by its first few hundred characters.
+#[test]
+fn findings_quote_little_of_a_huge_value() {
+    let f = findings("name = \"AWSNewsBlog\"", &format!("name = \"{}\"", "x".repeat(10_000_000)));
+    let e = error_of(&f, "cluster-name");
+    assert!(e.3.len() < 1_000 && e.3.contains("characters in all"), "{} bytes", e.3.len());
 }

@@ -151,6 +151,30 @@ async fn kubeconfig_entry_keeps_other_entries() {
     );
     assert_eq!(exec["env"][0]["value"], "acct");
     assert!(v["clusters"][1]["cluster"]["server"].as_str().unwrap().starts_with("https://"));
+
+    // The file's mode is kept (0600 stays 0600; it holds other clusters' credentials); a
+    // symlinked kubeconfig stays a link, its target updated; a new file is 0600.
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", None, &path).await.unwrap();
+    assert_eq!(mode(&path), 0o600);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", None, &path).await.unwrap();
+    assert_eq!(mode(&path), 0o640, "a mode the owner chose is kept");
+    let link = std::env::temp_dir().join(format!("eks6-kubeconfig-link-{account}"));
+    let _ = std::fs::remove_file(&link);
+    symlink(&path, &link).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let before = std::fs::read_to_string(&path).unwrap();
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", Some("other-profile"), &link).await.unwrap();
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is still a link");
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(after != before && after.contains("other-profile"), "the link's target got the entry");
+    assert_eq!(mode(&path), 0o600);
+    let fresh = std::env::temp_dir().join(format!("eks6-kubeconfig-new-{account}/config"));
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", None, &fresh).await.unwrap();
+    assert_eq!(mode(&fresh), 0o600, "a new kubeconfig is owner-only");
     down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
 }
 

@@ -2,7 +2,6 @@
 //! any step, and touching nothing another owner has.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_ec2::types::{Filter, ResourceType};
@@ -251,14 +250,22 @@ async fn region_mismatch_and_lock_are_refused_before_any_call() {
     assert_eq!(err.kind(), eks6::ErrorKind::RegionMismatch);
     assert_eq!(aws.total_calls(), 0);
 
+    // The plan's lock in this account, held by another run: refused after the one call
+    // that names the account, before any other.
     let aws = emu.aws(&account, &plan.region).await;
     let o = opts(&account);
-    let lock_path = PathBuf::from(format!("{}.lock", o.journal.display()));
+    let locks = eks6::workflow::state_dir().join("locks");
+    std::fs::create_dir_all(&locks).unwrap();
+    let lock_path = locks.join(format!("{account}-{}.lock", plan.plan_id()));
     let held = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).unwrap();
     held.lock().unwrap();
     let err = up(&aws, &plan, &o).await.unwrap_err();
     assert!(matches!(err, WorkflowError::Locked { .. }), "{err}");
-    assert_eq!(aws.total_calls(), 0);
+    assert_eq!(aws.call_counts(), [("STS:GetCallerIdentity".to_string(), 1)].into_iter().collect());
+    // Whatever the journal: another path is the same plan, the same lock.
+    let elsewhere = opts(&account).with_timeout(None);
+    let elsewhere = RunOptions { journal: o.journal.with_extension("other.json"), ..elsewhere };
+    assert!(matches!(up(&aws, &plan, &elsewhere).await.unwrap_err(), WorkflowError::Locked { .. }));
     drop(held);
 }
 

@@ -114,13 +114,17 @@ impl Intercept for CountCalls {
     }
 }
 
-/// The EC2 and EKS clients of one account and region, built once.
+/// The clients of one account and region, built once.
 #[derive(Clone)]
 pub struct Aws {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) eks: aws_sdk_eks::Client,
+    pub(crate) sts: aws_sdk_sts::Client,
     region: String,
+    /// The endpoint every call goes to, when one was given (for messages).
+    endpoint: Option<String>,
     calls: Arc<CallLog>,
+    account: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl fmt::Debug for Aws {
@@ -129,8 +133,111 @@ impl fmt::Debug for Aws {
     }
 }
 
+/// SDK clients built elsewhere, for [`Aws::from_clients`].
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// EC2.
+    pub ec2: aws_sdk_ec2::Client,
+    /// EKS.
+    pub eks: aws_sdk_eks::Client,
+    /// STS (the caller's account).
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl Clients {
+    /// The clients of one `SdkConfig` of your own.
+    pub fn from_config(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            ec2: aws_sdk_ec2::Client::new(sdk),
+            eks: aws_sdk_eks::Client::new(sdk),
+            sts: aws_sdk_sts::Client::new(sdk),
+        }
+    }
+}
+
+/// `<partition-ish>-<area>-<n>` (`us-west-2`, `eu-central-1`, `us-gov-west-1`): the
+/// reason a region name is not one, if any.
+pub(crate) fn region_problem(r: &str) -> Option<String> {
+    (!crate::plan::region_ok(r)).then(|| {
+        format!(
+            "{} is not an AWS region name (such as us-west-2)",
+            crate::error::quote_limited(r, crate::error::QUOTE_MAX)
+        )
+    })
+}
+
+/// `http(s)://host[:port][/path]`: the reason an endpoint URL is not one, if any.
+pub(crate) fn endpoint_problem(u: &str) -> Option<String> {
+    let quoted = || crate::error::quote_limited(u, crate::error::QUOTE_MAX);
+    let Some(rest) = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://")) else {
+        return Some(format!("{} does not start with http:// or https://", quoted()));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (host, port) = match authority.rsplit_once(':') {
+        // A bracketed IPv6 host without a port: its colons are inside the brackets.
+        Some((h, p)) if !(authority.starts_with('[') && authority.ends_with(']')) => (h, Some(p)),
+        _ => (authority, None),
+    };
+    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        crate::net::parse_addr(inner).is_ok()
+    } else {
+        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    };
+    if !host_ok {
+        return Some(format!("{} has no valid host", quoted()));
+    }
+    if let Some(p) = port
+        && !(!p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n)))
+    {
+        return Some(format!("{} has a port that is not 1 to 65535", quoted()));
+    }
+    None
+}
+
+impl AwsOptions {
+    /// Checks what can be checked before any call: the region's and the endpoint's form,
+    /// and that a named profile exists in the shared config files.
+    async fn check(&self) -> Result<(), AwsError> {
+        let bad = |m: String| AwsError::local(ErrorKind::InvalidArgument, "configure", m);
+        for r in self.region.iter().chain(&self.default_region) {
+            if let Some(why) = region_problem(r) {
+                return Err(bad(why));
+            }
+        }
+        if let Some(u) = &self.endpoint_url
+            && let Some(why) = endpoint_problem(u)
+        {
+            return Err(bad(format!("endpoint URL {why}")));
+        }
+        if let Some(p) = &self.profile {
+            let env = aws_types::os_shim_internal::Env::real();
+            let fs = aws_types::os_shim_internal::Fs::real();
+            let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+            let found = aws_config::profile::load(&fs, &env, &files, Some(p.clone().into()))
+                .await
+                .map_err(|e| bad(format!("profile {p:?}: the AWS config files cannot be read: {e}")))?;
+            if found.get_profile(p).is_none() {
+                let config = env.get("AWS_CONFIG_FILE").unwrap_or_else(|_| "~/.aws/config".into());
+                let credentials =
+                    env.get("AWS_SHARED_CREDENTIALS_FILE").unwrap_or_else(|_| "~/.aws/credentials".into());
+                return Err(bad(format!(
+                    "profile {p:?} is in neither {config} nor {credentials}; `aws configure list-profiles` lists the ones there are"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Aws {
-    /// Loads the configuration once and builds the clients.
+    /// Loads the configuration once and builds the clients. Credentials come as the AWS
+    /// CLI takes them: explicit ones, else a named profile (which beats credentials in
+    /// the environment, as `aws --profile` does), else the default chain (environment,
+    /// profile files, SSO, container and instance roles). A malformed region or endpoint
+    /// URL, or a profile that does not exist, is `InvalidArgument`.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), eks6::aws::AwsError> {
@@ -140,6 +247,7 @@ impl Aws {
     /// # Ok(()) }
     /// ```
     pub async fn connect(opts: &AwsOptions) -> Result<Self, AwsError> {
+        opts.check().await?;
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
             .operation_attempt_timeout(opts.attempt_timeout.unwrap_or(Duration::from_secs(30)))
@@ -149,7 +257,9 @@ impl Aws {
             .with_max_attempts(opts.max_attempts.unwrap_or(5).max(1))
             .with_initial_backoff(opts.initial_backoff.unwrap_or(Duration::from_millis(200)))
             .with_max_backoff(Duration::from_secs(20));
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).retry_config(retry);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(timeouts.clone())
+            .retry_config(retry.clone());
         if let Some(r) = &opts.region {
             loader = loader.region(Region::new(r.clone()));
         }
@@ -174,6 +284,21 @@ impl Aws {
         {
             sdk = sdk.into_builder().region(Region::new(r.clone())).build();
         }
+        if let (Some(p), None) = (&opts.profile, &opts.credentials) {
+            // The profile's own credentials, not the default chain's, whose environment
+            // keys would come first: as the AWS CLI gives `--profile` precedence. (Built
+            // after the load, to give it the region the load found.)
+            let conf = aws_config::provider_config::ProviderConfig::default()
+                .with_region(sdk.region().cloned())
+                .with_retry_config(retry.clone())
+                .with_timeout_config(timeouts.clone());
+            let provider =
+                aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(p).configure(&conf).build();
+            sdk = sdk
+                .into_builder()
+                .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(provider))
+                .build();
+        }
         if let Some(role) = &opts.assume_role_arn {
             let provider =
                 aws_config::sts::AssumeRoleProvider::builder(role).session_name("eks6").configure(&sdk).build().await;
@@ -182,40 +307,58 @@ impl Aws {
                 .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(provider))
                 .build();
         }
-        let Some(region) = sdk.region().map(|r| r.to_string()) else {
+        if sdk.region().is_none() {
             return Err(AwsError::local(
-                ErrorKind::AwsCredentials,
+                ErrorKind::InvalidArgument,
                 "configure",
                 "no AWS region: give one (--region, AWS_REGION or the profile's region)",
             ));
-        };
-        let calls = Arc::new(CallLog::default());
-        let ec2 = aws_sdk_ec2::Client::from_conf(
-            aws_sdk_ec2::config::Builder::from(&sdk).interceptor(CountCalls(calls.clone())).build(),
-        );
-        let eks = aws_sdk_eks::Client::from_conf(
-            aws_sdk_eks::config::Builder::from(&sdk).interceptor(CountCalls(calls.clone())).build(),
-        );
-        Ok(Self { ec2, eks, region, calls })
+        }
+        let mut aws = Self::from_clients(Clients::from_config(&sdk))?;
+        aws.endpoint = opts.endpoint_url.clone();
+        Ok(aws)
     }
 
-    /// Wraps clients built elsewhere: from an `SdkConfig` of your own, or mocked in tests.
+    /// Wraps clients built elsewhere: from an `SdkConfig` of your own, or faked in tests.
     /// The region is the EC2 client's; calls are counted as with [`connect`](Self::connect).
-    pub fn from_clients(ec2: &aws_sdk_ec2::Client, eks: &aws_sdk_eks::Client) -> Result<Self, AwsError> {
-        let Some(region) = ec2.config().region().map(|r| r.to_string()) else {
-            return Err(AwsError::local(ErrorKind::AwsCredentials, "configure", "the EC2 client has no region"));
+    pub fn from_clients(c: Clients) -> Result<Self, AwsError> {
+        let Some(region) = c.ec2.config().region().map(|r| r.to_string()) else {
+            return Err(AwsError::local(ErrorKind::InvalidArgument, "configure", "the EC2 client has no region"));
         };
         let calls = Arc::new(CallLog::default());
-        let ec2 =
-            aws_sdk_ec2::Client::from_conf(ec2.config().to_builder().interceptor(CountCalls(calls.clone())).build());
-        let eks =
-            aws_sdk_eks::Client::from_conf(eks.config().to_builder().interceptor(CountCalls(calls.clone())).build());
-        Ok(Self { ec2, eks, region, calls })
+        let count = || CountCalls(calls.clone());
+        Ok(Self {
+            ec2: aws_sdk_ec2::Client::from_conf(c.ec2.config().to_builder().interceptor(count()).build()),
+            eks: aws_sdk_eks::Client::from_conf(c.eks.config().to_builder().interceptor(count()).build()),
+            sts: aws_sdk_sts::Client::from_conf(c.sts.config().to_builder().interceptor(count()).build()),
+            region,
+            endpoint: None,
+            calls,
+            account: Arc::new(tokio::sync::OnceCell::new()),
+        })
     }
 
     /// The region the clients talk to.
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// The caller's account id (STS `GetCallerIdentity`, asked once).
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        self.account
+            .get_or_try_init(|| async {
+                let out = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| AwsError::from_sdk("GetCallerIdentity", e))?;
+                out.account()
+                    .map(str::to_string)
+                    .ok_or_else(|| AwsError::local(ErrorKind::AwsService, "GetCallerIdentity", "STS named no account"))
+            })
+            .await
+            .cloned()
     }
 
     /// HTTP attempts made so far, per `Service:Operation` (`EKS:DescribeCluster`).
@@ -297,13 +440,7 @@ impl AwsError {
                 (ErrorKind::Timeout, format!("no answer within the call time-out ({operation})"))
             }
             SdkError::DispatchFailure(d) if d.is_timeout() => (ErrorKind::Timeout, "connection timed out".to_string()),
-            SdkError::DispatchFailure(d) => (
-                ErrorKind::AwsNetwork,
-                format!(
-                    "request not delivered: {}",
-                    d.as_connector_error().map_or_else(|| "dispatch failure".to_string(), |c| c.to_string())
-                ),
-            ),
+            SdkError::DispatchFailure(_) => undelivered(&err),
             SdkError::ResponseError(_) => {
                 (ErrorKind::AwsService, "the response could not be read or parsed".to_string())
             }
@@ -329,6 +466,46 @@ impl AwsError {
     pub fn has_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
+}
+
+/// Why a request was not delivered, in words: no credentials (and where eks6 looked),
+/// a refused connection, an answer that is not HTTP, or the deepest cause the SDK gives.
+fn undelivered(err: &(dyn std::error::Error + 'static)) -> (ErrorKind, String) {
+    let mut causes = Vec::new();
+    let mut next = err.source();
+    while let Some(e) = next {
+        if e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>().is_some() {
+            return (
+                ErrorKind::AwsCredentials,
+                format!(
+                    "no AWS credentials: eks6 looked where the AWS CLI looks (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+                     AWS_PROFILE and the profile files, SSO, web identity, container and instance metadata) and found none \
+                     that work: {e}"
+                ),
+            );
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => {
+                    return (ErrorKind::AwsNetwork, "connection refused: nothing listens at the endpoint".into());
+                }
+                std::io::ErrorKind::ConnectionReset => {
+                    return (ErrorKind::AwsNetwork, "the endpoint reset the connection".into());
+                }
+                _ => {}
+            }
+        }
+        causes.push(e.to_string());
+        next = e.source();
+    }
+    let deepest = causes.last().cloned().unwrap_or_else(|| "dispatch failure".into());
+    // hyper's words for an answer that is not HTTP/1.1: a banner of another protocol, a
+    // status line it cannot parse.
+    let not_http = ["unexpected message", "invalid HTTP", "parse"];
+    if causes.iter().any(|c| not_http.iter().any(|m| c.contains(m))) {
+        return (ErrorKind::AwsNetwork, format!("the endpoint did not answer in HTTP ({deepest})"));
+    }
+    (ErrorKind::AwsNetwork, format!("request not delivered: {deepest}"))
 }
 
 /// The kind of an AWS error code. Throttling is what the AWS runtime itself retries as

@@ -5,7 +5,7 @@ use std::net::Ipv6Addr;
 
 use ipnet::Ipv6Net;
 
-use crate::error::ErrorKind;
+use crate::error::{ErrorKind, Q};
 
 /// Why an IPv6 address text was rejected. Offsets are byte offsets into the input.
 ///
@@ -138,7 +138,7 @@ impl AddrReason {
         match *self {
             Self::Empty => f.write_str("empty input"),
             Self::GroupTooLong { offset, digits } => {
-                write!(f, "group {:?} at offset {offset} has {digits} hex digits (at most 4)", part(offset, digits))
+                write!(f, "group {:?} at offset {offset} has {digits} hex digits (at most 4)", Q(part(offset, digits)))
             }
             Self::UnexpectedChar { offset, ch } => {
                 write!(f, "unexpected character {ch:?} at offset {offset} (expected a hex digit, ':' or '.')")
@@ -166,15 +166,15 @@ impl AddrReason {
                 write!(f, "zone id at offset {offset} (use a scoped address type for link-local addresses with a zone)")
             }
             Self::OctetTooLarge { offset, len } => {
-                write!(f, "IPv4 octet {:?} at offset {offset} is over 255", part(offset, len))
+                write!(f, "IPv4 octet {:?} at offset {offset} is over 255", Q(part(offset, len)))
             }
             Self::OctetLeadingZero { offset, len } => {
-                write!(f, "IPv4 octet {:?} at offset {offset} has a leading zero", part(offset, len))
+                write!(f, "IPv4 octet {:?} at offset {offset} has a leading zero", Q(part(offset, len)))
             }
             Self::OctetCount { offset, found } => write!(
                 f,
                 "IPv4 part {:?} at offset {offset} has {found} octets (4 needed)",
-                input.get(offset..).unwrap_or("")
+                Q(input.get(offset..).unwrap_or(""))
             ),
             Self::BadIpv4Part { offset } => write!(f, "malformed IPv4 part at offset {offset}"),
             Self::Ipv4TailPosition { offset } => {
@@ -231,8 +231,13 @@ pub enum UrlReason {
     },
     /// The host is in square brackets; the builder adds them.
     BracketedHost,
-    /// Port 0 or a port over 65535.
-    Port(u32),
+    /// Port 0, a negative port or a port over 65535.
+    Port(i64),
+    /// A host with `:port` on it (`example.com:80`).
+    HostWithPort {
+        /// Byte offset of the `:`.
+        offset: usize,
+    },
     /// The path does not start with `/`.
     PathStart,
     /// The path has a space or a control character.
@@ -258,7 +263,7 @@ pub enum UrlReason {
 #[non_exhaustive]
 pub enum NetError {
     /// An IPv6 address text that does not parse.
-    #[error("invalid IPv6 address {input:?}: {}", Reason(reason, input))]
+    #[error("invalid IPv6 address {:?}: {}", Q(input), Reason(reason, input))]
     InvalidAddress {
         /// The input as given.
         input: Box<str>,
@@ -266,7 +271,7 @@ pub enum NetError {
         reason: AddrReason,
     },
     /// An IPv6 prefix text that does not parse.
-    #[error("invalid IPv6 prefix {input:?}: {}", Reason(reason, input))]
+    #[error("invalid IPv6 prefix {:?}: {}", Q(input), Reason(reason, input))]
     InvalidPrefix {
         /// The input as given.
         input: Box<str>,
@@ -274,7 +279,7 @@ pub enum NetError {
         reason: PrefixReason,
     },
     /// A prefix written with host bits set, under strict parsing.
-    #[error("invalid IPv6 prefix {input:?}: host bits are set past /{}; did you mean {network}?", network.prefix_len())]
+    #[error("invalid IPv6 prefix {:?}: host bits are set past /{}; did you mean {network}?", Q(input), network.prefix_len())]
     HostBitsSet {
         /// The input as given.
         input: Box<str>,
@@ -288,6 +293,15 @@ pub enum NetError {
         parent: Ipv6Net,
         /// The requested length.
         new_len: u16,
+    },
+    /// A prefix length given on its own that is not one.
+    #[error(
+        "prefix length {} is not a decimal number from 0 to 128 without leading zeros (the rule of a prefix's /len)",
+        crate::error::quote_limited(input, crate::error::QUOTE_MAX)
+    )]
+    BadLength {
+        /// The text.
+        input: Box<str>,
     },
     /// A subnet index past the last subnet.
     #[error("subnet index {index} is past the last of the {count} /{new_len} subnets of {parent} (last index {})", count - 1)]
@@ -354,7 +368,7 @@ pub enum NetError {
         last: Ipv6Addr,
     },
     /// A URL that could not be built.
-    #[error("cannot build a URL from {input:?}: {}", Reason(reason, input))]
+    #[error("cannot build a URL from {:?}: {}", Q(input), Reason(reason, input))]
     InvalidUrl {
         /// The part that was wrong (scheme, host, port or path) as given.
         input: Box<str>,
@@ -371,7 +385,7 @@ impl NetError {
             Self::InvalidPrefix { .. } | Self::HostBitsSet { .. } | Self::NotNibbleAligned { .. } => {
                 ErrorKind::InvalidPrefix
             }
-            Self::InvalidLength { .. } => ErrorKind::InvalidLength,
+            Self::InvalidLength { .. } | Self::BadLength { .. } => ErrorKind::InvalidLength,
             Self::IndexOutOfRange { .. } | Self::CountOverflow { .. } => ErrorKind::OutOfRange,
             Self::OutsideParent { .. } | Self::InUse { .. } | Self::NotInUse { .. } | Self::InvalidRange { .. } => {
                 ErrorKind::PrefixConflict
@@ -387,7 +401,8 @@ impl NetError {
             Self::InvalidAddress { input, .. }
             | Self::InvalidPrefix { input, .. }
             | Self::HostBitsSet { input, .. }
-            | Self::InvalidUrl { input, .. } => Some(input),
+            | Self::InvalidUrl { input, .. }
+            | Self::BadLength { input } => Some(input),
             _ => None,
         }
     }
@@ -404,9 +419,10 @@ impl NetError {
             Self::HostBitsSet { .. } => Some(0),
             Self::InvalidUrl { reason, .. } => match reason {
                 UrlReason::Host(r) => Some(r.offset()),
-                UrlReason::DnsName { offset } | UrlReason::ZoneChar { offset } | UrlReason::PathChar { offset } => {
-                    Some(*offset)
-                }
+                UrlReason::DnsName { offset }
+                | UrlReason::ZoneChar { offset }
+                | UrlReason::PathChar { offset }
+                | UrlReason::HostWithPort { offset } => Some(*offset),
                 _ => Some(0),
             },
             _ => None,
@@ -447,7 +463,7 @@ impl fmt::Display for Reason<'_, PrefixReason> {
             PrefixReason::BadLength { offset } => write!(
                 f,
                 "prefix length {:?} at offset {offset} is not a decimal number from 0 to 128",
-                input.get(*offset..).unwrap_or("")
+                Q(input.get(*offset..).unwrap_or(""))
             ),
             PrefixReason::LengthOver128 { offset } => {
                 write!(f, "prefix length {} at offset {offset} is over 128", input.get(*offset..).unwrap_or(""))
@@ -471,6 +487,10 @@ impl fmt::Display for Reason<'_, UrlReason> {
             }
             UrlReason::BracketedHost => f.write_str("give the address without square brackets; the builder adds them"),
             UrlReason::Port(p) => write!(f, "port {p} is not in 1..=65535"),
+            UrlReason::HostWithPort { offset } => write!(
+                f,
+                "a host and a port at offset {offset}: give the port on its own (--port), and as the host an IPv6 address, an IPv4 address or a DNS name"
+            ),
             UrlReason::PathStart => f.write_str("a path must start with '/'"),
             UrlReason::PathChar { offset } => write!(f, "space or control character in the path at offset {offset}"),
         }

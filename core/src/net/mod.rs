@@ -35,7 +35,7 @@ mod url;
 
 pub use alloc::PrefixAllocator;
 pub use error::{AddrReason, NetError, PrefixReason, UrlReason};
-pub use parse::{parse_addr, parse_addr_bytes, parse_prefix, parse_prefix_lenient};
+pub use parse::{parse_addr, parse_addr_bytes, parse_length, parse_prefix, parse_prefix_lenient};
 pub use prefix::{
     ExactSubnets, SubnetCount, Subnets, aggregate, contains, contains_prefix, count_subnets, exclude, nth_subnet,
     range_to_prefixes, subnet_count, subnets, supernet,
@@ -45,7 +45,7 @@ pub use text::{
     AddrText, PrefixText, ReverseName, StackStr, canonical, canonical_prefix, expanded, for_each_subnet_text, reverse,
     reverse_name, reverse_zone,
 };
-pub use url::{ScopedIpv6Addr, bracketed_url, socket_text};
+pub use url::{ScopedIpv6Addr, bracketed_url, port_number, socket_text};
 
 pub use ipnet::Ipv6Net;
 pub use std::net::Ipv6Addr;

@@ -322,20 +322,41 @@ fn split_prefix(input: &str) -> Result<(u128, u8), NetError> {
         }
         Err(r) => return Err(NetError::prefix(input, PrefixReason::Addr(r))),
     };
-    let digits = &s[slash + 1..];
     let offset = slash + 1;
-    if digits.is_empty()
-        || digits.len() > 3
-        || !digits.iter().all(u8::is_ascii_digit)
-        || (digits.len() > 1 && digits[0] == b'0')
-    {
+    let Some(len) = length_digits(&s[offset..]) else {
         return Err(NetError::prefix(input, PrefixReason::BadLength { offset }));
-    }
-    let len: u16 = digits.iter().fold(0u16, |acc, d| acc * 10 + (d - b'0') as u16);
+    };
     if len > 128 {
         return Err(NetError::prefix(input, PrefixReason::LengthOver128 { offset }));
     }
     Ok((addr, len as u8))
+}
+
+/// One to three decimal digits without a leading zero (but `0` itself): the text of a
+/// prefix length, which may still be over 128.
+fn length_digits(digits: &[u8]) -> Option<u16> {
+    let ok = !digits.is_empty()
+        && digits.len() <= 3
+        && digits.iter().all(u8::is_ascii_digit)
+        && !(digits.len() > 1 && digits[0] == b'0');
+    ok.then(|| digits.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0')))
+}
+
+/// A prefix length on its own (`--len 64`), by the rule of a prefix's `/len`: a decimal
+/// number from 0 to 128, without sign or leading zeros.
+///
+/// ```
+/// use eks6::net::parse_length;
+/// assert_eq!(parse_length("64")?, 64);
+/// assert!(parse_length("064").is_err());
+/// assert!(parse_length("129").is_err());
+/// # Ok::<(), eks6::net::NetError>(())
+/// ```
+pub fn parse_length(text: &str) -> Result<u8, NetError> {
+    match length_digits(text.as_bytes()) {
+        Some(n) if n <= 128 => Ok(n as u8),
+        _ => Err(NetError::BadLength { input: text.into() }),
+    }
 }
 
 #[cfg(test)]

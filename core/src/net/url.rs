@@ -101,6 +101,13 @@ fn classify_host(host: &str) -> Result<Host<'_>, NetError> {
     if host.starts_with('[') || host.ends_with(']') {
         return Err(NetError::url(host, UrlReason::BracketedHost));
     }
+    if let Some((name, port)) = host.rsplit_once(':')
+        && !name.contains(':')
+        && !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(NetError::url(host, UrlReason::HostWithPort { offset: name.len() }));
+    }
     if host.contains(':') {
         let (addr, zone) = match host.find('%') {
             Some(i) => (&host[..i], Some(&host[i + 1..])),
@@ -154,9 +161,21 @@ fn check_dns_name(host: &str) -> Result<(), NetError> {
 }
 
 fn check_port(port: Option<u32>) -> Result<(), NetError> {
-    match port {
-        Some(p) if p == 0 || p > 65535 => Err(NetError::url(&p.to_string(), UrlReason::Port(p))),
-        _ => Ok(()),
+    port.map_or(Ok(()), |p| port_number(p.into()).map(drop))
+}
+
+/// A port number from any integer: 1 to 65535, else an error that names the number as
+/// given (a negative one too).
+///
+/// ```
+/// assert_eq!(eks6::net::port_number(8080)?, 8080);
+/// assert_eq!(eks6::net::port_number(-1).unwrap_err().to_string(), "cannot build a URL from \"-1\": port -1 is not in 1..=65535");
+/// # Ok::<(), eks6::net::NetError>(())
+/// ```
+pub fn port_number(p: i64) -> Result<u16, NetError> {
+    match u16::try_from(p) {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(NetError::url(&p.to_string(), UrlReason::Port(p))),
     }
 }
 
@@ -226,7 +245,8 @@ pub fn bracketed_url(scheme: &str, host: &str, port: Option<u32>, path: &str) ->
     if let Some(p) = port {
         let _ = write!(out, ":{p}");
     }
-    percent_encode(&mut out, path, |b| b.is_ascii() && b != b' ');
+    // Square brackets are reserved for IP literals (RFC 3986 gen-delims): escaped here.
+    percent_encode(&mut out, path, |b| b.is_ascii() && !matches!(b, b' ' | b'[' | b']'));
     Ok(out)
 }
 
@@ -265,5 +285,9 @@ mod tests {
         assert!(bracketed_url("http", "-bad.example", None, "/").is_err());
         assert!(bracketed_url("http", "999.1.1.1", None, "/").is_err());
         assert_eq!(bracketed_url("http", "::1", None, "/é").unwrap(), "http://[::1]/%C3%A9");
+        assert_eq!(bracketed_url("http", "::1", None, "/?x=[y]").unwrap(), "http://[::1]/?x=%5By%5D");
+        let e = bracketed_url("http", "evil.com:80", None, "/").unwrap_err();
+        assert!(e.to_string().contains("give the port on its own"), "{e}");
+        assert!(bracketed_url("http", "192.0.2.1:8080", None, "/").unwrap_err().to_string().contains("port"));
     }
 }

@@ -89,7 +89,10 @@ pub enum Rule {
     NodeSubnets,
     /// The nodegroup name.
     NodegroupName,
-    /// Node counts out of order (or zero).
+    /// More nodes than the default quota of nodes per managed nodegroup (which can be
+    /// raised).
+    NodegroupQuota,
+    /// Node counts out of order, zero, or past what Kubernetes supports.
     NodegroupSize,
     /// A resource of this name exists but belongs to another owner.
     NotOwned,
@@ -117,6 +120,8 @@ pub enum Rule {
     SubnetIpv4Fit,
     /// Fewer than two zones.
     TwoAzs,
+    /// Tags AWS refuses, or eks6's own keys.
+    Tags,
     /// A Kubernetes version that is not `major.minor`.
     VersionFormat,
     /// A Kubernetes version before 1.21.

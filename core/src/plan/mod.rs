@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 pub use address::{AddressPlan, SubnetKind, SubnetPlan};
 pub use finding::{Finding, Rule, Severity, Stage, Validation};
+pub(crate) use rules::region_ok;
 pub use rules::{Date, VERSION_TABLE, VersionSupport, offline_rules};
 
 /// Version of the JSON documents eks6 writes (findings, events, reports, journal).
@@ -130,7 +131,7 @@ impl Default for VpcPlan {
 }
 
 /// Which availability zones to use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum AzSpec {
     /// The first N zones the region offers, in name order.
@@ -142,6 +143,40 @@ pub enum AzSpec {
 impl Default for AzSpec {
     fn default() -> Self {
         Self::Count(2)
+    }
+}
+
+/// The most zones a plan may ask for by count: no region has more (us-east-1 has six).
+pub const MAX_ZONES: u8 = 16;
+
+impl<'de> Deserialize<'de> for AzSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = AzSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "a number of zones (2 to {MAX_ZONES}) or a list of zone names or zone ids")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<AzSpec, E> {
+                match u8::try_from(n) {
+                    Ok(n) if n <= MAX_ZONES => Ok(AzSpec::Count(n)),
+                    _ => Err(E::custom(format!(
+                        "availability_zones = {n}: no region has that many zones; give a count from 2 to {MAX_ZONES}, or a list of zone names or ids"
+                    ))),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<AzSpec, E> {
+                self.visit_i64(i64::try_from(n).unwrap_or(i64::MAX))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<AzSpec, A::Error> {
+                let mut names = Vec::new();
+                while let Some(n) = seq.next_element::<String>()? {
+                    names.push(n);
+                }
+                Ok(AzSpec::Names(names))
+            }
+        }
+        d.deserialize_any(Visitor)
     }
 }
 

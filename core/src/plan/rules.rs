@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::finding::{Finding, Rule, Severity, Stage, Validation};
 use super::{AzSpec, ClusterPlan};
+use crate::error::Q;
 use crate::net::parse_prefix;
 
 /// A calendar date, for version support checks against an injected clock.
@@ -97,6 +98,74 @@ pub fn offline_rules() -> impl Iterator<Item = Rule> {
     Rule::all().iter().copied().filter(|r| r.stage() == Stage::Offline)
 }
 
+/// The most nodes a Kubernetes cluster is built for (Kubernetes docs, "Considerations for
+/// large clusters": no more than 5,000 nodes); no EKS quota goes past it.
+pub const MAX_NODES: u32 = 5_000;
+
+/// EKS's default quota of nodes per managed nodegroup (Amazon EKS service quotas, "Nodes
+/// per managed node group": 450, adjustable).
+pub const NODES_PER_NODEGROUP_QUOTA: u32 = 450;
+
+/// Tags EC2 and EKS allow a resource (tag restrictions in the EC2 user guide and the EKS
+/// API reference: 50 a resource, keys up to 127 characters in the EC2 API model, values up
+/// to 256, the `aws:` prefix reserved).
+const MAX_TAGS: usize = 50;
+const MAX_TAG_KEY: usize = 127;
+const MAX_TAG_VALUE: usize = 256;
+/// The tags eks6 adds to every resource it creates, at most: `eks6:cluster`,
+/// `eks6:plan-id`, `eks6:role`, `Name` and a subnet's load balancer role.
+const OWN_TAGS: usize = 5;
+
+/// The plan's own tags: what EC2 and EKS refuse, and the `eks6:` keys eks6 keeps for
+/// itself (`down` decides by them what is the plan's).
+fn tag_rules(plan: &ClusterPlan, o: &mut Out) {
+    let extra = plan.tags.keys().filter(|k| *k != "Name").count();
+    if extra + OWN_TAGS > MAX_TAGS {
+        o.error(
+            Rule::Tags,
+            "tags",
+            format!(
+                "{} tags, and eks6 adds up to {OWN_TAGS} of its own: a resource takes at most {MAX_TAGS}",
+                plan.tags.len()
+            ),
+            "keep to 45 tags",
+        );
+    }
+    for (k, v) in &plan.tags {
+        let field = format!("tags.{}", crate::error::quote_limited(k, 60));
+        if k.starts_with("eks6:") {
+            o.error(
+                Rule::Tags,
+                &field,
+                format!("tag key {:?} is eks6's own: eks6:cluster, eks6:plan-id and eks6:role say which plan owns a resource, and `down` deletes by them", Q(k)),
+                "pick another key",
+            );
+        } else if k.to_ascii_lowercase().starts_with("aws:") {
+            o.error(
+                Rule::Tags,
+                &field,
+                format!("tag key {:?}: the aws: prefix is reserved for AWS", Q(k)),
+                "pick another key",
+            );
+        } else if k.is_empty() || k.chars().count() > MAX_TAG_KEY {
+            o.error(
+                Rule::Tags,
+                &field,
+                format!("tag key of {} characters: keys have 1 to {MAX_TAG_KEY}", k.chars().count()),
+                "shorten the key",
+            );
+        }
+        if v.chars().count() > MAX_TAG_VALUE {
+            o.error(
+                Rule::Tags,
+                &field,
+                format!("tag value of {} characters: values have at most {MAX_TAG_VALUE}", v.chars().count()),
+                "shorten the value",
+            );
+        }
+    }
+}
+
 /// Instance families without the Nitro system (the VPC CNI's IPv6 mode needs Nitro).
 const NON_NITRO: &[&str] = &[
     "a1", "c1", "c3", "c4", "cc2", "cr1", "d2", "f1", "g2", "g3", "g3s", "h1", "hs1", "i2", "i3", "m1", "m2", "m3",
@@ -121,27 +190,31 @@ impl Out {
 pub(crate) fn role_arn_problem(arn: &str) -> Option<String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if parts.len() != 6 || parts[0] != "arn" {
-        return Some(format!("{arn:?} is not an ARN (arn:<partition>:iam::<account>:role/<name>)"));
+        return Some(format!("{:?} is not an ARN (arn:<partition>:iam::<account>:role/<name>)", Q(arn)));
     }
     if !matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov") {
-        return Some(format!("partition {:?} is not aws, aws-cn or aws-us-gov", parts[1]));
+        return Some(format!("partition {:?} is not aws, aws-cn or aws-us-gov", Q(parts[1])));
     }
     if parts[2] != "iam" || !parts[3].is_empty() {
-        return Some(format!("{arn:?} is not an IAM ARN (arn:{}:iam::<account>:role/<name>)", parts[1]));
+        return Some(format!("{:?} is not an IAM ARN (arn:{}:iam::<account>:role/<name>)", Q(arn), parts[1]));
     }
     let account = parts[4];
     if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(format!("account {account:?} has {} characters; an AWS account id is 12 digits", account.len()));
+        return Some(format!(
+            "account {:?} has {} characters; an AWS account id is 12 digits",
+            Q(account),
+            account.len()
+        ));
     }
     let Some(name) = parts[5].strip_prefix("role/") else {
-        return Some(format!("resource {:?} is not a role (role/<path/name>)", parts[5]));
+        return Some(format!("resource {:?} is not a role (role/<path/name>)", Q(parts[5])));
     };
     let last = name.rsplit('/').next().unwrap_or("");
     if last.is_empty()
         || last.len() > 64
         || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
     {
-        return Some(format!("role name {name:?} is empty, too long or has characters IAM does not allow"));
+        return Some(format!("role name {:?} is empty, too long or has characters IAM does not allow", Q(name)));
     }
     None
 }
@@ -149,13 +222,13 @@ pub(crate) fn role_arn_problem(arn: &str) -> Option<String> {
 /// `<prefix>-` and 8 or 17 lowercase hex digits: the reason it is not, if any.
 pub(crate) fn resource_id_problem(id: &str, prefix: &str) -> Option<String> {
     let Some(hex) = id.strip_prefix(prefix).and_then(|r| r.strip_prefix('-')) else {
-        return Some(format!("{id:?} does not start with \"{prefix}-\""));
+        return Some(format!("{:?} does not start with \"{prefix}-\"", Q(id)));
     };
     if !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-        return Some(format!("{id:?} has characters other than lowercase hex digits after \"{prefix}-\""));
+        return Some(format!("{:?} has characters other than lowercase hex digits after \"{prefix}-\"", Q(id)));
     }
     if hex.len() != 8 && hex.len() != 17 {
-        return Some(format!("{id:?} has {} hex digits after \"{prefix}-\" (8 or 17 expected)", hex.len()));
+        return Some(format!("{:?} has {} hex digits after \"{prefix}-\" (8 or 17 expected)", Q(id), hex.len()));
     }
     None
 }
@@ -167,7 +240,7 @@ fn parse_version(v: &str) -> Option<(u16, u16)> {
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
-fn region_ok(r: &str) -> bool {
+pub(crate) fn region_ok(r: &str) -> bool {
     // e.g. us-west-2, eu-central-1, ap-southeast-4, us-gov-west-1, cn-north-1.
     let parts: Vec<&str> = r.split('-').collect();
     parts.len() >= 3
@@ -193,7 +266,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             "name",
             format!(
                 "cluster name {:?} must be 1 to 100 letters, digits, '-' or '_', starting with a letter or digit",
-                plan.name
+                Q(&plan.name)
             ),
             "pick a name such as \"AWSNewsBlog\"",
         );
@@ -202,7 +275,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         o.error(
             Rule::Region,
             "region",
-            format!("{:?} is not an AWS region name", plan.region),
+            format!("{:?} is not an AWS region name", Q(&plan.region)),
             "use a region such as \"us-west-2\"",
         );
     }
@@ -212,7 +285,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         None => o.error(
             Rule::VersionFormat,
             "kubernetes_version",
-            format!("{:?} is not a Kubernetes version (major.minor)", plan.kubernetes_version),
+            format!("{:?} is not a Kubernetes version (major.minor)", Q(&plan.kubernetes_version)),
             "write the version as \"1.30\"",
         ),
         Some((1, minor)) if minor < 21 => o.error(
@@ -253,7 +326,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         Some(_) => o.error(
             Rule::VersionFormat,
             "kubernetes_version",
-            format!("{:?} is not a Kubernetes 1.x version", plan.kubernetes_version),
+            format!("{:?} is not a Kubernetes 1.x version", Q(&plan.kubernetes_version)),
             "write the version as \"1.30\"",
         ),
     }
@@ -283,6 +356,13 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
                 why,
                 "copy the subnet id from `aws ec2 describe-subnets`",
             );
+        } else if let Some(first) = plan.vpc.subnet_ids[..i].iter().position(|t| t == s) {
+            o.error(
+                Rule::SubnetId,
+                format!("vpc.subnet_ids[{i}]"),
+                format!("subnet {s} is listed twice (also vpc.subnet_ids[{first}]); EKS refuses a subnet given twice"),
+                "list each subnet once",
+            );
         }
     }
     if !plan.vpc.subnet_ids.is_empty() && !byo {
@@ -301,7 +381,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             "cluster.ip_family",
             format!(
                 "ip_family is {:?}; eks6 builds IPv6 clusters, and the family can never change after creation",
-                plan.cluster.ip_family
+                Q(&plan.cluster.ip_family)
             ),
             "set ip_family = \"ipv6\" or leave it out",
         );
@@ -310,7 +390,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         o.error(
             Rule::ServiceIpv4Cidr,
             "cluster.service_ipv4_cidr",
-            format!("serviceIpv4Cidr {c:?} cannot be set on an IPv6 cluster; EKS picks the service range from fc00::/7 itself"),
+            format!("serviceIpv4Cidr {:?} cannot be set on an IPv6 cluster; EKS picks the service range from fc00::/7 itself", Q(c)),
             "remove service_ipv4_cidr",
         );
     }
@@ -329,7 +409,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             _ => o.error(
                 Rule::VpcCniVersion,
                 "cluster.vpc_cni_version",
-                format!("{v:?} is not a version (major.minor.patch)"),
+                format!("{:?} is not a version (major.minor.patch)", Q(v)),
                 "write it as \"1.18.0\"",
             ),
         }
@@ -349,7 +429,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             o.error(
                 Rule::VpcIpv4Cidr,
                 "vpc.ipv4_cidr",
-                format!("{:?} has host bits set; did you mean {}?", plan.vpc.ipv4_cidr, n.trunc()),
+                format!("{:?} has host bits set; did you mean {}?", Q(&plan.vpc.ipv4_cidr), n.trunc()),
                 "write the network address",
             );
             None
@@ -368,7 +448,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             o.error(
                 Rule::VpcIpv4Cidr,
                 "vpc.ipv4_cidr",
-                format!("{:?} is not an IPv4 CIDR block (a.b.c.d/len)", plan.vpc.ipv4_cidr),
+                format!("{:?} is not an IPv4 CIDR block (a.b.c.d/len)", Q(&plan.vpc.ipv4_cidr)),
                 "use a block such as 10.0.0.0/16",
             );
             None
@@ -402,7 +482,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
                 o.error(
                     Rule::AzRegion,
                     format!("vpc.availability_zones[{i}]"),
-                    format!("zone {n:?} is not in region {}", plan.region),
+                    format!("zone {:?} is not in region {}", Q(n), plan.region),
                     "use zones of the plan's region, or zone ids such as usw2-az1",
                 );
             }
@@ -470,7 +550,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             "nodegroup.name",
             format!(
                 "nodegroup name {:?} must be 1 to 63 letters, digits, '-' or '_', starting with a letter or digit",
-                ng.name
+                Q(&ng.name)
             ),
             "pick a name such as \"AWSNewsBlog-nodegroup\"",
         );
@@ -489,7 +569,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             o.error(
                 Rule::InstanceType,
                 format!("nodegroup.instance_types[{i}]"),
-                format!("{t:?} is not an instance type (family.size)"),
+                format!("{:?} is not an instance type (family.size)", Q(t)),
                 "use a type such as m5.large",
             );
         } else if NON_NITRO.contains(&family) {
@@ -509,6 +589,27 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             "nodegroup.ami_type",
             format!("{ami} is a Windows AMI type; Windows nodes are not supported on IPv6 clusters"),
             "use a Linux AMI type such as AL2023_x86_64_STANDARD",
+        );
+    }
+    // Kubernetes is built for at most 5,000 nodes a cluster (Kubernetes docs, "Considerations
+    // for large clusters"), which no EKS quota raises; EKS's quota of nodes per managed
+    // nodegroup (450 by default) can be raised, so above it is a warning.
+    let largest = ng.desired_size.max(ng.max());
+    if largest > MAX_NODES {
+        o.error(
+            Rule::NodegroupSize,
+            "nodegroup.max_size",
+            format!(
+                "{largest} nodes: Kubernetes supports at most {MAX_NODES} nodes in a cluster, and no quota changes that"
+            ),
+            "split the workload over several clusters",
+        );
+    } else if largest > NODES_PER_NODEGROUP_QUOTA {
+        o.warn(
+            Rule::NodegroupQuota,
+            "nodegroup.max_size",
+            format!("{largest} nodes: above EKS's default quota \"Nodes per managed node group\" ({NODES_PER_NODEGROUP_QUOTA}), which an account can raise; the nodegroup stops growing at the quota until then"),
+            "ask for a higher quota in Service Quotas (Amazon EKS, \"Nodes per managed node group\") before up",
         );
     }
     if ng.desired_size == 0 {
@@ -536,7 +637,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         o.warn(
             Rule::SshOpen,
             "nodegroup.ssh_key_pair",
-            format!("with key pair {k:?} and no source security groups, EKS opens SSH (port 22) on the nodes to the whole internet"),
+            format!("with key pair {:?} and no source security groups, EKS opens SSH (port 22) on the nodes to the whole internet", Q(k)),
             "leave ssh_key_pair out and use SSM Session Manager, or restrict port 22 afterwards",
         );
     }
@@ -565,6 +666,8 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             "use nat_gateways = \"single\" unless the workloads are IPv6-only",
         );
     }
+
+    tag_rules(plan, o);
 
     // The probe.
     if let Some(p) = &plan.probe {

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::journal::Journal;
-use super::run::Run;
+use super::run::{InFlight, Run, limited};
 use super::up::owned_by;
 use super::wait::Poll;
 use super::{Outcome, RunOptions, RunReport, Target, WorkflowError};
@@ -45,7 +45,17 @@ impl DownStep {
 /// then the error names what still blocks it. Resources of other owners, and
 /// bring-your-own resources, are never touched. Idempotent: `down` of nothing succeeds.
 pub async fn down(aws: &Aws, target: Target<'_>, opts: &RunOptions) -> Result<RunReport, WorkflowError> {
-    let run = Run::open(aws, target, opts)?;
+    let flight = InFlight::default();
+    limited(opts.timeout, &flight, run_down(aws, target, opts, &flight)).await
+}
+
+async fn run_down(
+    aws: &Aws,
+    target: Target<'_>,
+    opts: &RunOptions,
+    flight: &InFlight,
+) -> Result<RunReport, WorkflowError> {
+    let run = Run::open(aws, target, opts, flight).await?;
     let name = run.cluster.clone();
     let pid = run.plan_id.clone();
 

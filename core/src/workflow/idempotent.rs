@@ -33,7 +33,7 @@ impl Run<'_> {
     ) -> Result<(T, bool), WorkflowError>
     where
         Find: FnMut() -> FindFut,
-        FindFut: Future<Output = Result<Option<T>, AwsError>>,
+        FindFut: Future<Output = Result<Option<T>, WorkflowError>>,
         Create: FnMut() -> CreateFut,
         CreateFut: Future<Output = Result<T, AwsError>>,
     {

@@ -42,7 +42,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use down::{DownStep, down};
-pub use journal::{Journal, JournalEntry};
+pub use journal::{Journal, JournalEntry, state_dir};
+pub(crate) use journal::{Mode as FileMode, write_private};
 pub use up::{UpStep, up};
 pub use verify::{Check, CheckStatus, VerifyOptions, VerifyReport, verify};
 pub use wait::WaitPolicy;
@@ -226,52 +227,17 @@ impl Cancel {
     }
 }
 
-/// Runs a workflow future under an overall time limit. Past the limit the run is
-/// cancelled the cooperative way (it stops at its next step boundary or wait, the
-/// journal intact, never in the middle of recording a resource) and the error is
-/// [`WorkflowError::Timeout`]. `cancel` must be the handle the future was given.
-///
-/// ```no_run
-/// # async fn f(aws: eks6::aws::Aws, plan: eks6::plan::ClusterPlan) -> Result<(), eks6::workflow::WorkflowError> {
-/// use std::time::Duration;
-/// use eks6::workflow::{Cancel, RunOptions, up, with_limit};
-/// let cancel = Cancel::new();
-/// let opts = RunOptions::new("cluster.journal.json").with_cancel(cancel.clone());
-/// with_limit(Some(Duration::from_secs(3600)), &cancel, up(&aws, &plan, &opts)).await?;
-/// # Ok(()) }
-/// ```
-pub async fn with_limit<T>(
-    limit: Option<Duration>,
-    cancel: &Cancel,
-    fut: impl Future<Output = Result<T, WorkflowError>>,
-) -> Result<T, WorkflowError> {
-    let Some(limit) = limit else { return fut.await };
-    let mut fut = std::pin::pin!(fut);
-    tokio::select! {
-        r = &mut fut => return r,
-        () = tokio::time::sleep(limit) => {}
-    }
-    // A cancel from the caller that lands after the limit still reads as a time-out:
-    // the limit was hit first.
-    let was_cancelled = cancel.is_cancelled();
-    cancel.cancel();
-    match fut.await {
-        Err(WorkflowError::Cancelled { step }) if !was_cancelled => Err(WorkflowError::Timeout {
-            resource: "the run".into(),
-            limit,
-            status: format!("stopped during step {step}, journal intact"),
-        }),
-        r => r,
-    }
-}
-
 /// Options of one run.
 #[derive(Clone)]
 pub struct RunOptions {
-    /// The journal file (its lock is `<journal>.lock`).
+    /// The journal file. (The run's lock is the plan's, in [`state_dir`], wherever the
+    /// journal is.)
     pub journal: PathBuf,
-    /// Waiting for resources.
+    /// Waiting for one resource (its deadline is one resource's limit).
     pub wait: WaitPolicy,
+    /// The whole run's limit: past it the run stops at once with
+    /// [`WorkflowError::RunTimeout`], its journal as last written (default: none).
+    pub timeout: Option<Duration>,
     /// Where events go.
     pub events: Option<EventSink>,
     /// Cancellation.
@@ -283,6 +249,7 @@ impl fmt::Debug for RunOptions {
         f.debug_struct("RunOptions")
             .field("journal", &self.journal)
             .field("wait", &self.wait)
+            .field("timeout", &self.timeout)
             .field("events", &self.events.as_ref().map(|_| "<sink>"))
             .field("cancel", &self.cancel)
             .finish()
@@ -292,7 +259,13 @@ impl fmt::Debug for RunOptions {
 impl RunOptions {
     /// Options with a journal path and the default wait policy.
     pub fn new(journal: impl Into<PathBuf>) -> Self {
-        Self { journal: journal.into(), wait: WaitPolicy::default(), events: None, cancel: Cancel::new() }
+        Self {
+            journal: journal.into(),
+            wait: WaitPolicy::default(),
+            timeout: None,
+            events: None,
+            cancel: Cancel::new(),
+        }
     }
 
     /// With an event sink.
@@ -310,6 +283,12 @@ impl RunOptions {
     /// With a cancellation handle.
     pub fn with_cancel(mut self, cancel: Cancel) -> Self {
         self.cancel = cancel;
+        self
+    }
+
+    /// With a limit for the whole run.
+    pub fn with_timeout(mut self, limit: Option<Duration>) -> Self {
+        self.timeout = limit;
         self
     }
 }
@@ -374,6 +353,14 @@ pub enum WorkflowError {
         /// The client's region.
         client: String,
     },
+    /// The whole run reached its limit.
+    #[error("the run stopped at its time limit of {limit:?}{}; the journal holds everything made so far: run it again to resume, or down", if in_flight.is_empty() { String::new() } else { format!(", during step {}", in_flight.join(" and ")) })]
+    RunTimeout {
+        /// The limit.
+        limit: Duration,
+        /// The steps that were running.
+        in_flight: Vec<String>,
+    },
     /// A wait ran past its deadline.
     #[error("timed out after {limit:?} waiting for {resource} (last status {status:?})")]
     Timeout {
@@ -391,7 +378,7 @@ pub enum WorkflowError {
         step: String,
     },
     /// A resource eks6 would create exists but belongs to someone else.
-    #[error("{resource} {id} exists but is not owned by this plan (eks6:plan-id {found:?}); eks6 never touches it")]
+    #[error("{resource} {id} exists but is not this plan's: {}; eks6 never touches it", found.as_ref().map_or_else(|| "it has no eks6:plan-id tag".to_string(), |f| format!("its eks6:plan-id is {f}")))]
     NotOwned {
         /// The kind of resource.
         resource: String,
@@ -426,6 +413,47 @@ pub enum WorkflowError {
         /// What is missing.
         findings: Vec<Finding>,
     },
+    /// Two resources carry this plan's tags where one is expected (two runs of the plan
+    /// raced, or someone copied a tag): eks6 stops rather than pick one.
+    #[error("{what} {} all carry this plan's tags (eks6:plan-id {plan_id}), where one is expected; eks6 stops rather than pick one. `eks6 down` for this plan removes all of them (`eks6 down --cluster {cluster} --region {region}` if the plan file is gone); then run up again", ids.join(", "))]
+    Duplicate {
+        /// What (`VPCs`, `NAT gateways for nat/0`).
+        what: String,
+        /// Their ids.
+        ids: Vec<String>,
+        /// The plan id.
+        plan_id: String,
+        /// The cluster.
+        cluster: String,
+        /// The region.
+        region: String,
+    },
+    /// The journal file is not a journal.
+    #[error(
+        "journal {path} is not an eks6 journal ({problem}); nothing was changed. `eks6 down --cluster NAME --region REGION` finds everything a plan made by its tags without it; or move the file away and run up again"
+    )]
+    Journal {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The journal belongs to another plan.
+    #[error(
+        "journal {path} is the journal of cluster {theirs_cluster} in {theirs_region}, not of this plan's cluster {ours_cluster} in {ours_region}; give each plan its own --journal"
+    )]
+    JournalOfAnotherPlan {
+        /// The file.
+        path: PathBuf,
+        /// The journal's cluster.
+        theirs_cluster: String,
+        /// The journal's region.
+        theirs_region: String,
+        /// This plan's cluster.
+        ours_cluster: String,
+        /// This plan's region.
+        ours_region: String,
+    },
     /// The journal could not be read or written.
     #[error("journal {path}: {source}")]
     Io {
@@ -435,9 +463,13 @@ pub enum WorkflowError {
         #[source]
         source: std::io::Error,
     },
-    /// Another run holds the journal's lock.
-    #[error("another eks6 run holds the lock {path}; wait for it to finish")]
+    /// Another run of this plan in this account holds its lock (whatever its journal).
+    #[error("another eks6 run of plan {plan_id} in account {account} holds its lock ({}); wait for it to finish", path.display())]
     Locked {
+        /// The plan id.
+        plan_id: String,
+        /// The account.
+        account: String,
         /// The lock file.
         path: PathBuf,
     },
@@ -450,9 +482,11 @@ impl WorkflowError {
             Self::Plan(e) => e.kind(),
             Self::Aws(e) => e.kind(),
             Self::RegionMismatch { .. } => ErrorKind::RegionMismatch,
-            Self::Timeout { .. } => ErrorKind::Timeout,
+            Self::Timeout { .. } | Self::RunTimeout { .. } => ErrorKind::Timeout,
             Self::Cancelled { .. } => ErrorKind::Cancelled,
-            Self::NotOwned { .. } | Self::Blocked { .. } => ErrorKind::AwsConflict,
+            Self::NotOwned { .. } | Self::Blocked { .. } | Self::Duplicate { .. } => ErrorKind::AwsConflict,
+            Self::Journal { .. } => ErrorKind::Io,
+            Self::JournalOfAnotherPlan { .. } => ErrorKind::InvalidArgument,
             Self::Failed { .. } => ErrorKind::AwsService,
             Self::Network { .. } => ErrorKind::PlanRejected,
             Self::Io { .. } => ErrorKind::Io,

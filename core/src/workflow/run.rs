@@ -2,12 +2,41 @@
 //! steps' reports and events.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::journal::{Journal, JournalEntry, Lock};
 use super::{Event, EventKind, Outcome, RunOptions, RunReport, StepReport, Target, WorkflowError};
 use crate::aws::Aws;
 use crate::plan::{Finding, SCHEMA_VERSION};
+
+/// The steps in flight, which a run's time limit names when it strikes.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight(Mutex<Vec<&'static str>>);
+
+impl InFlight {
+    fn lock(&self) -> MutexGuard<'_, Vec<&'static str>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Runs a workflow under its time limit: past it, the workflow stops at once, calls in
+/// flight dropped (a create whose answer is lost is found again by its tags on the next
+/// run), the journal as it was last written (every record is written whole, before the
+/// run goes on), the lock released.
+pub(crate) async fn limited<T>(
+    limit: Option<Duration>,
+    flight: &InFlight,
+    fut: impl Future<Output = Result<T, WorkflowError>>,
+) -> Result<T, WorkflowError> {
+    let Some(limit) = limit else { return fut.await };
+    tokio::select! {
+        r = fut => r,
+        () = tokio::time::sleep(limit) => Err(WorkflowError::RunTimeout {
+            limit,
+            in_flight: flight.lock().iter().map(|s| s.to_string()).collect(),
+        }),
+    }
+}
 
 /// A step in progress.
 pub(crate) struct StepTimer {
@@ -33,25 +62,34 @@ pub(crate) struct Run<'a> {
     pub region: String,
     pub started: Instant,
     progress: Mutex<Progress>,
+    flight: &'a InFlight,
     _lock: Lock,
 }
 
 impl<'a> Run<'a> {
-    /// Checks the region, takes the plan's lock, loads (or starts) the journal.
-    pub fn open(aws: &'a Aws, target: Target<'_>, opts: &'a RunOptions) -> Result<Self, WorkflowError> {
+    /// Checks the region, takes the plan's lock (in this account), loads (or starts) the
+    /// journal.
+    pub async fn open(
+        aws: &'a Aws,
+        target: Target<'_>,
+        opts: &'a RunOptions,
+        flight: &'a InFlight,
+    ) -> Result<Self, WorkflowError> {
         let (name, region) = (target.name(), target.region());
         if aws.region() != region {
             return Err(WorkflowError::RegionMismatch { plan: region.into(), client: aws.region().into() });
         }
         let plan_id = target.plan_id();
-        let lock = Lock::acquire(&opts.journal)?;
+        let lock = Lock::acquire(&aws.account_id().await?, &plan_id)?;
         let journal = match Journal::load(&opts.journal)? {
             Some(j) if j.plan_id == plan_id => j,
             Some(j) => {
-                return Err(WorkflowError::NotOwned {
-                    resource: "journal".into(),
-                    id: opts.journal.display().to_string(),
-                    found: Some(j.plan_id),
+                return Err(WorkflowError::JournalOfAnotherPlan {
+                    path: opts.journal.clone(),
+                    theirs_cluster: j.cluster,
+                    theirs_region: j.region,
+                    ours_cluster: name.into(),
+                    ours_region: region.into(),
                 });
             }
             None => Journal::new(name, &plan_id, region),
@@ -64,6 +102,7 @@ impl<'a> Run<'a> {
             region: region.into(),
             started: Instant::now(),
             progress: Mutex::new(Progress { steps: Vec::new(), findings: Vec::new(), journal }),
+            flight,
             _lock: lock,
         })
     }
@@ -99,6 +138,7 @@ impl<'a> Run<'a> {
     /// Starts a step: checks for cancellation and emits `StepStarted`.
     pub fn begin(&self, name: &'static str) -> Result<StepTimer, WorkflowError> {
         self.check_cancel(name)?;
+        self.flight.lock().push(name);
         self.emit(EventKind::StepStarted { step: name.into() });
         Ok(StepTimer { name, calls_before: self.aws.total_calls(), started: Instant::now() })
     }
@@ -106,6 +146,7 @@ impl<'a> Run<'a> {
     /// Ends a step: writes the journal, emits `StepFinished`, records the report.
     pub fn end(&self, t: StepTimer, outcome: Outcome, resources: Vec<String>) -> Result<(), WorkflowError> {
         let api_calls = self.aws.total_calls() - t.calls_before;
+        self.flight.lock().retain(|s| *s != t.name);
         {
             let mut p = self.progress();
             p.journal.steps.insert(t.name.into(), outcome);

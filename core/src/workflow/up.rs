@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use super::idempotent::token;
-use super::run::Run;
+use super::run::{InFlight, Run, limited};
 use super::wait::Poll;
 use super::{Outcome, RunOptions, RunReport, Target, WorkflowError};
 use crate::aws::ec2::{NewSubnet, Owner, SubnetInfo, TAG_PLAN, TAG_ROLE, probe_description};
@@ -73,23 +73,27 @@ impl UpStep {
 /// after a failure or a crash resumes.
 pub async fn up(aws: &Aws, plan: &ClusterPlan, opts: &RunOptions) -> Result<RunReport, WorkflowError> {
     let validation = plan.check()?;
-    let run = Run::open(aws, Target::Plan(plan), opts)?;
-    for f in validation.findings {
-        run.finding(f);
-    }
-    let up = Up {
-        run: &run,
-        plan,
-        owner: Owner { cluster: &plan.name, plan_id: &run.plan_id, extra: &plan.tags },
-        net: Mutex::new(Network::default()),
-    };
-    for &step in UpStep::all() {
-        let t = run.begin(step.name())?;
-        let done = up.step(step).await?;
-        run.end(t, done.outcome, done.resources)?;
-    }
-    drop(up);
-    Ok(run.report("up"))
+    let flight = InFlight::default();
+    limited(opts.timeout, &flight, async {
+        let run = Run::open(aws, Target::Plan(plan), opts, &flight).await?;
+        for f in validation.findings {
+            run.finding(f);
+        }
+        let up = Up {
+            run: &run,
+            plan,
+            owner: Owner { cluster: &plan.name, plan_id: &run.plan_id, extra: &plan.tags },
+            net: Mutex::new(Network::default()),
+        };
+        for &step in UpStep::all() {
+            let t = run.begin(step.name())?;
+            let done = up.step(step).await?;
+            run.end(t, done.outcome, done.resources)?;
+        }
+        drop(up);
+        Ok(run.report("up"))
+    })
+    .await
 }
 
 /// What a step did.
@@ -173,6 +177,21 @@ impl Up<'_, '_> {
         self.owner.plan_id
     }
 
+    /// The one resource of a kind and role this plan may have: none, one, or (two runs
+    /// raced, or a tag was copied) [`WorkflowError::Duplicate`] naming them all.
+    fn one<T>(&self, what: &str, found: Vec<T>, id: impl Fn(&T) -> &str) -> Result<Option<T>, WorkflowError> {
+        if found.len() > 1 {
+            return Err(WorkflowError::Duplicate {
+                what: what.into(),
+                ids: found.iter().map(|t| id(t).to_string()).collect(),
+                plan_id: self.plan_id().into(),
+                cluster: self.plan.name.clone(),
+                region: self.plan.region.clone(),
+            });
+        }
+        Ok(found.into_iter().next())
+    }
+
     async fn step(&self, step: UpStep) -> Result<Done, WorkflowError> {
         let byo = self.net().byo_subnets;
         match step {
@@ -221,7 +240,9 @@ impl Up<'_, '_> {
         }
         let find = || async {
             let vpcs = aws.vpcs_by_plan(self.plan_id()).await?;
-            Ok(vpcs.into_iter().find(|v| role_of(&v.tags) == Some("vpc")).map(|v| v.id))
+            let vpcs: Vec<String> =
+                vpcs.into_iter().filter(|v| role_of(&v.tags) == Some("vpc")).map(|v| v.id).collect();
+            self.one("VPCs", vpcs, |v| v)
         };
         let (id, created) = match find().await? {
             Some(id) => (id, false),
@@ -279,11 +300,18 @@ impl Up<'_, '_> {
         }
         let zones = self.zones().await?;
         let pid = self.plan_id();
-        let mine: BTreeMap<String, &SubnetInfo> = existing
-            .iter()
-            .filter(|s| owned_by(&s.tags, pid))
-            .filter_map(|s| Some((role_of(&s.tags)?.strip_prefix("subnet/")?.to_string(), s)))
-            .collect();
+        let mut by_role: BTreeMap<String, Vec<&SubnetInfo>> = BTreeMap::new();
+        for s in existing.iter().filter(|s| owned_by(&s.tags, pid)) {
+            if let Some(key) = role_of(&s.tags).and_then(|r| r.strip_prefix("subnet/")) {
+                by_role.entry(key.to_string()).or_default().push(s);
+            }
+        }
+        let mut mine: BTreeMap<String, &SubnetInfo> = BTreeMap::new();
+        for (key, found) in by_role {
+            if let Some(s) = self.one(&format!("subnets for subnet/{key}"), found, |s| &s.id)? {
+                mine.insert(key, s);
+            }
+        }
         // Blocks in use: other owners' subnets, and this plan's own (which keep theirs).
         let mut used6: Vec<Ipv6Net> = Vec::new();
         let mut used4: Vec<Ipv4Net> = Vec::new();
@@ -320,9 +348,11 @@ impl Up<'_, '_> {
                         };
                         let find = || async {
                             let all = aws.subnets(&vpc_id).await?;
-                            Ok(all
+                            let found = all
                                 .into_iter()
-                                .find(|s| owned_by(&s.tags, pid) && role_of(&s.tags) == Some(role.as_str())))
+                                .filter(|s| owned_by(&s.tags, pid) && role_of(&s.tags) == Some(role.as_str()))
+                                .collect();
+                            self.one(&format!("subnets for {role}"), found, |s: &SubnetInfo| &s.id)
                         };
                         let (created, _) = run
                             .create_once("subnets", &role, find, || async {
@@ -468,7 +498,8 @@ impl Up<'_, '_> {
         let vpc_id = self.net().vpc_id.clone();
         let all = aws.egress_only_gateways().await?;
         let in_vpc: Vec<_> = all.into_iter().filter(|g| g.vpcs.contains(&vpc_id)).collect();
-        if let Some(g) = in_vpc.iter().find(|g| owned_by(&g.tags, pid)).or(in_vpc.first()) {
+        let ours: Vec<_> = in_vpc.iter().filter(|g| owned_by(&g.tags, pid)).collect();
+        if let Some(g) = self.one("egress-only gateways", ours, |g| &g.id)?.or(in_vpc.first()) {
             run.record("egress-only-gateway", "egress-only-gateway", &g.id, owned_by(&g.tags, pid))?;
             self.net().eigw = Some(g.id.clone());
             return Ok(Done::new(Outcome::Found, vec![g.id.clone()]));
@@ -507,14 +538,18 @@ impl Up<'_, '_> {
         let mut nats = BTreeMap::new();
         for z in zones {
             let role = format!("nat/{z}");
-            if let Some(n) = existing.iter().find(|n| {
-                owned_by(&n.tags, pid)
-                    && role_of(&n.tags) == Some(role.as_str())
-                    && !matches!(
-                        n.state,
-                        NatGatewayState::Deleting | NatGatewayState::Deleted | NatGatewayState::Failed
-                    )
-            }) {
+            let live: Vec<_> = existing
+                .iter()
+                .filter(|n| {
+                    owned_by(&n.tags, pid)
+                        && role_of(&n.tags) == Some(role.as_str())
+                        && !matches!(
+                            n.state,
+                            NatGatewayState::Deleting | NatGatewayState::Deleted | NatGatewayState::Failed
+                        )
+                })
+                .collect();
+            if let Some(n) = self.one(&format!("NAT gateways for {role}"), live, |n| &n.id)? {
                 run.record(&role, "nat-gateway", &n.id, true)?;
                 nats.insert(z, n.id.clone());
                 if n.state != NatGatewayState::Available {
@@ -523,15 +558,18 @@ impl Up<'_, '_> {
                 continue;
             }
             let eip_role = format!("eip/{z}");
-            let allocation = match eips.iter().find(|e| role_of(&e.tags) == Some(eip_role.as_str())) {
+            let same_role: Vec<_> = eips.iter().filter(|e| role_of(&e.tags) == Some(eip_role.as_str())).collect();
+            let allocation = match self.one(&format!("Elastic IPs for {eip_role}"), same_role, |e| &e.allocation_id)? {
                 Some(e) => e.allocation_id.clone(),
                 None => {
                     let find = || async {
                         let all = aws.addresses_by_plan(pid).await?;
-                        Ok(all
+                        let found = all
                             .into_iter()
-                            .find(|e| role_of(&e.tags) == Some(eip_role.as_str()))
-                            .map(|e| e.allocation_id))
+                            .filter(|e| role_of(&e.tags) == Some(eip_role.as_str()))
+                            .map(|e| e.allocation_id)
+                            .collect();
+                        self.one(&format!("Elastic IPs for {eip_role}"), found, |e| e)
                     };
                     run.create_once("nat-gateways", &eip_role, find, || aws.allocate_address(&self.owner, &eip_role))
                         .await?
@@ -613,13 +651,24 @@ impl Up<'_, '_> {
         for (role, routes, subnets) in wanted {
             let ours =
                 |t: &crate::aws::ec2::RouteTableInfo| owned_by(&t.tags, pid) && role_of(&t.tags) == Some(role.as_str());
-            let table = match tables.iter().find(|t| ours(t)) {
+            let table = match self.one(
+                &format!("route tables for {role}"),
+                tables.iter().filter(|t| ours(t)).collect(),
+                |t| &t.id,
+            )? {
                 Some(t) => t.clone(),
                 None => {
                     // Route tables take a client token; the SDK fills one per call, so look
                     // up by tag after an ambiguous failure.
                     let find = || async {
-                        Ok(aws.route_tables(&net.vpc_id).await?.into_iter().find(|t| ours(t)).map(|t| t.id))
+                        let found = aws
+                            .route_tables(&net.vpc_id)
+                            .await?
+                            .into_iter()
+                            .filter(|t| ours(t))
+                            .map(|t| t.id)
+                            .collect();
+                        self.one(&format!("route tables for {role}"), found, |t| t)
                     };
                     let (id, created) = run
                         .create_once("route-tables", &role, find, || {

@@ -8,6 +8,7 @@ use std::time::Instant;
 use ipnet::Ipv6Net;
 use serde::{Deserialize, Serialize};
 
+use super::run::{InFlight, limited};
 use super::{Cancel, Event, EventKind, EventSink, Target, WorkflowError};
 use crate::aws::ec2::{InstanceInfo, RouteTableInfo, SubnetInfo, VpcInfo};
 use crate::aws::eks::ClusterInfo;
@@ -36,6 +37,8 @@ pub struct VerifyOptions {
     /// Cancellation: `verify` only reads, so it stops at once with
     /// [`WorkflowError::Cancelled`].
     pub cancel: Cancel,
+    /// The whole run's limit ([`WorkflowError::RunTimeout`]; default: none).
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl VerifyOptions {
@@ -60,6 +63,7 @@ impl fmt::Debug for VerifyOptions {
             .field("nodegroup", &self.nodegroup)
             .field("events", &self.events.as_ref().map(|_| "<sink>"))
             .field("cancel", &self.cancel)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }
@@ -179,10 +183,13 @@ impl fmt::Display for VerifyReport {
 /// Runs every check. Fails only when the cluster cannot be described at all; a failed
 /// check is a result, not an error. Cancelling stops it at once (it only reads).
 pub async fn verify(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Result<VerifyReport, WorkflowError> {
-    tokio::select! {
-        r = run_checks(aws, target, opts) => r,
-        () = opts.cancel.cancelled() => Err(WorkflowError::Cancelled { step: "verify".into() }),
-    }
+    let checks = async {
+        tokio::select! {
+            r = run_checks(aws, target, opts) => r,
+            () = opts.cancel.cancelled() => Err(WorkflowError::Cancelled { step: "verify".into() }),
+        }
+    };
+    limited(opts.timeout, &InFlight::default(), checks).await
 }
 
 /// What the checks read once and share.
