@@ -160,9 +160,10 @@ def plan_seeds():
         for v in variants:
             seeds.append(json.dumps({**doc, **v}, indent=2))
     seeds.append(
-        'name = "c"\nregion = "us-west-2"\nkubernetes_version = "1.33"\n'
-        'cluster_role_arn = "arn:aws:iam::123456789012:role/A"\n'
-        'node_role_arn = "arn:aws:iam::123456789012:role/B"\n[nodegroup]\nname = "ng"\n'
+        'name = "c"\nregion = "us-west-2"\nkubernetes_version = "1.35"\n'
+        '[iam]\ncluster_role = "arn:aws:iam::123456789012:role/A"\n'
+        'node_role = "arn:aws:iam::123456789012:role/B"\n[access]\nadmins = ["arn:aws:iam::123456789012:user/u"]\n'
+        '[nodegroup]\nname = "ng"\n'
     )
     return seeds
 

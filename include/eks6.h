@@ -517,6 +517,22 @@ eks6_status eks6_verify(const eks6_client *client,
                         void *user_data,
                         eks6_report **out_report);
 
+/**
+ * The live pre-flight (`eks6 plan --live`): the plan's offline report with the findings
+ * of read-only checks against the client's account added (the roles, and whether IAM
+ * lets the node role do what the VPC CNI needs for IPv6; zones, instance types, an
+ * existing VPC, Elastic IP headroom, a cluster of the same name). Nothing is written.
+ * Error findings are not an error: the status is `EKS6_OK` and `eks6_report_passed`
+ * says false; the report is the `PlanReport` JSON of `eks6_plan_validate`.
+ * `timeout_secs` and `cancel` as for `eks6_up` (`cancel` may be NULL). On success
+ * `*out_report` owns the report.
+ */
+eks6_status eks6_plan_check_live(const eks6_client *client,
+                                 const eks6_plan *plan,
+                                 uint32_t timeout_secs,
+                                 const eks6_cancel *cancel,
+                                 eks6_report **out_report);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

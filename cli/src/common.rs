@@ -21,14 +21,15 @@ pub fn seconds(s: &str) -> Result<f64, String> {
     eks6::error::positive_seconds(v, "").map(|_| v).map_err(|e| e.message)
 }
 
-/// Options shared by the commands that call AWS.
+/// How to reach AWS: shared by every command that calls it.
 #[derive(Debug, Args)]
-pub struct AwsArgs {
+pub struct ConnectArgs {
     /// Named profile from the AWS config files.
     #[arg(long)]
     pub profile: Option<String>,
-    /// Endpoint URL for eks6's EC2, EKS and `--role-arn` STS calls (a local emulator, a
-    /// VPC endpoint). A profile that assumes a role itself reads its own `endpoint_url`.
+    /// Endpoint URL for eks6's EC2, EKS, IAM and `--role-arn` STS calls (a local
+    /// emulator, a VPC endpoint). A profile that assumes a role itself reads its own
+    /// `endpoint_url`.
     #[arg(long)]
     pub endpoint_url: Option<String>,
     /// Role to assume (STS AssumeRole, session "eks6") with the profile's credentials.
@@ -37,6 +38,31 @@ pub struct AwsArgs {
     /// Region; must match the plan's.
     #[arg(long)]
     pub region: Option<String>,
+}
+
+impl ConnectArgs {
+    /// The client options, with the plan's region as the fallback.
+    pub fn options(&self, region: &str) -> AwsOptions {
+        AwsOptions {
+            region: self.region.clone(),
+            default_region: Some(region.to_string()),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            assume_role_arn: self.role_arn.clone(),
+            ..Default::default()
+        }
+    }
+
+    pub async fn connect(&self, region: &str) -> Result<Aws, CliError> {
+        Ok(Aws::connect(&self.options(region)).await?)
+    }
+}
+
+/// Options shared by the commands that run workflows against AWS.
+#[derive(Debug, Args)]
+pub struct AwsArgs {
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     /// Journal file (default: beside the plan, `<plan>.eks6-journal.json`).
     #[arg(long)]
     pub journal: Option<PathBuf>,
@@ -54,20 +80,8 @@ pub struct AwsArgs {
 }
 
 impl AwsArgs {
-    /// The client options, with the plan's region as the fallback.
-    pub fn options(&self, region: &str) -> AwsOptions {
-        AwsOptions {
-            region: self.region.clone(),
-            default_region: Some(region.to_string()),
-            profile: self.profile.clone(),
-            endpoint_url: self.endpoint_url.clone(),
-            assume_role_arn: self.role_arn.clone(),
-            ..Default::default()
-        }
-    }
-
     pub async fn connect(&self, region: &str) -> Result<Aws, CliError> {
-        Ok(Aws::connect(&self.options(region)).await?)
+        self.connect.connect(region).await
     }
 
     /// How to wait for resources.

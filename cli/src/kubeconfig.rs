@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use eks6::kubeconfig::Identity;
 use eks6::workflow::WorkflowError;
 use serde_json::json;
 
@@ -21,15 +22,20 @@ pub struct KubeconfigArgs {
 }
 
 pub fn kubeconfig(a: &KubeconfigArgs) -> Result<Box<dyn Render>, CliError> {
-    let t = a.target.resolve(a.aws.region.as_deref())?;
+    let t = a.target.resolve(a.aws.connect.region.as_deref())?;
     let path = a.kubeconfig.clone().unwrap_or_else(eks6::kubeconfig::default_path);
-    let context = run_interruptible(async {
+    let written = run_interruptible(async {
         let aws = a.aws.connect(&t.region).await?;
         if aws.region() != t.region {
             return Err(WorkflowError::RegionMismatch { plan: t.region.clone(), client: aws.region().into() }.into());
         }
-        Ok(eks6::kubeconfig::write(&aws, &t.name, a.aws.profile.as_deref(), &path).await?)
+        let who = Identity { profile: a.aws.connect.profile.as_deref(), role_arn: a.aws.connect.role_arn.as_deref() };
+        Ok(eks6::kubeconfig::write(&aws, &t.name, who, &path).await?)
     })?;
-    let line = format!("updated context {context} in {}", path.display());
-    Ok(Box::new(Doc::new(json!({ "kubeconfig": path, "context": context }), vec![line])))
+    let mut lines = vec![format!("updated context {} in {}", written.context, path.display())];
+    lines.extend(written.warnings.iter().map(|w| format!("warning: {w}")));
+    Ok(Box::new(Doc::new(
+        json!({ "kubeconfig": path, "context": written.context, "warnings": written.warnings }),
+        lines,
+    )))
 }

@@ -26,7 +26,7 @@ use crate::output::{CliError, Render};
     name = "eks6",
     version,
     about = "Stand up and check IPv6 Amazon EKS clusters, and do the IPv6 math.",
-    after_help = "Start with `eks6 plan --config cluster.toml` (offline: the address plan and every finding), then `up`, `verify` and `down`."
+    after_help = "Start with `eks6 plan --config cluster.toml` (offline: the address plan and every finding; `--live` also checks the account, read-only), then `up`, `verify` and `down`."
 )]
 struct Cli {
     /// Output format of results on stdout.
@@ -46,9 +46,9 @@ enum Output {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Show a plan's address plan and pre-flight findings (no AWS calls; exit 1 on an error finding).
+    /// Show a plan's address plan and pre-flight findings (no AWS calls; `--live` adds read-only checks of the account; exit 1 on an error finding).
     Plan(plan::PlanArgs),
-    /// Stand up the plan: VPC, subnets, gateways, routes, IPv6 cluster, probe rule, nodegroup.
+    /// Stand up the plan: IAM roles, VPC, subnets, gateways, routes, IPv6 cluster, access, add-ons, probe rule, nodegroup.
     Up(run::UpArgs),
     /// Check a cluster like the walkthrough does: IPv6 family, subnets, routes, node addresses, probe port, pod addresses, an HTTP probe.
     Verify(verify::VerifyArgs),

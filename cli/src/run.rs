@@ -38,7 +38,7 @@ pub fn up(a: &UpArgs) -> Result<Box<dyn Render>, CliError> {
 }
 
 pub fn down(a: &DownArgs) -> Result<Box<dyn Render>, CliError> {
-    let t = a.target.resolve(a.aws.region.as_deref())?;
+    let t = a.target.resolve(a.aws.connect.region.as_deref())?;
     let journal = t.journal(a.aws.journal.as_deref());
     let report = run_cancellable(|cancel| async {
         let aws = a.aws.connect(&t.region).await?;

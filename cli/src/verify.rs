@@ -35,7 +35,7 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(a: &VerifyArgs) -> Result<Box<dyn Render>, CliError> {
-    let t = a.target.resolve(a.aws.region.as_deref())?;
+    let t = a.target.resolve(a.aws.connect.region.as_deref())?;
     let kubectl = match &a.from_kubectl {
         Some(p) => Some(
             std::fs::read_to_string(p)

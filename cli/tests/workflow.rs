@@ -52,7 +52,7 @@ fn plan_exit_codes() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("/64 #3 of the /56"));
     let bad = s.dir.join("bad.toml");
-    std::fs::write(&bad, std::fs::read_to_string(s.plan()).unwrap().replace("1.21", "1.20")).unwrap();
+    std::fs::write(&bad, eks6_tests::fixtures::walkthrough_text("1.20")).unwrap();
     let o = s.run(&["plan", "--config", bad.to_str().unwrap(), "--output", "json"]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -75,7 +75,7 @@ fn up_down_through_a_role_profile() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
     assert_eq!(report["workflow"], "up");
-    assert_eq!(report["steps"].as_array().unwrap().len(), 9);
+    assert_eq!(report["steps"].as_array().unwrap().len(), eks6::workflow::UpStep::all().len());
     assert!(text(&o.stderr).contains("cluster: waiting for cluster AWSNewsBlog: CREATING"), "{}", text(&o.stderr));
     // EKS6_LOG into a pipe: plain text, no colour codes.
     assert!(!text(&o.stderr).contains('\x1b'), "colour codes in a pipe");
@@ -544,4 +544,48 @@ fn a_full_disk_is_local_io() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(inventory(&s).is_empty());
+}
+
+/// `eks6 plan --live`: the offline report plus the account's findings, read-only, with
+/// the same credential flags as `up`; exit 1 when one is an error (a node role that is
+/// not there), 0 otherwise.
+#[test]
+fn plan_live_checks_the_account() {
+    let s = CliSetup::new();
+    let live = |plan: &str| {
+        s.run(&[
+            "plan",
+            "--live",
+            "--config",
+            plan,
+            "--profile",
+            "acct",
+            "--endpoint-url",
+            &s.endpoint,
+            "--output",
+            "json",
+        ])
+    };
+    let o = live(&s.plan());
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["plan"], "AWSNewsBlog");
+    assert!(v["findings"].as_array().unwrap().iter().all(|f| f["severity"] != "error"), "{v:#}");
+    no_secrets(&o, &s.dir);
+
+    let missing = s.dir.join("missing-role.toml");
+    let role = format!("arn:aws:iam::{}:role/not-made-yet", s.account);
+    let text_plan = std::fs::read_to_string(s.plan()).unwrap();
+    let with_role = text_plan.replacen("[vpc]", &format!("[iam]\nnode_role = \"{role}\"\n\n[vpc]"), 1);
+    std::fs::write(&missing, with_role).unwrap();
+    let o = live(missing.to_str().unwrap());
+    assert_eq!(o.status.code(), Some(1), "{}{}", text(&o.stdout), text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f =
+        v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "role-exists").expect("a role-exists finding");
+    assert_eq!(f["field"], "iam.node_role");
+    assert!(f["message"].as_str().unwrap().contains("not-made-yet"), "{f}");
+    // Offline, the same plan has no such finding: it needs the account.
+    let o = s.run(&["plan", "--config", missing.to_str().unwrap(), "--output", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
 }

@@ -94,9 +94,39 @@ fn upsert(root: &mut Mapping, key: &str, name: &str, entry: Value) {
     }
 }
 
+/// Whose credentials the kubeconfig's `aws eks get-token` uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Identity<'a> {
+    /// `AWS_PROFILE` for the token command.
+    pub profile: Option<&'a str>,
+    /// A role the token command assumes (`--role-arn`), as `up` ran with.
+    pub role_arn: Option<&'a str>,
+}
+
+/// What [`write()`] did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Written {
+    /// The context name (the cluster ARN), now the current context.
+    pub context: String,
+    /// Why kubectl may still be refused: the identity the token names is not the
+    /// cluster's creator and has no access entry (the usual cause of Unauthorized).
+    pub warnings: Vec<String>,
+}
+
+/// An IAM principal ARN without a role's path (`role/path/R` -> `role/R`): session ARNs
+/// and access entries do not agree on paths.
+fn without_path(arn: &str) -> String {
+    match arn.split_once(":role/") {
+        Some((head, rest)) => format!("{head}:role/{}", rest.rsplit('/').next().unwrap_or(rest)),
+        None => arn.to_string(),
+    }
+}
+
 /// Writes (or updates) the entry for `cluster` into the kubeconfig at `path` and makes it
-/// the current context; returns the context name (the cluster ARN).
-pub async fn write(aws: &Aws, cluster: &str, profile: Option<&str>, path: &Path) -> Result<String, KubeconfigError> {
+/// the current context. The token command runs as `who` says (a profile, a role). When
+/// that identity is not the cluster's creator (the `eks6:creator` tag `up` sets) and has
+/// no access entry, the result says so and names the creator.
+pub async fn write(aws: &Aws, cluster: &str, who: Identity<'_>, path: &Path) -> Result<Written, KubeconfigError> {
     let Some(info) = aws.describe_cluster(cluster).await? else {
         return Err(AwsError::local(
             ErrorKind::AwsNotFound,
@@ -130,13 +160,18 @@ pub async fn write(aws: &Aws, cluster: &str, profile: Option<&str>, path: &Path)
         cluster_fields.insert(0, ("certificate-authority-data", s(ca)));
     }
     upsert(&mut root, "clusters", &name, map(vec![("cluster", map(cluster_fields)), ("name", s(&name))]));
-    let args = ["--region", aws.region(), "eks", "get-token", "--cluster-name", cluster, "--output", "json"];
+    let mut args = vec!["--region", aws.region(), "eks", "get-token", "--cluster-name", cluster, "--output", "json"];
+    if let Some(r) = who.role_arn {
+        // `aws eks get-token --role-arn` (the AWS CLI's update-kubeconfig writes the same
+        // argument for `--role-arn`).
+        args.extend(["--role-arn", r]);
+    }
     let mut exec = vec![
         ("apiVersion", s("client.authentication.k8s.io/v1beta1")),
         ("args", Value::Sequence(args.iter().map(|a| s(a)).collect())),
         ("command", s("aws")),
     ];
-    if let Some(p) = profile {
+    if let Some(p) = who.profile {
         exec.push(("env", Value::Sequence(vec![map(vec![("name", s("AWS_PROFILE")), ("value", s(p))])])));
     }
     upsert(&mut root, "users", &name, map(vec![("name", s(&name)), ("user", map(vec![("exec", map(exec))]))]));
@@ -155,5 +190,32 @@ pub async fn write(aws: &Aws, cluster: &str, profile: Option<&str>, path: &Path)
     // Through a symlink to its target, keeping the file's mode (0600 when new), as
     // kubectl and the AWS CLI do: other clusters' credentials may be in it.
     crate::workflow::write_private(path, text.as_bytes(), crate::workflow::FileMode::KeepOr600).map_err(io)?;
-    Ok(name)
+    let mut warnings = Vec::new();
+    let identity = match who.role_arn {
+        Some(r) => Some(r.to_string()),
+        None => aws.caller().await.ok().map(|c| c.principal_arn()),
+    };
+    if let (Some(id), Some(creator)) = (identity, info.tags.get(crate::aws::eks::TAG_CREATOR)) {
+        let id = without_path(&id);
+        if id != without_path(creator) {
+            // Without the right to list entries (or in CONFIG_MAP mode) nothing is said.
+            if let Ok(entries) = aws.access_entries(cluster).await
+                && !entries.iter().any(|e| without_path(e) == id)
+            {
+                warnings.push(format!(
+                    "kubectl will sign in as {id}, which has no access entry on cluster {cluster}; the cluster was created by {creator}, its admin: expect Unauthorized. Add {id} to [access] admins and run up again, or write the kubeconfig with --role-arn {creator}"
+                ));
+            }
+        }
+    }
+    Ok(Written { context: name, warnings })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths_do_not_count() {
+        assert_eq!(super::without_path("arn:aws:iam::1:role/a/b/R"), "arn:aws:iam::1:role/R");
+        assert_eq!(super::without_path("arn:aws:iam::1:user/u"), "arn:aws:iam::1:user/u");
+    }
 }

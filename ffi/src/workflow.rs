@@ -13,7 +13,7 @@ use std::time::Duration;
 use eks6_core::aws::{Aws, AwsOptions};
 use eks6_core::plan::ClusterPlan;
 use eks6_core::workflow::{
-    self, Cancel, Event, EventSink, RunOptions, Target, VerifyOptions, WaitPolicy, WorkflowError,
+    self, Cancel, Event, EventSink, PreflightOptions, RunOptions, Target, VerifyOptions, WaitPolicy, WorkflowError,
 };
 
 use crate::{Status, error, free, guard, null_argument, put, set_error, utf8, write_text};
@@ -439,5 +439,29 @@ pub unsafe extern "C" fn eks6_verify(
             VerifyOptions { events: tx.map(sink), cancel: c.cancel.clone(), timeout: c.limit, ..Default::default() }
                 .with_probe(probe, None, Some(plan));
         c.drive(events, user_data, workflow::verify(&c.client.aws, Target::Plan(plan), &opts), |v| v.passed(), out)
+    })
+}
+
+/// The live pre-flight (`eks6 plan --live`): the plan's offline report with the findings
+/// of read-only checks against the client's account added (the roles, and whether IAM
+/// lets the node role do what the VPC CNI needs for IPv6; zones, instance types, an
+/// existing VPC, Elastic IP headroom, a cluster of the same name). Nothing is written.
+/// Error findings are not an error: the status is `EKS6_OK` and `eks6_report_passed`
+/// says false; the report is the `PlanReport` JSON of `eks6_plan_validate`.
+/// `timeout_secs` and `cancel` as for `eks6_up` (`cancel` may be NULL). On success
+/// `*out_report` owns the report.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn eks6_plan_check_live(
+    client: *const eks6_client,
+    plan: *const eks6_plan,
+    timeout_secs: u32,
+    cancel: *const eks6_cancel,
+    out_report: *mut *mut eks6_report,
+) -> Status {
+    guard(|| {
+        let (c, plan, out) = (call!(client, timeout_secs, cancel), &arg_ref!(plan).inner, arg_mut!(out_report));
+        let opts = PreflightOptions { cancel: c.cancel.clone(), timeout: c.limit, today: None };
+        let checks = workflow::preflight(&c.client.aws, plan, &opts);
+        c.drive(None, std::ptr::null_mut(), checks, |r| !r.has_errors(), out)
     })
 }

@@ -194,6 +194,12 @@ def _verify(
     )
 
 
+def _preflight(
+    self: "Client", sink: Any, cancel: Any, blocking: bool, plan: "ClusterPlan", *, timeout: Optional[float] = None,
+) -> Any:
+    return self._native.preflight(plan._native, None, cancel, timeout, blocking)
+
+
 class Client:
     """The AWS clients of one account and region, built once.
 
@@ -244,6 +250,16 @@ class Client:
         "``verify(plan, *, probe_address=None, probe_port=None, addresses=(), kubectl=None, on_event=None, "
         "timeout=None)``: the walkthrough's checks, read-only; a failed check is in the report, not raised. "
         "``on_event`` gets each check as it completes (an ``Event`` of kind ``check``).",
+    )
+
+    preflight, preflight_sync = _twins(
+        _preflight,
+        1,
+        PlanReport.from_json,
+        "``preflight(plan, *, timeout=None)``: ``eks6 plan --live``: the plan's offline report plus read-only "
+        "checks against the account (roles and the node role's IPv6 rights as IAM answers, zones, instance types, "
+        "an existing VPC, Elastic IP headroom, a cluster of the same name). Error findings are in the report "
+        "(``report.has_errors``), not raised.",
     )
 
     async def probe(self, target: str, port: int = 80, path: str = "/", *, timeout: float = 10.0) -> ProbeAnswer:

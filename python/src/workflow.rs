@@ -16,7 +16,9 @@ use eks6::aws::{Aws, AwsOptions};
 use eks6::error::{ArgumentError, ErrorDetails, positive_seconds};
 use eks6::plan::ClusterPlan;
 use eks6::probe::ProbeOptions;
-use eks6::workflow::{self, Cancel as CoreCancel, Event, EventSink, RunOptions, Target, VerifyOptions, WaitPolicy};
+use eks6::workflow::{
+    self, Cancel as CoreCancel, Event, EventSink, PreflightOptions, RunOptions, Target, VerifyOptions, WaitPolicy,
+};
 use pyo3_async_runtimes::tokio::{future_into_py, get_runtime};
 
 use crate::to_pyerr;
@@ -257,6 +259,24 @@ impl NativeClient {
             blocking,
             async move { workflow::verify(&c.aws, Target::Plan(&c.plan), &opts).await.map(|r| json(&r)) },
         )
+    }
+
+    /// The live pre-flight (`eks6 plan --live`): an awaitable, or with `blocking` the
+    /// `PlanReport` JSON. Events are not sent (it only reads).
+    #[pyo3(signature = (plan, on_event=None, cancel=None, timeout=None, blocking=false))]
+    fn preflight<'py>(
+        &self,
+        py: Python<'py>,
+        plan: &NativePlan,
+        on_event: Option<Py<PyAny>>,
+        cancel: Option<&Cancel>,
+        timeout: Option<f64>,
+        blocking: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        drop(on_event);
+        let c = self.call(plan, cancel, timeout)?;
+        let opts = PreflightOptions { cancel: c.cancel.clone(), timeout: c.limit, today: None };
+        dispatch(py, blocking, async move { workflow::preflight(&c.aws, &c.plan, &opts).await.map(|r| json(&r)) })
     }
 }
 

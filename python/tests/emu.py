@@ -15,9 +15,7 @@ _accounts = itertools.count(1)
 PLAN = """
 name = "{name}"
 region = "us-west-2"
-kubernetes_version = "1.33"
-cluster_role_arn = "arn:aws:iam::123456789012:role/EKSClusterRole"
-node_role_arn = "arn:aws:iam::123456789012:role/EKSNodeRole"
+kubernetes_version = "1.35"
 [vpc]
 availability_zones = {zones}
 public_subnets = true
@@ -47,11 +45,28 @@ def client(endpoint, account, **kw):
                        wait=FAST, **kw)
 
 
-def owned_vpcs(endpoint, account, plan):
-    """VPCs carrying the plan's ownership tag, seen with boto3 as that account."""
+def boto(endpoint, account, service):
+    """A boto3 client of ``service`` acting in ``account`` (through STS AssumeRole)."""
     sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-west-2")
     c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/check", RoleSessionName="check")["Credentials"]
-    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-west-2", aws_access_key_id=c["AccessKeyId"],
-                       aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-west-2", aws_access_key_id=c["AccessKeyId"],
+                        aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+
+
+def owned_vpcs(endpoint, account, plan):
+    """VPCs carrying the plan's ownership tag, seen with boto3 as that account."""
+    ec2 = boto(endpoint, account, "ec2")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:eks6:plan-id", "Values": [plan.plan_id]}])["Vpcs"]
     return [v["VpcId"] for v in vpcs]
+
+
+def ipv4_only_node_role(endpoint, account, name):
+    """A node role as many accounts have one: trusted by EC2, with the AWS-managed
+    AmazonEKS_CNI_Policy (IPv4 only: no ec2:AssignIpv6Addresses). Returns its ARN."""
+    iam = boto(endpoint, account, "iam")
+    trust = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", '
+             '"Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}')
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    for p in ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy"):
+        iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{p}")
+    return arn

@@ -13,7 +13,7 @@ import pytest
 
 import eks6
 
-from emu import client, fresh_account, owned_vpcs, plan_toml
+from emu import client, fresh_account, ipv4_only_node_role, owned_vpcs, plan_toml
 
 
 @pytest.fixture
@@ -121,14 +121,15 @@ def test_cancel_up_midway_then_down(endpoint, account, tmp_path):
         def on_event(e):
             if e.kind == "step_finished":
                 steps.append(e.step)
-                first_step.set()
+                if e.step == "vpc":  # the roles first, then the VPC
+                    first_step.set()
 
         task = asyncio.ensure_future(c.up(plan, journal, on_event))
         await first_step.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        assert 1 <= len(steps) < 9, steps
+        assert 3 <= len(steps) < 14 and "nodegroup" not in steps, steps
         assert owned_vpcs(endpoint, account, plan), "the cancelled up had created the VPC"
         # The run has stopped and released its lock: down can start at once.
         return await c.down(plan, journal)
@@ -230,3 +231,21 @@ def test_bad_profile_region_and_endpoint_are_argument_errors(tmp_path, monkeypat
         eks6.Client("us-west-2", endpoint_url="not a url")
     with pytest.raises(eks6.ArgumentError, match="above zero"):
         eks6.Client("us-west-2", wait=(0.0, 1.0, 1.0))
+
+
+def test_preflight_asks_iam_about_the_node_role(endpoint, account):
+    """``Client.preflight``: a node role with only the IPv4 CNI policy is an error finding
+    naming the missing action, with the policy to attach as the fix; the plan's own roles
+    ("create") pass; nothing is created."""
+    c = client(endpoint, account)
+    arn = ipv4_only_node_role(endpoint, account, "py-ipv4-node")
+    text = plan_toml("py-live").replace("[vpc]", f'[iam]\nnode_role = "{arn}"\n[vpc]')
+    report = c.preflight_sync(eks6.ClusterPlan.from_toml(text))
+    assert isinstance(report, eks6.PlanReport) and report.has_errors
+    (f,) = [f for f in report.findings if f.rule == "node-role-ipv6"]
+    assert f.severity == "error" and f.field == "iam.node_role"
+    assert "ec2:AssignIpv6Addresses (implicitDeny)" in f.message
+    assert '"ec2:AssignIpv6Addresses"' in f.fix and "network-interface/*" in f.fix
+    good = asyncio.run(c.preflight(eks6.ClusterPlan.from_toml(plan_toml("py-live-ok"))))
+    assert not good.has_errors, good.findings
+    assert not owned_vpcs(endpoint, account, eks6.ClusterPlan.from_toml(plan_toml("py-live-ok")))

@@ -19,9 +19,7 @@
 static const char PLAN[] =
     "name = \"c-abi\"\n"
     "region = \"us-west-2\"\n"
-    "kubernetes_version = \"1.33\"\n"
-    "cluster_role_arn = \"arn:aws:iam::123456789012:role/EKSClusterRole\"\n"
-    "node_role_arn = \"arn:aws:iam::123456789012:role/EKSNodeRole\"\n"
+    "kubernetes_version = \"1.35\"\n"
     "[vpc]\n"
     "availability_zones = 2\n"
     "[nodegroup]\n"
@@ -256,6 +254,42 @@ int main(void) {
     s = eks6_client_new("us-west-2", NULL, endpoint, &client);
     CHECK(s == EKS6_OK, "client: %s", last_error());
     test_arguments(client, plan);
+
+    /* 0. The live pre-flight: the plan passes (its roles are eks6's to create); a node
+     * role that does not exist is an error finding, in a report, not a failed call. */
+    s = eks6_plan_check_live(client, plan, 60, NULL, &report);
+    CHECK(s == EKS6_OK, "check_live: %s: %s", eks6_status_name(s), last_error());
+    if (s == EKS6_OK) {
+        bool passed = false;
+        char *json = report_json(report);
+        CHECK(eks6_report_passed(report, &passed) == EKS6_OK && passed, "live pre-flight passed: %.600s", json);
+        CHECK(strstr(json, "\"findings\"") != NULL, "a plan report: %.200s", json);
+        free(json);
+        eks6_report_free(report);
+        report = NULL;
+    }
+    {
+        char text[sizeof PLAN + 128];
+        const char *at = strstr(PLAN, "[vpc]");
+        snprintf(text, sizeof text, "%.*s[iam]\nnode_role = \"arn:aws:iam::123456789012:role/no-such-node-role\"\n%s",
+                 (int)(at - PLAN), PLAN, at);
+        eks6_plan *missing = NULL;
+        CHECK(eks6_plan_from_toml(text, &missing) == EKS6_OK, "plan with a role: %s", last_error());
+        s = eks6_plan_check_live(client, missing, 60, NULL, &report);
+        CHECK(s == EKS6_OK, "check_live: %s: %s", eks6_status_name(s), last_error());
+        if (s == EKS6_OK) {
+            bool passed = true;
+            char *json = report_json(report);
+            CHECK(eks6_report_passed(report, &passed) == EKS6_OK && !passed, "a missing role fails: %.600s", json);
+            CHECK(strstr(json, "\"rule\":\"role-exists\"") && strstr(json, "no-such-node-role"),
+                  "the finding names it: %.600s", json);
+            free(json);
+            eks6_report_free(report);
+            report = NULL;
+        }
+        CHECK(eks6_plan_check_live(client, NULL, 0, NULL, &report) == EKS6_NULL_ARGUMENT, "NULL plan");
+        eks6_plan_free(missing);
+    }
 
     /* 1. A time-out: the first wait polls after 3 s, the limit is 1 s. */
     CHECK(eks6_client_set_wait(client, 3000, 3000, 60) == EKS6_OK, "set_wait");

@@ -1,11 +1,15 @@
 """Test-only extension of moto 5.2.5 that makes its EKS emulation closer to real EKS.
 
 Apply it with ``apply()`` in the process that runs the moto server (see
-``launch.py``); it monkeypatches ``moto.eks.models.EKSBackend``. Everything it
-keeps lives on moto's own per-account, per-region backend objects, so accounts
-selected with the ``x-moto-account-id`` header stay isolated, and
+``launch.py``), before the server is created; it monkeypatches
+``moto.eks.models.EKSBackend``, ``moto.eks.responses.EKSResponse`` (and the EKS
+URL table), ``moto.iam.responses.IamResponse`` and two EC2 pieces. Everything
+it keeps lives on moto's own per-account, per-region backend objects, so
+accounts selected with the ``x-moto-account-id`` header stay isolated, and
 ``POST /moto-api/reset`` wipes it like the rest of moto. It is pinned to
-moto 5.2.5 because it reaches into moto's internals.
+moto 5.2.5 because it reaches into moto's internals. ``launch.py`` also sets
+MOTO_IAM_LOAD_MANAGED_POLICIES=true (in plain mode too), so AWS-managed
+policies such as AmazonEKSClusterPolicy can be attached and simulated.
 
 What it changes, and why (what real EKS does that moto lacks):
 
@@ -22,7 +26,7 @@ What it changes, and why (what real EKS does that moto lacks):
    InvalidRequestException, and DeleteCluster with nodegroups (in any state,
    DELETING included) fails with ResourceInUseException. Deleting something
    already DELETING answers it again without restarting the count; deleting a
-   CREATING one starts its deletion.
+   CREATING one starts its deletion. Add-ons (9) follow the same pattern.
 
 2. Nodegroup instances. moto launches none. Here CreateNodegroup launches
    scalingConfig.desiredSize EC2 instances at once (while the nodegroup is
@@ -59,24 +63,218 @@ What it changes, and why (what real EKS does that moto lacks):
    CreateNodegroup sent again after its answer was lost (an SDK retry) fails
    with ResourceInUseException. EKS answers a repeat that carries the token of
    the existing resource of that name with that resource. Here too; a repeat
-   with another token (or none) still fails with ResourceInUseException.
+   with another token (or none) still fails with ResourceInUseException. The
+   same holds for CreateAccessEntry (8) and CreateAddon (9) (once the cluster
+   is found). A repeat is answered before the checks of 5-7.
+
+5. CreateCluster access config, upgrade policy, self-managed add-ons. moto's
+   CreateCluster handler drops these parameters (EKSResponse.create_cluster is
+   replaced to read them). Stored and reported by DescribeCluster as on EKS:
+   accessConfig {authenticationMode: API | API_AND_CONFIG_MAP | CONFIG_MAP
+   (default CONFIG_MAP when absent), bootstrapClusterCreatorAdminPermissions
+   (default true)} and upgradePolicy {supportType: STANDARD | EXTENDED (default
+   EXTENDED)}; another value of either enum is InvalidParameterException.
+   bootstrapSelfManagedAddons (default true) is not in EKS's Cluster output; it
+   is kept for (10). When the mode is API or API_AND_CONFIG_MAP and
+   bootstrapClusterCreatorAdminPermissions is true, EKS gives the cluster
+   creator an access entry (8) with AmazonEKSClusterAdminPolicy at cluster
+   scope; so does this. The creator is the caller as moto's STS
+   GetCallerIdentity sees it (in the request's account and region): an
+   assumed-role session arn:aws:sts::A:assumed-role/R/S becomes the role ARN,
+   arn:aws:iam::A:role/<path>R with the path of a role R existing in A's moto
+   IAM (else no path); any other ARN, such as moto's default for unknown keys
+   arn:aws:sts::A:user/moto, is used as it is (type user). A cluster created
+   without a version gets 1.33 (EKS's default moves with its releases; moto's
+   own default, 1.19, is below the minimum of (7)).
+
+6. IAM roles. moto only checks the shape of roleArn/nodeRole. EKS assumes the
+   role, so CreateCluster's roleArn and CreateNodegroup's nodeRole must name a
+   role of the request's account (the ARN's account must be that account)
+   existing in moto's IAM (exact ARN, path included) whose trust policy has an
+   Allow statement with sts:AssumeRole (IAM wildcards allowed) for the service
+   principal eks.amazonaws.com (cluster) or ec2.amazonaws.com (nodes), or for
+   Principal "*" / {"AWS": "*"}; conditions are not evaluated. Otherwise
+   InvalidParameterException "Role with arn: <arn>, could not be assumed
+   because it does not exist or the trusted entity is not correct". IAM is
+   eventually consistent, and EKS answers a role created seconds earlier the
+   same way, so clients retry (terraform-aws-eks and eks6 do, for a bounded
+   time). To exercise that, the first M such calls naming a valid role fail
+   with the same message, M from EKS6_MOTO_IAM_PROPAGATION (default 1, read
+   at each call, 0 disables). Calls are counted per role and account, in the
+   account's moto IAM backend; a role deleted and created again under the same
+   ARN is counted afresh (moto gives it a new id); calls that fail before the
+   role check, or because the role is missing or untrusted, do not count.
+   Order of CreateCluster's checks: name in use, accessConfig/upgradePolicy
+   values, version (7), role, subnets (3), zones (7); CreateNodegroup's:
+   moto's (cluster found, name free, cluster ACTIVE), role, subnets.
+
+7. Kubernetes versions and zones. moto accepts any version and any subnet.
+   CreateCluster with a version below 1.23, or not of the form major.minor,
+   fails with InvalidParameterException "unsupported Kubernetes version <v>".
+   EKS refuses control-plane subnets in the zone ids use1-az3, usw1-az2 and
+   cac1-az3 (EKS user guide, "Subnet requirements and considerations"):
+   CreateCluster with any subnet in one fails with HTTP 400
+   UnsupportedAvailabilityZoneException "Cannot create cluster '<name>'
+   because <zone name>, the targeted availability zone, does not currently
+   have sufficient capacity to support the cluster. Retry and choose from these
+   availability zones: <the region's other zone names, ', '-separated>", the
+   body also carrying clusterName and validZones (those names), as EKS's does.
+   Of the three, moto's zone table only has use1-az3 (us-east-1e); it has no
+   usw1-az2 (us-west-1: usw1-az1, usw1-az3) nor cac1-az3 (ca-central-1:
+   cac1-az1, cac1-az2, cac1-az4), so only use1-az3 can be produced. Nodegroup
+   subnets are not checked (EKS allows worker nodes there).
+
+8. Access entries. moto has none of the access-entry API. Here CreateAccessEntry,
+   DescribeAccessEntry, ListAccessEntries (associatedPolicyArn filter,
+   maxResults/nextToken), DeleteAccessEntry, AssociateAccessPolicy,
+   DisassociateAccessPolicy and ListAssociatedAccessPolicies, shaped as in
+   botocore's EKS model. The principalArn and policyArn are URL path labels
+   that clients percent-encode, slashes included (a role with a path, such as
+   arn:aws:iam::A:role/team/admin); routes are added to moto.eks.urls so the
+   server's first, decoded match lets them through, and moto's operation
+   router matches the raw (still encoded) path, so the label arrives whole.
+   Rules: unknown cluster -> ResourceNotFoundException; cluster in mode
+   CONFIG_MAP -> InvalidRequestException "The cluster's authentication mode must
+   be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.";
+   principalArn not an IAM role or user ARN -> InvalidParameterException (the
+   principal's existence is not checked); an entry for that principal already
+   -> ResourceInUseException (409) "The specified access entry resource is
+   already in use on this cluster."; a missing entry on describe, delete or
+   (dis)associate -> ResourceNotFoundException; type other than STANDARD ->
+   InvalidParameterException (the emulator knows only STANDARD entries);
+   policyArn other than
+   arn:aws:eks::aws:cluster-access-policy/{AmazonEKSClusterAdminPolicy,
+   AmazonEKSAdminPolicy, AmazonEKSEditPolicy, AmazonEKSViewPolicy} ->
+   InvalidParameterException (EKS has more policies; these four are known);
+   accessScope.type must be cluster (no namespaces) or namespace (at least one
+   namespace). Entries carry clusterName, principalArn, kubernetesGroups
+   (default []), accessEntryArn arn:aws:eks:<region>:<account>:access-entry/
+   <cluster>/<role|user>/<principal's account>/<principal's name>/<uuid>,
+   createdAt, modifiedAt, tags, username (default, as EKS's: for a role
+   arn:aws:sts::<account>:assumed-role/<name>/{{SessionName}}, for a user its
+   ARN) and type STANDARD. Associating a policy again replaces its scope and
+   updates its modifiedAt (associatedAt kept), without error. Deleting the
+   cluster deletes its entries.
+
+9. Managed add-ons. moto has none of the add-on API. Here CreateAddon,
+   DescribeAddon, ListAddons, DeleteAddon and DescribeAddonVersions, shaped as
+   in botocore's EKS model, over a fixed catalog of placeholder versions in the
+   real form (not real release data; publisher eks, owner aws, architecture
+   [amd64, arm64], platformVersions ["*"]): vpc-cni (type networking)
+   v1.20.4-eksbuild.1 (default), v1.19.6-eksbuild.1, v1.18.6-eksbuild.1;
+   coredns (type dns) v1.11.4-eksbuild.2 (default), v1.11.1-eksbuild.8, both
+   for every cluster version 1.23 to 1.36; kube-proxy (type networking)
+   v1.M.3-eksbuild.2 (default) and v1.M.0-eksbuild.1 for cluster version 1.M
+   only, M from 23 to 36. DescribeAddonVersions filters by addonName,
+   kubernetesVersion (then only that version's compatibility is listed, and
+   add-ons without one are left out), types, publishers and owners; pages by
+   add-on name. CreateAddon: unknown cluster -> ResourceNotFoundException "No
+   cluster found for name: <name>."; an add-on of that name already ->
+   ResourceInUseException "Addon already exists." (unless a repeat, 4);
+   cluster not ACTIVE -> InvalidRequestException; add-on unknown or without a
+   version for the cluster's version -> InvalidParameterException "Addon <n>
+   specified is not supported in <v> kubernetes version"; addonVersion not
+   among that add-on's versions for the cluster's version ->
+   InvalidParameterException; no addonVersion -> the default. An add-on
+   answers CREATING to its first N DescribeAddon calls (N as in 1), then
+   ACTIVE; except coredns, whose pods need nodes: after CREATING it is, at each
+   describe, DEGRADED with the health issue InsufficientNumberOfReplicas ("The
+   add-on is unhealthy because it doesn't have the desired number of
+   replicas.", resourceIds []) while the cluster has no ACTIVE nodegroup, and
+   ACTIVE without issues once it has one. DeleteAddon answers DELETING, then N
+   describes DELETING, then ResourceNotFoundException "No addon: <n> found in
+   cluster: <c>" (also the answer for a missing one); preserve is ignored.
+   addonArn arn:aws:eks:<region>:<account>:addon/<cluster>/<name>/<uuid>.
+   Add-ons go with their cluster (DeleteCluster does not wait for them).
+
+10. Nodegroups need networking. moto's nodes never fail. On EKS, nodes that
+    cannot reach the cluster never join and the nodegroup ends CREATE_FAILED
+    with NodeCreationFailure. Here, when a nodegroup leaves CREATING (the
+    point of 1), it ends CREATE_FAILED with the health issue {code
+    NodeCreationFailure, message "Instances failed to join the kubernetes
+    cluster", resourceIds: its instance ids} when (a) the cluster was created
+    with bootstrapSelfManagedAddons false and has no vpc-cni add-on (in any
+    state but DELETING): no pod network, or (b) the cluster's VPC lacks
+    enableDnsSupport or enableDnsHostnames (EKS user guide: "The VPC must have
+    DNS hostname and DNS resolution support. Otherwise, nodes can't register to
+    your cluster."). Ec2SubnetMissingIpv6Assignment (2) wins over both. The
+    instances stay running, as EKS leaves them. moto's CreateVpc sets
+    enableDnsSupport true and enableDnsHostnames false (true only for a default
+    VPC), as EC2 does for a new VPC, so a network for ACTIVE nodes needs
+    ModifyVpcAttribute EnableDnsHostnames=true.
+
+11. IAM SimulatePrincipalPolicy, which moto lacks (IamResponse gains it).
+    PolicySourceArn is a role, user or group of the request's account
+    (anything else -> NoSuchEntity, HTTP 404); ActionNames; ResourceArns
+    (default ["*"], a literal: a statement scoped to other resources does not
+    match it, as in IAM's simulator); PolicyInputList (JSON policies evaluated
+    with the principal's; invalid JSON -> InvalidInput). Evaluated: the
+    principal's inline policies and the default version of its attached
+    managed policies; for a user also its groups' inline and managed policies.
+    Permissions boundaries, SCPs, resource policies, PolicyExclusionList,
+    ContextEntries, CallerArn and paging are ignored. For each action x
+    resource: a matching Deny statement -> explicitDeny (MatchedStatements: the
+    matching Deny statements), else a matching Allow -> allowed (the matching
+    Allows), else implicitDeny (none). A statement matches when Action (or
+    NotAction) and Resource (or NotResource), strings or lists, match; "*" and
+    "?" are IAM wildcards, actions case-insensitive, resources case-sensitive;
+    policy variables are taken literally. Condition blocks are NOT evaluated: a
+    statement with one matches, and its condition keys are listed in
+    MissingContextValues. MatchedStatements give SourcePolicyId (the policy
+    name; PolicyInputList.<n> for input policies) and SourcePolicyType (role,
+    user, group, aws-managed, user-managed, none), no positions. IsTruncated is
+    false.
+
+12. EC2 for a pre-flight. moto's DescribeAccountAttributes returns all six
+    attributes it knows whatever AttributeNames asks; here only the named ones
+    (EC2's behaviour); vpc-max-elastic-ips is 5. DescribeInstanceTypes already
+    reports Hypervisor (nitro, or xen for t2, m4, c4, r4, i3, d2, x1 and other
+    old families) and BareMetal (true, and no Hypervisor, for *.metal) from
+    moto's data, but that data has no i3.metal (nor p3.2xlarge/8xlarge/
+    16xlarge, only p3dn.24xlarge): i3.metal is added as moto's i3.16xlarge with
+    BareMetal true, no Hypervisor, 72 vCPUs (36 cores x 2 threads) and
+    524288 MiB, and offered wherever moto offers i3.16xlarge. p3 is not added.
+    DescribeInstanceTypeOfferings (LocationType availability-zone), zone ids of
+    DescribeAvailabilityZones and Describe/ModifyVpcAttribute for the two DNS
+    attributes work in moto as they are.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import ipaddress
+import json
 import os
+import re
 import threading
 from typing import Any
 
+from moto.core.responses import ActionResult, EmptyResult
+from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
+from moto.ec2.models import instance_types as ec2_instance_types
+from moto.ec2.responses.account_attributes import AccountAttributes
 from moto.eks import models as eks_models
-from moto.eks.exceptions import InvalidParameterException
+from moto.eks import urls as eks_urls
+from moto.eks.exceptions import (
+    EKSError,
+    InvalidParameterException,
+    InvalidRequestException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
+from moto.eks.responses import EKSResponse
+from moto.iam.exceptions import InvalidInput, NotFoundException
+from moto.iam.models import iam_backends
+from moto.iam.responses import IamResponse
 from moto.moto_api._internal import mock_random as random
+from moto.sts.models import sts_backends
 
 ENV_DESCRIBES = "EKS6_MOTO_CREATING_DESCRIBES"
 DEFAULT_DESCRIBES = 2
+ENV_IAM_PROPAGATION = "EKS6_MOTO_IAM_PROPAGATION"
+DEFAULT_IAM_PROPAGATION = 1
 NODE_IMAGE_ID = "ami-00000000000e6e6e6"  # placeholder for the EKS-optimized AMI
 CLUSTER_SG_DESCRIPTION = (
     "EKS created security group applied to ENI that is attached to EKS Control "
@@ -86,23 +284,79 @@ MISSING_IPV6_MSG = (
     "One or more of the subnets associated with your nodegroup does not have "
     "'AssignIpv6AddressOnCreation' set to true."
 )
+ROLE_MSG = (
+    "Role with arn: {arn}, could not be assumed because it does not exist or the "
+    "trusted entity is not correct"
+)
+DEFAULT_KUBERNETES_VERSION = "1.33"
+MIN_KUBERNETES_VERSION = (1, 23)
+# EKS user guide, "Subnet requirements and considerations".
+UNSUPPORTED_ZONE_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
+AUTH_MODES = ("API", "API_AND_CONFIG_MAP", "CONFIG_MAP")
+SUPPORT_TYPES = ("STANDARD", "EXTENDED")
+ACCESS_POLICY_PREFIX = "arn:aws:eks::aws:cluster-access-policy/"
+ACCESS_POLICIES = frozenset(
+    ACCESS_POLICY_PREFIX + name
+    for name in ("AmazonEKSClusterAdminPolicy", "AmazonEKSAdminPolicy", "AmazonEKSEditPolicy", "AmazonEKSViewPolicy")
+)
+CLUSTER_ADMIN_POLICY = ACCESS_POLICY_PREFIX + "AmazonEKSClusterAdminPolicy"
+AUTH_MODE_MSG = (
+    "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] "
+    "to perform this operation."
+)
+ENTRY_IN_USE_MSG = "The specified access entry resource is already in use on this cluster."
+ENTRY_NOT_FOUND_MSG = (
+    "The specified principalArn could not be found. You can view your available access "
+    "entries with 'list-access-entries'."
+)
+PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):(role|user)/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)$")
+SESSION_RE = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/.+$")
+ANY_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):([a-z-]+)/(?:.+/)?([^/]+)$")
+ADDON_CLUSTER_MINORS = range(23, 37)  # add-on catalog: cluster versions 1.23 .. 1.36
+ADDON_ARCHITECTURES = ["amd64", "arm64"]
+ADDON_FIXED = {  # name -> (type, versions newest first; the first is the default)
+    "vpc-cni": ("networking", ["v1.20.4-eksbuild.1", "v1.19.6-eksbuild.1", "v1.18.6-eksbuild.1"]),
+    "coredns": ("dns", ["v1.11.4-eksbuild.2", "v1.11.1-eksbuild.8"]),
+}
+COREDNS_ISSUE = {
+    "code": "InsufficientNumberOfReplicas",
+    "message": "The add-on is unhealthy because it doesn't have the desired number of replicas.",
+    "resourceIds": [],
+}
+NODE_JOIN_ISSUE_MSG = "Instances failed to join the kubernetes cluster"
+I3_METAL = "i3.metal"
 
 # Serialises the patched calls: the server is threaded and the lifecycle
 # counters are read-modify-write.
 _LOCK = threading.RLock()
 _ORIGINAL: dict[str, Any] = {}
+_ADDED: dict[str, Any] = {}
 
 
-def transition_describes() -> int:
-    """N: how many describes a CREATING/DELETING state lasts (env, default 2)."""
-    raw = os.environ.get(ENV_DESCRIBES, str(DEFAULT_DESCRIBES))
+class UnsupportedAvailabilityZoneException(EKSError):
+    TYPE = "UnsupportedAvailabilityZoneException"
+    STATUS = 400
+
+
+def _env_count(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
     try:
         value = int(raw)
     except ValueError:
         value = -1
     if value < 0:
-        raise ValueError(f"{ENV_DESCRIBES} must be an integer >= 0, got {raw!r}")
+        raise ValueError(f"{name} must be an integer >= 0, got {raw!r}")
     return value
+
+
+def transition_describes() -> int:
+    """N: how many describes a CREATING/DELETING state lasts (env, default 2)."""
+    return _env_count(ENV_DESCRIBES, DEFAULT_DESCRIBES)
+
+
+def iam_propagation() -> int:
+    """M: how many calls naming a fresh valid role fail as not yet propagated (env, default 1)."""
+    return _env_count(ENV_IAM_PROPAGATION, DEFAULT_IAM_PROPAGATION)
 
 
 def service_ipv6_cidr(account_id: str, region: str, name: str) -> str:
@@ -114,6 +368,14 @@ def service_ipv6_cidr(account_id: str, region: str, name: str) -> str:
 
 def _ec2(backend: Any) -> Any:
     return ec2_backends[backend.account_id][backend.region_name]
+
+
+def _iam(backend: Any) -> Any:
+    return iam_backends[backend.account_id][backend.partition]
+
+
+def _truthy(value: Any) -> bool:
+    return value in (True, "true", "True")
 
 
 def _subnets(backend: Any, subnet_ids: list[str]) -> list[Any]:
@@ -136,7 +398,7 @@ def _subnets(backend: Any, subnet_ids: list[str]) -> list[Any]:
 
 def _auto_assigns_ipv6(subnet: Any) -> bool:
     flag = subnet.assign_ipv6_address_on_creation
-    return bool(subnet.ipv6_cidr_block_associations) and flag in (True, "true", "True")
+    return bool(subnet.ipv6_cidr_block_associations) and _truthy(flag)
 
 
 def _start(resource: Any, transitional: str, final: str) -> None:
@@ -156,6 +418,141 @@ def _advance(resource: Any) -> bool:
         return False
     resource.eks6_pending = None
     return True
+
+
+def _repeat(existing: Any, token: str | None) -> bool:
+    """Whether a create is a repeat of the one that made ``existing`` (same token)."""
+    return existing is not None and token is not None and getattr(existing, "eks6_token", None) == token
+
+
+def _cluster_or_404(backend: Any, name: str) -> Any:
+    cluster = backend.clusters.get(name)
+    if cluster is None:
+        raise ResourceNotFoundException(
+            clusterName=name,
+            nodegroupName=None,
+            fargateProfileName=None,
+            addonName=None,
+            message=eks_models.CLUSTER_NOT_FOUND_MSG.format(clusterName=name),
+        )
+    return cluster
+
+
+def _page(
+    items: list[Any], max_results: int | None, token: str | None, key: Any = lambda x: x
+) -> tuple[list[Any], Any]:
+    """One page of ``items`` (already ordered); the token is the key of the next item."""
+    keys = [key(item) for item in items]
+    start = 0
+    if token:
+        if token not in keys:
+            raise InvalidParameterException(message="The specified nextToken is invalid.")
+        start = keys.index(token)
+    size = max_results if max_results and max_results > 0 else 100
+    end = min(start + size, len(items))
+    return items[start:end], (keys[end] if end < len(items) else None)
+
+
+# --- IAM policy matching, shared by (6) and (11) -------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(document: Any) -> list[dict[str, Any]]:
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    return [s for s in _as_list(statements) if isinstance(s, dict)]
+
+
+def _wildcard(pattern: str, value: str, ignore_case: bool) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.S | (re.I if ignore_case else 0)) is not None
+
+
+def _matches(statement: dict[str, Any], key: str, value: str, ignore_case: bool) -> bool:
+    """Action/NotAction or Resource/NotResource against one value."""
+    if key in statement:
+        return any(_wildcard(str(p), value, ignore_case) for p in _as_list(statement[key]))
+    if "Not" + key in statement:
+        return not any(_wildcard(str(p), value, ignore_case) for p in _as_list(statement["Not" + key]))
+    return False
+
+
+def _load_document(document: Any) -> Any:
+    if isinstance(document, dict):
+        return document
+    try:
+        return json.loads(document)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- (6) IAM roles ----------------------------------------------------------
+
+
+def _trusts(role: Any, service: str) -> bool:
+    document = _load_document(role.assume_role_policy_document)
+    for statement in _statements(document):
+        if statement.get("Effect") != "Allow" or not _matches(statement, "Action", "sts:AssumeRole", True):
+            continue
+        principal = statement.get("Principal")
+        if principal == "*":
+            return True
+        if isinstance(principal, dict):
+            if service in _as_list(principal.get("Service")) or "*" in _as_list(principal.get("AWS")):
+                return True
+    return False
+
+
+def _check_role(backend: Any, arn: str | None, service: str) -> None:
+    """InvalidParameterException unless ``arn`` is a role here trusting ``service`` (and propagated)."""
+    refuse = InvalidParameterException(message=ROLE_MSG.format(arn=arn))
+    match = re.match(r"^arn:[^:]+:iam::(\d{12}):role/", arn or "")
+    if not match or match.group(1) != backend.account_id:
+        raise refuse
+    iam = _iam(backend)
+    role = next((r for r in iam.roles.values() if r.arn == arn), None)
+    if role is None or not _trusts(role, service):
+        raise refuse
+    wanted = iam_propagation()
+    if wanted:
+        uses = iam.__dict__.setdefault("eks6_role_uses", {})
+        key = (arn, role.id)
+        uses[key] = uses.get(key, 0) + 1
+        if uses[key] <= wanted:
+            raise refuse
+
+
+# --- (7) versions and zones ---------------------------------------------------
+
+
+def _check_version(version: str) -> None:
+    match = re.fullmatch(r"(\d+)\.(\d+)", version)
+    if not match or (int(match.group(1)), int(match.group(2))) < MIN_KUBERNETES_VERSION:
+        raise InvalidParameterException(message=f"unsupported Kubernetes version {version}")
+
+
+def _check_zones(backend: Any, name: str, subnets: list[Any]) -> None:
+    for subnet in subnets:
+        if subnet.availability_zone_id in UNSUPPORTED_ZONE_IDS:
+            valid = [
+                zone.name
+                for zone in _ec2(backend).describe_availability_zones()
+                if zone.zone_id not in UNSUPPORTED_ZONE_IDS
+            ]
+            raise UnsupportedAvailabilityZoneException(
+                clusterName=name,
+                nodegroupName=None,
+                validZones=valid,
+                message=(
+                    f"Cannot create cluster '{name}' because {subnet.availability_zone}, the targeted "
+                    "availability zone, does not currently have sufficient capacity to support the "
+                    "cluster. Retry and choose from these availability zones: " + ", ".join(valid)
+                ),
+            )
 
 
 # --- (3) cluster security group, vpcId, serviceIpv6Cidr -----------------------
@@ -191,25 +588,79 @@ def _network_config(backend: Any, name: str, requested: dict[str, Any] | None) -
     return config
 
 
-def _repeat(existing: Any, token: str | None) -> bool:
-    """Whether a create is a repeat of the one that made ``existing`` (same token)."""
-    return existing is not None and token is not None and getattr(existing, "eks6_token", None) == token
+# --- (5) access config, upgrade policy --------------------------------------------
+
+
+def _access_config(requested: dict[str, Any] | None) -> dict[str, Any]:
+    requested = requested or {}
+    mode = requested.get("authenticationMode") or "CONFIG_MAP"
+    if mode not in AUTH_MODES:
+        raise InvalidParameterException(message=f"Unsupported authenticationMode: {mode}")
+    bootstrap = requested.get("bootstrapClusterCreatorAdminPermissions")
+    return {"authenticationMode": mode, "bootstrapClusterCreatorAdminPermissions": bootstrap is not False}
+
+
+def _upgrade_policy(requested: dict[str, Any] | None) -> dict[str, Any]:
+    support = (requested or {}).get("supportType") or "EXTENDED"
+    if support not in SUPPORT_TYPES:
+        raise InvalidParameterException(message=f"Unsupported supportType: {support}")
+    return {"supportType": support}
+
+
+def creator_principal(account_id: str, region: str, partition: str, access_key: str) -> str:
+    """The IAM principal EKS would record as the cluster creator (see 5)."""
+    _, arn, _ = sts_backends[account_id][partition].get_caller_identity(access_key, region)
+    match = SESSION_RE.match(arn)
+    if not match:
+        return arn
+    part, account, role_name = match.groups()
+    for role in iam_backends[account][part].roles.values():
+        if role.name == role_name:
+            return role.arn
+    return f"arn:{part}:iam::{account}:role/{role_name}"
 
 
 def create_cluster(self: Any, name: str, role_arn: str, resources_vpc_config: dict[str, Any], **kwargs: Any) -> Any:
     with _LOCK:
+        access_requested = kwargs.pop("access_config", None)
+        upgrade_requested = kwargs.pop("upgrade_policy", None)
+        bootstrap_addons = kwargs.pop("bootstrap_self_managed_addons", None)
+        creator = kwargs.pop("creator_arn", None)
         token = kwargs.get("client_request_token")
         if _repeat(self.clusters.get(name), token):
             return self.clusters[name]
+        if name in self.clusters:  # moto raises its ResourceInUseException
+            return _ORIGINAL["create_cluster"](
+                self, name=name, role_arn=role_arn, resources_vpc_config=resources_vpc_config
+            )
+        access_config = _access_config(access_requested)
+        upgrade_policy = _upgrade_policy(upgrade_requested)
+        kwargs["version"] = kwargs.get("version") or DEFAULT_KUBERNETES_VERSION
+        _check_version(kwargs["version"])
+        _check_role(self, role_arn, "eks.amazonaws.com")
         vpc_config = dict(resources_vpc_config or {})
         subnets = _subnets(self, list(vpc_config.get("subnetIds") or []))
+        _check_zones(self, name, subnets)
         kwargs["kubernetes_network_config"] = _network_config(self, name, kwargs.get("kubernetes_network_config"))
-        cluster = _ORIGINAL["create_cluster"](self, name=name, role_arn=role_arn, resources_vpc_config=vpc_config, **kwargs)
+        cluster = _ORIGINAL["create_cluster"](
+            self, name=name, role_arn=role_arn, resources_vpc_config=vpc_config, **kwargs
+        )
         vpc_id = subnets[0].vpc_id
         vpc_config["vpcId"] = vpc_id
         vpc_config["clusterSecurityGroupId"] = _create_cluster_sg(self, name, vpc_id)
         cluster.resources_vpc_config = vpc_config
         cluster.eks6_token = token
+        cluster.access_config = access_config
+        cluster.upgrade_policy = upgrade_policy
+        cluster.eks6_bootstrap_addons = bootstrap_addons is not False
+        cluster.eks6_access_entries = {}
+        cluster.eks6_addons = {}
+        if creator and access_config["authenticationMode"] != "CONFIG_MAP" and access_config[
+            "bootstrapClusterCreatorAdminPermissions"
+        ]:
+            entry = AccessEntry(self, cluster, creator, None, None, None)
+            entry.associate(CLUSTER_ADMIN_POLICY, {"type": "cluster", "namespaces": []})
+            cluster.eks6_access_entries[creator] = entry
         _start(cluster, "CREATING", "ACTIVE")
         return cluster
 
@@ -256,7 +707,313 @@ def delete_cluster(self: Any, name: str) -> Any:
         return cluster
 
 
-# --- (1)+(2) nodegroup lifecycle and instances ---------------------------------
+# --- (8) access entries ---------------------------------------------------------
+
+
+class AccessEntry:
+    def __init__(
+        self,
+        backend: Any,
+        cluster: Any,
+        principal_arn: str,
+        kubernetes_groups: list[str] | None,
+        username: str | None,
+        tags: dict[str, str] | None,
+        token: str | None = None,
+    ):
+        match = ANY_PRINCIPAL_RE.match(principal_arn)
+        account, kind, name = match.groups() if match else (backend.account_id, "role", principal_arn)
+        kind = "role" if kind in ("role", "assumed-role") else "user"
+        partition = principal_arn.split(":")[1] if principal_arn.count(":") > 1 else backend.partition
+        self.cluster_name = cluster.name
+        self.principal_arn = principal_arn
+        self.kubernetes_groups = list(kubernetes_groups or [])
+        self.access_entry_arn = (
+            f"arn:{backend.partition}:eks:{backend.region_name}:{backend.account_id}:access-entry/"
+            f"{cluster.name}/{kind}/{account}/{name}/{random.uuid4()}"
+        )
+        self.created_at = self.modified_at = utcnow()
+        self.tags = dict(tags or {})
+        if kind == "role":  # EKS's default username for a role
+            default = f"arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}"
+        else:
+            default = principal_arn
+        self.username = username or default
+        self.type = "STANDARD"
+        self.eks6_token = token
+        self.policies: dict[str, dict[str, Any]] = {}
+
+    def associate(self, policy_arn: str, scope: dict[str, Any]) -> dict[str, Any]:
+        now = utcnow()
+        policy = self.policies.get(policy_arn)
+        if policy is None:
+            policy = self.policies[policy_arn] = {"policyArn": policy_arn, "associatedAt": now}
+        policy["accessScope"] = scope
+        policy["modifiedAt"] = now
+        return policy
+
+
+def _access_cluster(backend: Any, name: str) -> Any:
+    cluster = _cluster_or_404(backend, name)
+    if cluster.access_config["authenticationMode"] == "CONFIG_MAP":
+        raise InvalidRequestException(clusterName=name, message=AUTH_MODE_MSG)
+    return cluster
+
+
+def _entry(backend: Any, cluster_name: str, principal_arn: str) -> tuple[Any, AccessEntry]:
+    cluster = _access_cluster(backend, cluster_name)
+    entry = cluster.eks6_access_entries.get(principal_arn)
+    if entry is None:
+        raise ResourceNotFoundException(
+            clusterName=cluster_name, nodegroupName=None, fargateProfileName=None, addonName=None,
+            message=ENTRY_NOT_FOUND_MSG,
+        )
+    return cluster, entry
+
+
+def create_access_entry(
+    backend: Any, cluster_name: str, principal_arn: str, kubernetes_groups: list[str] | None,
+    username: str | None, tags: dict[str, str] | None, type_: str | None, token: str | None,
+) -> AccessEntry:
+    with _LOCK:
+        cluster = _access_cluster(backend, cluster_name)
+        existing = cluster.eks6_access_entries.get(principal_arn)
+        if _repeat(existing, token):
+            return existing
+        if not PRINCIPAL_RE.match(principal_arn or ""):
+            raise InvalidParameterException(
+                clusterName=cluster_name, message=f"The specified principalArn is invalid: {principal_arn}"
+            )
+        if (type_ or "STANDARD") != "STANDARD":
+            raise InvalidParameterException(
+                clusterName=cluster_name,
+                message=f"The access entry type {type_} is not supported by the emulator (only STANDARD).",
+            )
+        if existing is not None:
+            raise ResourceInUseException(
+                clusterName=cluster_name, nodegroupName=None, addonName=None, message=ENTRY_IN_USE_MSG
+            )
+        entry = AccessEntry(backend, cluster, principal_arn, kubernetes_groups, username, tags, token)
+        cluster.eks6_access_entries[principal_arn] = entry
+        return entry
+
+
+def list_access_entries(backend: Any, cluster_name: str, policy_arn: str | None, max_results: int | None,
+                        token: str | None) -> tuple[list[str], str | None]:
+    with _LOCK:
+        cluster = _access_cluster(backend, cluster_name)
+        arns = sorted(
+            arn for arn, entry in cluster.eks6_access_entries.items() if not policy_arn or policy_arn in entry.policies
+        )
+        return _page(arns, max_results, token)
+
+
+def delete_access_entry(backend: Any, cluster_name: str, principal_arn: str) -> None:
+    with _LOCK:
+        cluster, _ = _entry(backend, cluster_name, principal_arn)
+        del cluster.eks6_access_entries[principal_arn]
+
+
+def associate_access_policy(backend: Any, cluster_name: str, principal_arn: str, policy_arn: str,
+                            scope: dict[str, Any] | None) -> dict[str, Any]:
+    with _LOCK:
+        _, entry = _entry(backend, cluster_name, principal_arn)
+        if policy_arn not in ACCESS_POLICIES:
+            raise InvalidParameterException(
+                clusterName=cluster_name, message=f"The specified policyArn is invalid: {policy_arn}"
+            )
+        scope = dict(scope or {})
+        kind, namespaces = scope.get("type"), list(scope.get("namespaces") or [])
+        if kind == "cluster" and not namespaces:
+            scope = {"type": "cluster", "namespaces": []}
+        elif kind == "namespace" and namespaces:
+            scope = {"type": "namespace", "namespaces": namespaces}
+        else:
+            raise InvalidParameterException(
+                clusterName=cluster_name,
+                message="accessScope must be of type cluster without namespaces or of type namespace with namespaces.",
+            )
+        return entry.associate(policy_arn, scope)
+
+
+def disassociate_access_policy(backend: Any, cluster_name: str, principal_arn: str, policy_arn: str) -> None:
+    with _LOCK:
+        _, entry = _entry(backend, cluster_name, principal_arn)
+        if entry.policies.pop(policy_arn, None) is None:
+            raise ResourceNotFoundException(
+                clusterName=cluster_name, nodegroupName=None, fargateProfileName=None, addonName=None,
+                message=f"The policy {policy_arn} is not associated with the access entry.",
+            )
+
+
+# --- (9) managed add-ons ----------------------------------------------------------
+
+
+def addon_catalog() -> dict[str, tuple[str, list[tuple[str, dict[str, bool]]]]]:
+    """name -> (type, [(addonVersion, {clusterVersion: defaultVersion})]), newest first."""
+    all_minors = [f"1.{m}" for m in ADDON_CLUSTER_MINORS]
+    catalog: dict[str, tuple[str, list[tuple[str, dict[str, bool]]]]] = {}
+    for name, (kind, versions) in ADDON_FIXED.items():
+        catalog[name] = (kind, [(v, {k: i == 0 for k in all_minors}) for i, v in enumerate(versions)])
+    kube_proxy = []
+    for minor in reversed(ADDON_CLUSTER_MINORS):
+        kube_proxy.append((f"v1.{minor}.3-eksbuild.2", {f"1.{minor}": True}))
+        kube_proxy.append((f"v1.{minor}.0-eksbuild.1", {f"1.{minor}": False}))
+    catalog["kube-proxy"] = ("networking", kube_proxy)
+    return dict(sorted(catalog.items()))
+
+
+def describe_addon_versions(kubernetes_version: str | None, addon_name: str | None, types: list[str],
+                            publishers: list[str], owners: list[str], max_results: int | None,
+                            token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    addons = []
+    for name, (kind, versions) in addon_catalog().items():
+        if (addon_name and name != addon_name) or (types and kind not in types):
+            continue
+        if (publishers and "eks" not in publishers) or (owners and "aws" not in owners):
+            continue
+        infos = []
+        for version, compat in versions:
+            if kubernetes_version:
+                if kubernetes_version not in compat:
+                    continue
+                compat = {kubernetes_version: compat[kubernetes_version]}
+            infos.append({
+                "addonVersion": version,
+                "architecture": list(ADDON_ARCHITECTURES),
+                "computeTypes": ["ec2"],
+                "compatibilities": [
+                    {"clusterVersion": k, "platformVersions": ["*"], "defaultVersion": d} for k, d in compat.items()
+                ],
+                "requiresConfiguration": False,
+                "requiresIamPermissions": name == "vpc-cni",
+            })
+        if infos:
+            addons.append({
+                "addonName": name, "type": kind, "addonVersions": infos,
+                "publisher": "eks", "owner": "aws", "defaultNamespace": "kube-system",
+            })
+    return _page(addons, max_results, token, key=lambda a: a["addonName"])
+
+
+class Addon:
+    def __init__(self, backend: Any, cluster: Any, name: str, version: str, token: str | None,
+                 tags: dict[str, str] | None, service_account_role_arn: str | None, configuration_values: str | None):
+        self.addon_name = name
+        self.cluster_name = cluster.name
+        self.status = "CREATING"
+        self.addon_version = version
+        self.health: dict[str, Any] = {"issues": []}
+        self.addon_arn = (
+            f"arn:{backend.partition}:eks:{backend.region_name}:{backend.account_id}:addon/"
+            f"{cluster.name}/{name}/{random.uuid4()}"
+        )
+        self.created_at = self.modified_at = utcnow()
+        self.service_account_role_arn = service_account_role_arn
+        self.tags = dict(tags or {})
+        self.publisher = "eks"
+        self.owner = "aws"
+        self.configuration_values = configuration_values
+        self.eks6_token = token
+        self.eks6_pending: int | None = None
+        self.eks6_ready = False
+
+
+def _addon_not_found(cluster_name: str, name: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(
+        clusterName=cluster_name, nodegroupName=None, fargateProfileName=None, addonName=name,
+        message=f"No addon: {name} found in cluster: {cluster_name}",
+    )
+
+
+def _settle_addon(cluster: Any, addon: Addon) -> None:
+    """The state of a created add-on, evaluated at each describe (coredns needs nodes)."""
+    if not addon.eks6_ready or addon.status == "DELETING":
+        return
+    if addon.addon_name == "coredns" and not any(ng.status == "ACTIVE" for ng in cluster.nodegroups.values()):
+        addon.status, addon.health = "DEGRADED", {"issues": [dict(COREDNS_ISSUE, resourceIds=[])]}
+    else:
+        addon.status, addon.health = "ACTIVE", {"issues": []}
+
+
+def create_addon(backend: Any, cluster_name: str, name: str, version: str | None, token: str | None,
+                 tags: dict[str, str] | None, service_account_role_arn: str | None,
+                 configuration_values: str | None) -> Addon:
+    with _LOCK:
+        cluster = _cluster_or_404(backend, cluster_name)
+        existing = cluster.eks6_addons.get(name)
+        if _repeat(existing, token):
+            return existing
+        if existing is not None:
+            raise ResourceInUseException(clusterName=cluster_name, nodegroupName=None, addonName=name,
+                                         message="Addon already exists.")
+        if not cluster.is_active:
+            raise InvalidRequestException(
+                clusterName=cluster_name, addonName=name,
+                message=eks_models.CLUSTER_NOT_READY_MSG.format(clusterName=cluster_name),
+            )
+        _, versions = addon_catalog().get(name, ("", []))
+        fitting = [(v, compat[cluster.version]) for v, compat in versions if cluster.version in compat]
+        if not fitting:
+            raise InvalidParameterException(
+                clusterName=cluster_name, addonName=name,
+                message=f"Addon {name} specified is not supported in {cluster.version} kubernetes version",
+            )
+        if version is None:
+            version = next(v for v, default in fitting if default)
+        elif version not in [v for v, _ in fitting]:
+            raise InvalidParameterException(
+                clusterName=cluster_name, addonName=name,
+                message=f"Addon version {version} specified is not supported for {name} in "
+                f"{cluster.version} kubernetes version",
+            )
+        addon = Addon(backend, cluster, name, version, token, tags, service_account_role_arn, configuration_values)
+        cluster.eks6_addons[name] = addon
+        _start(addon, "CREATING", "ACTIVE")
+        if addon.eks6_pending is None:
+            addon.eks6_ready = True
+            _settle_addon(cluster, addon)
+        return addon
+
+
+def describe_addon(backend: Any, cluster_name: str, name: str) -> Addon:
+    with _LOCK:
+        cluster = _cluster_or_404(backend, cluster_name)
+        addon = cluster.eks6_addons.get(name)
+        if addon is None:
+            raise _addon_not_found(cluster_name, name)
+        if _advance(addon):
+            if addon.status == "DELETING":
+                del cluster.eks6_addons[name]
+                raise _addon_not_found(cluster_name, name)
+            addon.eks6_ready = True
+        _settle_addon(cluster, addon)
+        return addon
+
+
+def list_addons(
+    backend: Any, cluster_name: str, max_results: int | None, token: str | None
+) -> tuple[list[str], str | None]:
+    with _LOCK:
+        cluster = _cluster_or_404(backend, cluster_name)
+        return _page(sorted(cluster.eks6_addons), max_results, token)
+
+
+def delete_addon(backend: Any, cluster_name: str, name: str) -> Addon:
+    with _LOCK:
+        cluster = _cluster_or_404(backend, cluster_name)
+        addon = cluster.eks6_addons.get(name)
+        if addon is None:
+            raise _addon_not_found(cluster_name, name)
+        if addon.status == "DELETING":
+            return addon
+        _start(addon, "DELETING", "DELETING")
+        if addon.eks6_pending is None:
+            del cluster.eks6_addons[name]
+        return addon
+
+
+# --- (1)+(2)+(10) nodegroup lifecycle, instances, networking ----------------------
 
 
 def _launch_nodes(self: Any, cluster: Any, nodegroup: Any, subnets: list[Any]) -> list[str]:
@@ -268,7 +1025,7 @@ def _launch_nodes(self: Any, cluster: Any, nodegroup: Any, subnets: list[Any]) -
         f"kubernetes.io/cluster/{cluster.name}": "owned",
         "aws:autoscaling:groupName": nodegroup.resources["autoScalingGroups"][0]["name"],
     }
-    ids = []
+    ids: list[str] = []
     for index in range(count):
         subnet = subnets[index % len(subnets)]
         reservation = ec2.run_instances(
@@ -295,6 +1052,12 @@ def create_nodegroup(self: Any, cluster_name: str, node_role: str, nodegroup_nam
         owner = self.clusters.get(cluster_name)
         if owner is not None and _repeat(owner.nodegroups.get(nodegroup_name), token):
             return owner.nodegroups[nodegroup_name]
+        if owner is None or nodegroup_name in owner.nodegroups or not owner.is_active:
+            # moto raises its ResourceNotFound/ResourceInUse/InvalidRequest exception
+            return _ORIGINAL["create_nodegroup"](
+                self, cluster_name=cluster_name, node_role=node_role, nodegroup_name=nodegroup_name, subnets=subnets
+            )
+        _check_role(self, node_role, "ec2.amazonaws.com")
         subnet_objs = _subnets(self, list(subnets or []))
         nodegroup = _ORIGINAL["create_nodegroup"](
             self, cluster_name=cluster_name, node_role=node_role, nodegroup_name=nodegroup_name, subnets=subnets, **kwargs
@@ -314,14 +1077,32 @@ def create_nodegroup(self: Any, cluster_name: str, node_role: str, nodegroup_nam
             nodegroup.eks6_instance_ids = _launch_nodes(self, cluster, nodegroup, subnet_objs)
         _start(nodegroup, "CREATING", "ACTIVE")
         if nodegroup.eks6_pending is None:
-            _finish_nodegroup_create(nodegroup)
+            _finish_nodegroup_create(self, cluster, nodegroup)
         return nodegroup
 
 
-def _finish_nodegroup_create(nodegroup: Any) -> None:
-    if nodegroup.eks6_issue:
+def _join_failure(self: Any, cluster: Any) -> bool:
+    """(10): whether nodes of ``cluster`` could not join it now."""
+    addons = getattr(cluster, "eks6_addons", {})
+    if getattr(cluster, "eks6_bootstrap_addons", True) is False and not any(
+        a.addon_name == "vpc-cni" and a.status != "DELETING" for a in addons.values()
+    ):
+        return True
+    vpc = _ec2(self).vpcs.get(cluster.resources_vpc_config.get("vpcId"))
+    return vpc is not None and not (_truthy(vpc.enable_dns_support) and _truthy(vpc.enable_dns_hostnames))
+
+
+def _finish_nodegroup_create(self: Any, cluster: Any, nodegroup: Any) -> None:
+    issue = nodegroup.eks6_issue
+    if issue is None and _join_failure(self, cluster):
+        issue = {
+            "code": "NodeCreationFailure",
+            "message": NODE_JOIN_ISSUE_MSG,
+            "resourceIds": list(nodegroup.eks6_instance_ids),
+        }
+    if issue:
         nodegroup.status = "CREATE_FAILED"
-        nodegroup.health = {"issues": [nodegroup.eks6_issue]}
+        nodegroup.health = {"issues": [issue]}
     else:
         nodegroup.status = "ACTIVE"
 
@@ -340,7 +1121,7 @@ def describe_nodegroup(self: Any, cluster_name: str, nodegroup_name: str) -> Any
                 _remove_nodegroup(self, cluster_name, nodegroup_name)
                 # raises not found
                 return _ORIGINAL["describe_nodegroup"](self, cluster_name=cluster_name, nodegroup_name=nodegroup_name)
-            _finish_nodegroup_create(nodegroup)
+            _finish_nodegroup_create(self, self.clusters[cluster_name], nodegroup)
         return nodegroup
 
 
@@ -362,6 +1143,297 @@ def delete_nodegroup(self: Any, cluster_name: str, nodegroup_name: str) -> Any:
         return nodegroup
 
 
+# --- EKS handlers (EKSResponse methods) ---------------------------------------------
+
+
+def _query_list(response: Any, name: str) -> list[str]:
+    values = response.querystring.get(name) if response.querystring is not None else None
+    return [v for v in values if isinstance(v, str)] if isinstance(values, list) else []
+
+
+def handle_create_cluster(self: Any) -> ActionResult:
+    cluster = self.eks_backend.create_cluster(
+        name=self._get_param("name"),
+        version=self._get_param("version"),
+        role_arn=self._get_param("roleArn"),
+        resources_vpc_config=self._get_param("resourcesVpcConfig"),
+        kubernetes_network_config=self._get_param("kubernetesNetworkConfig"),
+        logging=self._get_param("logging"),
+        client_request_token=self._get_param("clientRequestToken"),
+        tags=self._get_param("tags"),
+        encryption_config=self._get_param("encryptionConfig"),
+        remote_network_config=self._get_param("remoteNetworkConfig"),
+        access_config=self._get_param("accessConfig"),
+        upgrade_policy=self._get_param("upgradePolicy"),
+        bootstrap_self_managed_addons=self._get_param("bootstrapSelfManagedAddons"),
+        creator_arn=creator_principal(self.current_account, self.region, self.partition, self.get_access_key()),
+    )
+    return ActionResult({"cluster": cluster})
+
+
+def handle_create_access_entry(self: Any) -> ActionResult:
+    entry = create_access_entry(
+        self.eks_backend,
+        self._get_param("name"),
+        self._get_param("principalArn"),
+        self._get_param("kubernetesGroups"),
+        self._get_param("username"),
+        self._get_param("tags"),
+        self._get_param("type"),
+        self._get_param("clientRequestToken"),
+    )
+    return ActionResult({"accessEntry": entry})
+
+
+def handle_describe_access_entry(self: Any) -> ActionResult:
+    with _LOCK:
+        _, entry = _entry(self.eks_backend, self._get_param("name"), self._get_param("principalArn"))
+        return ActionResult({"accessEntry": entry})
+
+
+def handle_list_access_entries(self: Any) -> ActionResult:
+    arns, token = list_access_entries(
+        self.eks_backend,
+        self._get_param("name"),
+        self._get_param("associatedPolicyArn"),
+        self._get_int_param("maxResults"),
+        self._get_param("nextToken"),
+    )
+    return ActionResult({"accessEntries": arns, "nextToken": token})
+
+
+def handle_delete_access_entry(self: Any) -> ActionResult:
+    delete_access_entry(self.eks_backend, self._get_param("name"), self._get_param("principalArn"))
+    return EmptyResult()
+
+
+def handle_associate_access_policy(self: Any) -> ActionResult:
+    name, principal = self._get_param("name"), self._get_param("principalArn")
+    policy = associate_access_policy(
+        self.eks_backend, name, principal, self._get_param("policyArn"), self._get_param("accessScope")
+    )
+    return ActionResult({"clusterName": name, "principalArn": principal, "associatedAccessPolicy": policy})
+
+
+def handle_disassociate_access_policy(self: Any) -> ActionResult:
+    disassociate_access_policy(
+        self.eks_backend, self._get_param("name"), self._get_param("principalArn"), self._get_param("policyArn")
+    )
+    return EmptyResult()
+
+
+def handle_list_associated_access_policies(self: Any) -> ActionResult:
+    name, principal = self._get_param("name"), self._get_param("principalArn")
+    with _LOCK:
+        _, entry = _entry(self.eks_backend, name, principal)
+        policies = sorted(entry.policies.values(), key=lambda p: p["policyArn"])
+        page, token = _page(policies, self._get_int_param("maxResults"), self._get_param("nextToken"),
+                            key=lambda p: p["policyArn"])
+    return ActionResult(
+        {"clusterName": name, "principalArn": principal, "associatedAccessPolicies": page, "nextToken": token}
+    )
+
+
+def handle_create_addon(self: Any) -> ActionResult:
+    addon = create_addon(
+        self.eks_backend,
+        self._get_param("name"),
+        self._get_param("addonName"),
+        self._get_param("addonVersion"),
+        self._get_param("clientRequestToken"),
+        self._get_param("tags"),
+        self._get_param("serviceAccountRoleArn"),
+        self._get_param("configurationValues"),
+    )
+    return ActionResult({"addon": addon})
+
+
+def handle_describe_addon(self: Any) -> ActionResult:
+    addon = describe_addon(self.eks_backend, self._get_param("name"), self._get_param("addonName"))
+    return ActionResult({"addon": addon})
+
+
+def handle_list_addons(self: Any) -> ActionResult:
+    names, token = list_addons(
+        self.eks_backend, self._get_param("name"), self._get_int_param("maxResults"), self._get_param("nextToken")
+    )
+    return ActionResult({"addons": names, "nextToken": token})
+
+
+def handle_delete_addon(self: Any) -> ActionResult:
+    addon = delete_addon(self.eks_backend, self._get_param("name"), self._get_param("addonName"))
+    return ActionResult({"addon": addon})
+
+
+def handle_describe_addon_versions(self: Any) -> ActionResult:
+    addons, token = describe_addon_versions(
+        self._get_param("kubernetesVersion"),
+        self._get_param("addonName"),
+        _query_list(self, "types"),
+        _query_list(self, "publishers"),
+        _query_list(self, "owners"),
+        self._get_int_param("maxResults"),
+        self._get_param("nextToken"),
+    )
+    return ActionResult({"addons": addons, "nextToken": token})
+
+
+# Routes for moto's server: the first (werkzeug) match is on the decoded path, so
+# a principalArn label may contain slashes there; operations are then picked by
+# moto's router from the botocore model, on the raw path.
+_EKS_URL_PATHS = {
+    "{0}/clusters/(?P<name>[^/]+)/access-entries$": EKSResponse.dispatch,
+    "{0}/clusters/(?P<name>[^/]+)/access-entries/(?P<principalArn>.+)$": EKSResponse.dispatch,
+    "{0}/clusters/(?P<name>[^/]+)/addons$": EKSResponse.dispatch,
+    "{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$": EKSResponse.dispatch,
+    "{0}/addons/supported-versions$": EKSResponse.dispatch,
+}
+
+_EKS_HANDLERS = {
+    "create_cluster": handle_create_cluster,
+    "create_access_entry": handle_create_access_entry,
+    "describe_access_entry": handle_describe_access_entry,
+    "list_access_entries": handle_list_access_entries,
+    "delete_access_entry": handle_delete_access_entry,
+    "associate_access_policy": handle_associate_access_policy,
+    "disassociate_access_policy": handle_disassociate_access_policy,
+    "list_associated_access_policies": handle_list_associated_access_policies,
+    "create_addon": handle_create_addon,
+    "describe_addon": handle_describe_addon,
+    "list_addons": handle_list_addons,
+    "delete_addon": handle_delete_addon,
+    "describe_addon_versions": handle_describe_addon_versions,
+}
+
+
+# --- (11) IAM SimulatePrincipalPolicy ------------------------------------------------
+
+
+def _default_document(policy: Any) -> str:
+    return next((v.document for v in policy.versions if v.is_default), policy.versions[0].document)
+
+
+def _managed(policies: Any) -> list[tuple[str, str, str]]:
+    return [
+        (_default_document(p), p.name, "aws-managed" if ":iam::aws:policy" in p.arn else "user-managed")
+        for p in policies.values()
+    ]
+
+
+def principal_policies(iam: Any, arn: str) -> list[tuple[str, str, str]]:
+    """(document, SourcePolicyId, SourcePolicyType) of a role, user or group; NoSuchEntity if none."""
+    for role in iam.roles.values():
+        if role.arn == arn:
+            return [(doc, name, "role") for name, doc in role.policies.items()] + _managed(role.managed_policies)
+    for user in iam.users.values():
+        if user.arn == arn:
+            found = [(doc, name, "user") for name, doc in user.policies.items()] + _managed(user.managed_policies)
+            for group in iam.get_groups_for_user(user.name):
+                found += [(doc, name, "group") for name, doc in group.policies.items()]
+                found += _managed(group.managed_policies)
+            return found
+    for group in iam.groups.values():
+        if group.arn == arn:
+            return [(doc, name, "group") for name, doc in group.policies.items()] + _managed(group.managed_policies)
+    raise NotFoundException(f"PolicySourceArn {arn} does not name a role, user or group of this account.")
+
+
+def _condition_keys(statement: dict[str, Any]) -> list[str]:
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict):
+        return []
+    return [key for block in condition.values() if isinstance(block, dict) for key in block]
+
+
+def simulate(policies: list[tuple[str, str, str]], actions: list[str], resources: list[str]) -> list[dict[str, Any]]:
+    parsed = []
+    for document, source_id, source_type in policies:
+        for statement in _statements(_load_document(document)):
+            parsed.append((statement, {"SourcePolicyId": source_id, "SourcePolicyType": source_type}))
+    results = []
+    for action in actions:
+        for resource in resources:
+            hits = [
+                (st, src) for st, src in parsed
+                if _matches(st, "Action", action, True) and _matches(st, "Resource", resource, False)
+            ]
+            denies = [src for st, src in hits if st.get("Effect") == "Deny"]
+            allows = [src for st, src in hits if st.get("Effect") == "Allow"]
+            decision, matched = (
+                ("explicitDeny", denies) if denies else ("allowed", allows) if allows else ("implicitDeny", [])
+            )
+            missing = sorted({key for st, _ in hits for key in _condition_keys(st)})
+            results.append({
+                "EvalActionName": action,
+                "EvalResourceName": resource,
+                "EvalDecision": decision,
+                "MatchedStatements": matched,
+                "MissingContextValues": missing,
+            })
+    return results
+
+
+def handle_simulate_principal_policy(self: Any) -> ActionResult:
+    arn = self._get_param("PolicySourceArn")
+    policies = principal_policies(self.backend, arn)
+    for index, document in enumerate(self._get_param("PolicyInputList") or [], start=1):
+        if _load_document(document) is None:
+            raise InvalidInput(f"PolicyInputList.{index} is not valid JSON.")
+        policies.append((document, f"PolicyInputList.{index}", "none"))
+    actions = list(self._get_param("ActionNames") or [])
+    results = simulate(policies, actions, list(self._get_param("ResourceArns") or ["*"]))
+    return ActionResult({"EvaluationResults": results, "IsTruncated": False})
+
+
+# --- (12) EC2 ------------------------------------------------------------------------
+
+
+def handle_describe_account_attributes(self: Any) -> ActionResult:
+    result = _ORIGINAL["AccountAttributes.describe_account_attributes"](self)
+    wanted = self._get_param("AttributeNames")
+    if wanted:
+        attributes = result.result["AccountAttributes"]
+        result.result["AccountAttributes"] = [a for a in attributes if a["AttributeName"] in wanted]
+    return result
+
+
+def _i3_metal() -> dict[str, Any]:
+    data = copy.deepcopy(ec2_instance_types.INSTANCE_TYPES["i3.16xlarge"])
+    data.pop("Hypervisor", None)
+    data.update(InstanceType=I3_METAL, BareMetal=True)
+    data["VCpuInfo"] = {
+        "DefaultVCpus": 72, "DefaultCores": 36, "DefaultThreadsPerCore": 2,
+    }
+    data["MemoryInfo"] = {"SizeInMiB": 524288}
+    data["SupportedVirtualizationTypes"] = ["hvm"]
+    return data
+
+
+def _add_i3_metal() -> None:
+    if I3_METAL in ec2_instance_types.INSTANCE_TYPES:
+        return
+    ec2_instance_types.INSTANCE_TYPES[I3_METAL] = _i3_metal()
+    ec2_instance_types.InstanceTypeBackend.instance_types.append(ec2_instance_types.InstanceType(I3_METAL))
+    added = []
+    for by_region in ec2_instance_types.INSTANCE_TYPE_OFFERINGS.values():
+        for offerings in by_region.values():
+            extra = [dict(o, InstanceType=I3_METAL) for o in offerings if o.get("InstanceType") == "i3.16xlarge"]
+            offerings.extend(extra)
+            added.append((offerings, extra))
+    _ADDED["i3.metal offerings"] = added
+
+
+def _remove_i3_metal() -> None:
+    if "i3.metal offerings" not in _ADDED:
+        return
+    for offerings, extra in _ADDED.pop("i3.metal offerings"):
+        for offering in extra:
+            offerings.remove(offering)
+    types = ec2_instance_types.InstanceTypeBackend.instance_types
+    types[:] = [t for t in types if t.get("InstanceType") != I3_METAL]
+    ec2_instance_types.INSTANCE_TYPES.pop(I3_METAL, None)
+
+
 _PATCHES = {
     "create_cluster": create_cluster,
     "describe_cluster": describe_cluster,
@@ -373,20 +1445,62 @@ _PATCHES = {
 }
 
 
+def _patch(cls: type, name: str, replacement: Any, key: str) -> None:
+    _ORIGINAL[key] = cls.__dict__.get(name, _ABSENT)
+    setattr(cls, name, replacement)
+
+
+def _unpatch(cls: type, name: str, key: str) -> None:
+    original = _ORIGINAL.pop(key)
+    if original is _ABSENT:
+        delattr(cls, name)
+    else:
+        setattr(cls, name, original)
+
+
+_ABSENT = object()
+_RESPONSE_PATCHES = [
+    *((EKSResponse, name, handler, f"EKSResponse.{name}") for name, handler in _EKS_HANDLERS.items()),
+    (
+        IamResponse, "simulate_principal_policy", handle_simulate_principal_policy,
+        "IamResponse.simulate_principal_policy",
+    ),
+    (
+        AccountAttributes, "describe_account_attributes", handle_describe_account_attributes,
+        "AccountAttributes.describe_account_attributes",
+    ),
+]
+
+
 def apply() -> None:
-    """Patch moto.eks.models.EKSBackend in this process (idempotent)."""
+    """Patch moto in this process (idempotent); call before the server is created."""
     transition_describes()  # fail early on a bad environment value
+    iam_propagation()
     with _LOCK:
         if _ORIGINAL:
             return
         for method, replacement in _PATCHES.items():
             _ORIGINAL[method] = getattr(eks_models.EKSBackend, method)
             setattr(eks_models.EKSBackend, method, replacement)
+        for cls, name, replacement, key in _RESPONSE_PATCHES:
+            _patch(cls, name, replacement, key)
+        for path, handler in _EKS_URL_PATHS.items():
+            if path not in eks_urls.url_paths:
+                eks_urls.url_paths[path] = handler
+                _ADDED.setdefault("url_paths", []).append(path)
+        _add_i3_metal()
 
 
 def remove() -> None:
     """Undo apply()."""
     with _LOCK:
+        if not _ORIGINAL:
+            return
+        for cls, name, _, key in _RESPONSE_PATCHES:
+            _unpatch(cls, name, key)
         for method, original in _ORIGINAL.items():
             setattr(eks_models.EKSBackend, method, original)
         _ORIGINAL.clear()
+        for path in _ADDED.pop("url_paths", []):
+            eks_urls.url_paths.pop(path, None)
+        _remove_i3_metal()

@@ -16,7 +16,17 @@ Options:
   --port N        port to bind (default 0: any free port)
   --verbose       keep werkzeug's per-request log on stderr (off by default so an
                   unread stderr pipe cannot fill up and stall the server)
-The extension reads EKS6_MOTO_CREATING_DESCRIBES from the environment.
+The extension reads EKS6_MOTO_CREATING_DESCRIBES and EKS6_MOTO_IAM_PROPAGATION
+from the environment.
+
+Configuration, in both modes: MOTO_IAM_LOAD_MANAGED_POLICIES defaults to "true"
+(set before moto is imported; an explicit value in the environment wins), so
+AWS-managed policies such as arn:aws:iam::aws:policy/AmazonEKSClusterPolicy,
+AmazonEKSWorkerNodePolicy and AmazonEC2ContainerRegistryPullOnly exist and can
+be attached; moto's default is an IAM without them (AttachRolePolicy then fails
+with NoSuchEntity). Only the EKS and ECR ones are kept (MANAGED_POLICY_PREFIXES):
+moto builds the whole set in every new account, 0.2 s each under the server's
+one interpreter lock, and the tests make hundreds of accounts.
 """
 
 from __future__ import annotations
@@ -61,8 +71,27 @@ def _watch_stdin(stop: threading.Event) -> None:
     stop.set()
 
 
+# The AWS-managed policies the emulator offers: the EKS and ECR ones (what EKS roles
+# attach). moto would build all of its ~1,600 in every new account (0.2 s each, under
+# the server's one interpreter lock); the tests make hundreds of accounts.
+MANAGED_POLICY_PREFIXES = ("AmazonEKS", "AmazonEC2ContainerRegistry")
+
+
+def _only_eks_managed_policies() -> None:
+    import json
+
+    from moto.iam import aws_managed_policies, models
+
+    every = json.loads(aws_managed_policies.aws_managed_policies_data)
+    kept = {name: d for name, d in every.items() if name.startswith(MANAGED_POLICY_PREFIXES)}
+    models.aws_managed_policies_data = json.dumps(kept)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    # Before anything imports moto: AWS-managed IAM policies exist (see above).
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    _only_eks_managed_policies()
     port_out = sys.stdout
     sys.stdout = sys.stderr  # anything else printed goes to stderr
 

@@ -1,13 +1,15 @@
 """Tests of eks6_moto_ext and launch.py, with boto3 against a launched server.
 
 Run: .venv/bin/python -m pytest -W error tests/emulator -q
-Each test uses its own account (header x-moto-account-id), as the eks6 tests do.
+Each test uses its own account (header x-moto-account-id), as the eks6 tests do,
+and creates its IAM roles there (EKS refuses roles that do not exist).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -21,13 +23,16 @@ from botocore.exceptions import ClientError
 
 HERE = Path(__file__).resolve().parent
 REGION = "us-west-2"
-ROLE = "arn:aws:iam::123456789012:role/eks"
 N = 2  # EKS6_MOTO_CREATING_DESCRIBES given to the server
+POLICY = "arn:aws:eks::aws:cluster-access-policy/"
+ROLE_MSG = (
+    "Role with arn: {}, could not be assumed because it does not exist or the trusted entity is not correct"
+)
 _accounts = itertools.count(int.from_bytes(os.urandom(3), "big") * 1000)
 
 
-def _launch(*flags: str, tmp: Path) -> tuple[subprocess.Popen, int]:
-    env = dict(os.environ, EKS6_MOTO_CREATING_DESCRIBES=str(N))
+def _launch(*flags: str, tmp: Path, **env: str) -> tuple[subprocess.Popen, int]:
+    env = {**os.environ, "EKS6_MOTO_CREATING_DESCRIBES": str(N), "EKS6_MOTO_IAM_PROPAGATION": "0", **env}
     log = open(tmp / "emulator.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "launch.py"), *flags],
@@ -58,32 +63,79 @@ def port(tmp_path_factory):
     assert _finish(proc) == 0
 
 
-def _clients(port: int, account: str | None = None):
+def _account() -> str:
+    return f"{next(_accounts) % 10**12:012d}"
+
+
+def _clients(port: int, account: str | None = None, region: str = REGION, services=("ec2", "eks", "iam"), **creds):
+    """boto3 clients of one account (a fresh one unless given)."""
     def add_account(request, **_):
         request.headers["x-moto-account-id"] = account
 
-    account = account or f"{next(_accounts) % 10**12:012d}"
+    account = account or _account()
+    creds = creds or {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
     made = []
-    for service in ("ec2", "eks"):
+    for service in services:
         client = boto3.client(
-            service, region_name=REGION, endpoint_url=f"http://127.0.0.1:{port}",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-            config=Config(retries={"max_attempts": 1}),
+            service, region_name=region, endpoint_url=f"http://127.0.0.1:{port}",
+            config=Config(retries={"max_attempts": 1}), **creds,
         )
         client.meta.events.register("before-sign.*.*", add_account)
+        client.eks6_account = account
         made.append(client)
     return made
 
 
 def _error_code(call, *args, **kwargs) -> str:
+    return _error(call, *args, **kwargs)["Code"]
+
+
+def _error(call, *args, **kwargs) -> dict:
+    """The error of a failing call: its Error dict plus HTTP status and modeled fields."""
     with pytest.raises(ClientError) as info:
         call(*args, **kwargs)
-    return info.value.response["Error"]["Code"]
+    response = info.value.response
+    return dict(response, **response["Error"], Status=response["ResponseMetadata"]["HTTPStatusCode"])
 
 
-def _network(ec2, auto_assign_ipv6=True):
-    """An IPv6 VPC (/56 from Amazon) and two subnets with a /64 each, in two AZs."""
+def _trust(*services: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": list(services)}, "Action": "sts:AssumeRole"}],
+    })
+
+
+def _role(iam, name: str, service: str, *managed: str, path: str = "/") -> str:
+    """A role trusting ``service`` with AWS-managed policies attached (created once per account)."""
+    try:
+        return iam.get_role(RoleName=name)["Role"]["Arn"]
+    except ClientError:
+        pass
+    arn = iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=_trust(service))["Role"]["Arn"]
+    for policy in managed:
+        iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+    return arn
+
+
+def _cluster_role(iam) -> str:
+    return _role(iam, "eks-cluster", "eks.amazonaws.com", "AmazonEKSClusterPolicy")
+
+
+def _node_role(iam) -> str:
+    return _role(
+        iam, "eks-node", "ec2.amazonaws.com",
+        "AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy",
+    )
+
+
+def _network(ec2, auto_assign_ipv6=True, dns_hostnames=True):
+    """An IPv6 VPC (/56 from Amazon) and two subnets with a /64 each, in two AZs.
+
+    DNS hostnames are on unless asked otherwise (EKS nodes need them; a new VPC has them off).
+    """
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    if dns_hostnames:
+        ec2.modify_vpc_attribute(VpcId=vpc["VpcId"], EnableDnsHostnames={"Value": True})
     v6 = ipaddress.IPv6Network(vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"])
     assert v6.prefixlen == 56
     subnets = []
@@ -100,10 +152,10 @@ def _network(ec2, auto_assign_ipv6=True):
     return vpc["VpcId"], subnets
 
 
-def _create_cluster(eks, name, subnet_ids, ip_family="ipv6"):
+def _create_cluster(eks, iam, name, subnet_ids, ip_family="ipv6", **extra):
     return eks.create_cluster(
-        name=name, roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnet_ids},
-        kubernetesNetworkConfig={"ipFamily": ip_family},
+        name=name, roleArn=_cluster_role(iam), resourcesVpcConfig={"subnetIds": subnet_ids},
+        kubernetesNetworkConfig={"ipFamily": ip_family}, **extra,
     )["cluster"]
 
 
@@ -118,11 +170,21 @@ def _nodegroup_statuses(eks, cluster, name, count):
     ]
 
 
-def _active_cluster(eks, ec2, name, **network):
-    vpc_id, subnets = _network(ec2, **network)
-    cluster = _create_cluster(eks, name, [s for s, _ in subnets])
+def _addon_statuses(eks, cluster, name, count):
+    return [eks.describe_addon(clusterName=cluster, addonName=name)["addon"]["status"] for _ in range(count)]
+
+
+def _active_cluster(eks, ec2, iam, name, network=None, **extra):
+    vpc_id, subnets = _network(ec2, **(network or {}))
+    cluster = _create_cluster(eks, iam, name, [s for s, _ in subnets], **extra)
     assert _cluster_statuses(eks, name, N + 1)[-1] == "ACTIVE"
     return cluster, vpc_id, subnets
+
+
+def _nodegroup(eks, iam, cluster, name, subnets, **extra):
+    return eks.create_nodegroup(
+        clusterName=cluster, nodegroupName=name, nodeRole=_node_role(iam), subnets=[s for s, _ in subnets], **extra
+    )["nodegroup"]
 
 
 def _instances(ec2, **filters):
@@ -133,9 +195,9 @@ def _instances(ec2, **filters):
 
 
 def test_cluster_lifecycle_and_network_config(port):
-    ec2, eks = _clients(port)
+    ec2, eks, iam = _clients(port)
     vpc_id, subnets = _network(ec2)
-    created = _create_cluster(eks, "c1", [s for s, _ in subnets])
+    created = _create_cluster(eks, iam, "c1", [s for s, _ in subnets])
     assert created["status"] == "CREATING"
     assert created["resourcesVpcConfig"]["vpcId"] == vpc_id
     assert created["resourcesVpcConfig"]["clusterSecurityGroupId"].startswith("sg-")
@@ -146,7 +208,7 @@ def test_cluster_lifecycle_and_network_config(port):
 
     # moto's own rule, kept: no nodegroup before the cluster is ACTIVE.
     code = _error_code(
-        eks.create_nodegroup, clusterName="c1", nodegroupName="early", nodeRole=ROLE,
+        eks.create_nodegroup, clusterName="c1", nodegroupName="early", nodeRole=_node_role(iam),
         subnets=[subnets[0][0]],
     )
     assert code == "InvalidRequestException"
@@ -157,21 +219,21 @@ def test_cluster_lifecycle_and_network_config(port):
     assert described["kubernetesNetworkConfig"]["serviceIpv6Cidr"] == knc["serviceIpv6Cidr"]
 
     # An ipv4 cluster keeps moto's serviceIpv4Cidr and reports no IPv6 range.
-    v4 = _create_cluster(eks, "c4", [s for s, _ in subnets], ip_family="ipv4")
+    v4 = _create_cluster(eks, iam, "c4", [s for s, _ in subnets], ip_family="ipv4")
     assert v4["kubernetesNetworkConfig"]["serviceIpv4Cidr"] == "172.20.0.0/16"
     assert "serviceIpv6Cidr" not in v4["kubernetesNetworkConfig"]
 
-    code = _error_code(
-        eks.create_cluster, name="bad", roleArn=ROLE,
+    error = _error(
+        eks.create_cluster, name="bad", roleArn=_cluster_role(iam),
         resourcesVpcConfig={"subnetIds": ["subnet-0123456789abcdef0"]},
     )
-    assert code == "InvalidParameterException"
+    assert error["Code"] == "InvalidParameterException" and "subnet" in error["Message"]
     assert "bad" not in eks.list_clusters()["clusters"]
 
 
 def test_cluster_security_group(port):
-    ec2, eks = _clients(port)
-    cluster, vpc_id, _ = _active_cluster(eks, ec2, "sgc")
+    ec2, eks, iam = _clients(port)
+    cluster, vpc_id, _ = _active_cluster(eks, ec2, iam, "sgc")
     sg_id = cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
     sg = ec2.describe_security_groups(GroupIds=[sg_id])["SecurityGroups"][0]
     assert sg["VpcId"] == vpc_id
@@ -192,20 +254,21 @@ def test_cluster_security_group(port):
 
 
 def test_repeated_creates_with_the_same_token(port):
-    ec2, eks = _clients(port)
+    ec2, eks, iam = _clients(port)
     _, subnets = _network(ec2)
     ids = [s for s, _ in subnets]
     cfg = {"subnetIds": ids}
-    first = eks.create_cluster(name="tok", roleArn=ROLE, resourcesVpcConfig=cfg, clientRequestToken="t-1")["cluster"]
-    again = eks.create_cluster(name="tok", roleArn=ROLE, resourcesVpcConfig=cfg, clientRequestToken="t-1")["cluster"]
+    role = _cluster_role(iam)
+    first = eks.create_cluster(name="tok", roleArn=role, resourcesVpcConfig=cfg, clientRequestToken="t-1")["cluster"]
+    again = eks.create_cluster(name="tok", roleArn=role, resourcesVpcConfig=cfg, clientRequestToken="t-1")["cluster"]
     assert again["arn"] == first["arn"] and again["createdAt"] == first["createdAt"]
-    assert _error_code(eks.create_cluster, name="tok", roleArn=ROLE, resourcesVpcConfig=cfg,
+    assert _error_code(eks.create_cluster, name="tok", roleArn=role, resourcesVpcConfig=cfg,
                        clientRequestToken="t-2") == "ResourceInUseException"
-    assert _error_code(eks.create_cluster, name="tok", roleArn=ROLE, resourcesVpcConfig=cfg) == "ResourceInUseException"
+    assert _error_code(eks.create_cluster, name="tok", roleArn=role, resourcesVpcConfig=cfg) == "ResourceInUseException"
     assert len(ec2.describe_security_groups(Filters=[{"Name": "tag:aws:eks:cluster-name", "Values": ["tok"]}])[
         "SecurityGroups"]) == 1, "a repeat makes no second cluster security group"
     assert _cluster_statuses(eks, "tok", N + 1)[-1] == "ACTIVE"
-    ng = dict(clusterName="tok", nodegroupName="tok-ng", nodeRole=ROLE, subnets=ids,
+    ng = dict(clusterName="tok", nodegroupName="tok-ng", nodeRole=_node_role(iam), subnets=ids,
               scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 2})
     a = eks.create_nodegroup(**ng, clientRequestToken="n-1")["nodegroup"]
     b = eks.create_nodegroup(**ng, clientRequestToken="n-1")["nodegroup"]
@@ -215,11 +278,11 @@ def test_repeated_creates_with_the_same_token(port):
 
 
 def test_nodegroup_instances_and_deletes(port):
-    ec2, eks = _clients(port)
-    cluster, _, subnets = _active_cluster(eks, ec2, "ngc")
+    ec2, eks, iam = _clients(port)
+    cluster, _, subnets = _active_cluster(eks, ec2, iam, "ngc")
     sg_id = cluster["resourcesVpcConfig"]["clusterSecurityGroupId"]
     created = eks.create_nodegroup(
-        clusterName="ngc", nodegroupName="ng", nodeRole=ROLE,
+        clusterName="ngc", nodegroupName="ng", nodeRole=_node_role(iam),
         subnets=[s for s, _ in subnets], instanceTypes=["t3.large"],
         scalingConfig={"minSize": 1, "maxSize": 4, "desiredSize": 3},
     )["nodegroup"]
@@ -268,11 +331,9 @@ def test_nodegroup_instances_and_deletes(port):
 
 
 def test_ipv6_nodegroup_needs_subnet_auto_assign(port):
-    ec2, eks = _clients(port)
-    _, _, subnets = _active_cluster(eks, ec2, "noauto", auto_assign_ipv6=False)
-    eks.create_nodegroup(
-        clusterName="noauto", nodegroupName="ng", nodeRole=ROLE, subnets=[s for s, _ in subnets]
-    )
+    ec2, eks, iam = _clients(port)
+    _, _, subnets = _active_cluster(eks, ec2, iam, "noauto", network={"auto_assign_ipv6": False})
+    _nodegroup(eks, iam, "noauto", "ng", subnets)
     assert _nodegroup_statuses(eks, "noauto", "ng", N + 1) == ["CREATING"] * N + ["CREATE_FAILED"]
     described = eks.describe_nodegroup(clusterName="noauto", nodegroupName="ng")["nodegroup"]
     [issue] = described["health"]["issues"]
@@ -282,13 +343,15 @@ def test_ipv6_nodegroup_needs_subnet_auto_assign(port):
 
 
 def test_accounts_are_isolated(port):
-    ec2_a, eks_a = _clients(port)
-    ec2_b, eks_b = _clients(port)
-    _, eks_c = _clients(port)
+    ec2_a, eks_a, iam_a = _clients(port)
+    ec2_b, eks_b, iam_b = _clients(port)
+    _, eks_c, iam_c = _clients(port)
     _, subnets_a = _network(ec2_a)
     _, subnets_b = _network(ec2_b)
-    sg_a = _create_cluster(eks_a, "same", [s for s, _ in subnets_a])["resourcesVpcConfig"]["clusterSecurityGroupId"]
-    sg_b = _create_cluster(eks_b, "same", [s for s, _ in subnets_b])["resourcesVpcConfig"]["clusterSecurityGroupId"]
+    sg_a, sg_b = (
+        _create_cluster(eks, iam, "same", [s for s, _ in subnets])["resourcesVpcConfig"]["clusterSecurityGroupId"]
+        for eks, iam, subnets in ((eks_a, iam_a, subnets_a), (eks_b, iam_b, subnets_b))
+    )
     assert sg_a != sg_b
     # Describes in one account do not advance the other's lifecycle.
     assert _cluster_statuses(eks_a, "same", N + 1) == ["CREATING"] * N + ["ACTIVE"]
@@ -296,11 +359,17 @@ def test_accounts_are_isolated(port):
     assert eks_c.list_clusters()["clusters"] == []
     assert _error_code(ec2_a.describe_security_groups, GroupIds=[sg_b]) == "InvalidGroup.NotFound"
     # Another account cannot use this account's subnets.
-    code = _error_code(
-        eks_c.create_cluster, name="x", roleArn=ROLE,
+    error = _error(
+        eks_c.create_cluster, name="x", roleArn=_cluster_role(iam_c),
         resourcesVpcConfig={"subnetIds": [subnets_a[0][0]]},
     )
-    assert code == "InvalidParameterException"
+    assert error["Code"] == "InvalidParameterException" and "subnet" in error["Message"]
+    # ... nor its roles (EKS assumes the role in the caller's account).
+    role_a = _cluster_role(iam_a)
+    error = _error(
+        eks_c.create_cluster, name="x", roleArn=role_a, resourcesVpcConfig={"subnetIds": [subnets_a[0][0]]},
+    )
+    assert (error["Code"], error["Message"]) == ("InvalidParameterException", ROLE_MSG.format(role_a))
 
 
 def test_plain_mode_with_pidfile_and_sigterm(tmp_path):
@@ -309,13 +378,596 @@ def test_plain_mode_with_pidfile_and_sigterm(tmp_path):
     try:
         proc.stdin.close()  # ignored with --no-stdin
         assert int(pidfile.read_text()) == proc.pid
-        ec2, eks = _clients(port)
+        ec2, eks, iam = _clients(port)
         _, subnets = _network(ec2)
-        cluster = _create_cluster(eks, "plain", [s for s, _ in subnets])
+        cluster = _create_cluster(eks, iam, "plain", [s for s, _ in subnets])
         assert cluster["status"] == "ACTIVE"  # plain moto: no lifecycle
         assert "clusterSecurityGroupId" not in cluster["resourcesVpcConfig"]
+        # launch.py loads AWS-managed policies in plain mode too (configuration).
+        attached = iam.list_attached_role_policies(RoleName="eks-cluster")["AttachedPolicies"]
+        assert [p["PolicyName"] for p in attached] == ["AmazonEKSClusterPolicy"]
+        # Plain moto accepts a role that does not exist.
+        eks.create_cluster(name="plain2", roleArn="arn:aws:iam::123456789012:role/none",
+                           resourcesVpcConfig={"subnetIds": [subnets[0][0]]})
         assert proc.poll() is None
     finally:
         proc.send_signal(signal.SIGTERM)
     assert _finish(proc) == 0
     assert not pidfile.exists()
+
+
+# --- (5) access config, upgrade policy, cluster creator -----------------------------
+
+
+def test_cluster_access_config_and_upgrade_policy(port):
+    ec2, eks, iam = _clients(port)
+    account = eks.eks6_account
+    _, subnets = _network(ec2)
+    ids = [s for s, _ in subnets]
+
+    default = _create_cluster(eks, iam, "dflt", ids)
+    assert default["accessConfig"] == {
+        "authenticationMode": "CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": True,
+    }
+    assert default["upgradePolicy"] == {"supportType": "EXTENDED"}
+    assert default["version"] == "1.33"  # not moto's 1.19
+    assert eks.describe_cluster(name="dflt")["cluster"]["accessConfig"] == default["accessConfig"]
+
+    api = _create_cluster(
+        eks, iam, "api", ids, accessConfig={"authenticationMode": "API"},
+        upgradePolicy={"supportType": "STANDARD"}, bootstrapSelfManagedAddons=False,
+    )
+    described = eks.describe_cluster(name="api")["cluster"]
+    assert described["accessConfig"] == api["accessConfig"] == {
+        "authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True,
+    }
+    assert described["upgradePolicy"] == {"supportType": "STANDARD"}
+    assert "bootstrapSelfManagedAddons" not in described  # not in EKS's Cluster shape
+
+    # The creator (moto's STS identity for unknown keys) gets an admin access entry.
+    creator = f"arn:aws:sts::{account}:user/moto"
+    assert eks.list_access_entries(clusterName="api")["accessEntries"] == [creator]
+    entry = eks.describe_access_entry(clusterName="api", principalArn=creator)["accessEntry"]
+    assert entry["username"] == creator and entry["type"] == "STANDARD" and entry["kubernetesGroups"] == []
+    [policy] = eks.list_associated_access_policies(clusterName="api", principalArn=creator)["associatedAccessPolicies"]
+    assert policy["policyArn"] == POLICY + "AmazonEKSClusterAdminPolicy"
+    assert policy["accessScope"] == {"type": "cluster", "namespaces": []}
+
+    _create_cluster(eks, iam, "nobootstrap", ids, accessConfig={
+        "authenticationMode": "API_AND_CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": False,
+    })
+    assert eks.list_access_entries(clusterName="nobootstrap")["accessEntries"] == []
+
+    for bad in ({"accessConfig": {"authenticationMode": "IAM"}}, {"upgradePolicy": {"supportType": "LTS"}}):
+        assert _error_code(_create_cluster, eks, iam, "bad", ids, **bad) == "InvalidParameterException"
+    assert "bad" not in eks.list_clusters()["clusters"]
+
+
+def test_cluster_creator_from_an_assumed_role(port):
+    ec2, eks, iam = _clients(port)
+    account = eks.eks6_account
+    _, subnets = _network(ec2)
+    admin = _role(iam, "admin", "eks.amazonaws.com", path="/team/")
+    assert admin == f"arn:aws:iam::{account}:role/team/admin"
+    [sts] = _clients(port, account, services=("sts",))
+    session = sts.assume_role(RoleArn=admin, RoleSessionName="ci")["Credentials"]
+    assert session["AccessKeyId"]
+    [eks_as_admin] = _clients(
+        port, account, services=("eks",), aws_access_key_id=session["AccessKeyId"],
+        aws_secret_access_key=session["SecretAccessKey"], aws_session_token=session["SessionToken"],
+    )
+    _create_cluster(eks_as_admin, iam, "byrole", [s for s, _ in subnets], accessConfig={"authenticationMode": "API"})
+    # The session ARN arn:aws:sts::A:assumed-role/admin/ci becomes the role's ARN, path included.
+    assert eks.list_access_entries(clusterName="byrole")["accessEntries"] == [admin]
+    entry = eks.describe_access_entry(clusterName="byrole", principalArn=admin)["accessEntry"]
+    assert entry["username"] == f"arn:aws:sts::{account}:assumed-role/admin/{{{{SessionName}}}}"
+
+
+# --- (6) IAM roles ----------------------------------------------------------------------
+
+
+def test_roles_must_exist_and_trust_the_service(port):
+    ec2, eks, iam = _clients(port)
+    account = eks.eks6_account
+    _, subnets = _network(ec2)
+    ids = [s for s, _ in subnets]
+
+    def refused(role, call=eks.create_cluster, **kwargs):
+        kwargs = kwargs or {"name": "c", "roleArn": role, "resourcesVpcConfig": {"subnetIds": ids}}
+        error = _error(call, **kwargs)
+        assert (error["Code"], error["Message"], error["Status"]) == (
+            "InvalidParameterException", ROLE_MSG.format(role), 400
+        )
+
+    refused(f"arn:aws:iam::{account}:role/missing")
+    node_role = _node_role(iam)
+    refused(node_role)  # trusts ec2.amazonaws.com, not eks.amazonaws.com
+    path_less = f"arn:aws:iam::{account}:role/admin"
+    _role(iam, "admin", "eks.amazonaws.com", path="/team/")
+    refused(path_less)  # the exact ARN, path included
+    assert eks.list_clusters()["clusters"] == []
+    assert ec2.describe_security_groups(Filters=[{"Name": "tag:aws:eks:cluster-name", "Values": ["c"]}])[
+        "SecurityGroups"] == [], "a refused create leaves nothing behind"
+
+    _create_cluster(eks, iam, "c", ids)
+    assert _cluster_statuses(eks, "c", N + 1)[-1] == "ACTIVE"
+    cluster_role = _cluster_role(iam)
+    refused(cluster_role, eks.create_nodegroup, clusterName="c", nodegroupName="ng", nodeRole=cluster_role, subnets=ids)
+    # A role trusting both services (as some templates do) serves both.
+    both = iam.create_role(RoleName="both", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": {"Effect": "Allow", "Principal": {"Service": ["eks.amazonaws.com", "ec2.amazonaws.com"]},
+                      "Action": ["sts:*"]},
+    }))["Role"]["Arn"]
+    assert eks.create_nodegroup(clusterName="c", nodegroupName="ng", nodeRole=both, subnets=ids)["nodegroup"]
+
+
+@pytest.fixture(scope="module")
+def propagating_port(tmp_path_factory):
+    """A second server where a fresh role needs 2 calls to propagate."""
+    proc, port = _launch(tmp=tmp_path_factory.mktemp("iam"), EKS6_MOTO_IAM_PROPAGATION="2")
+    yield port
+    proc.stdin.close()
+    assert _finish(proc) == 0
+
+
+def test_iam_propagation(propagating_port):
+    ec2, eks, iam = _clients(propagating_port)
+    account = eks.eks6_account
+    _, subnets = _network(ec2)
+    ids = [s for s, _ in subnets]
+    arn = f"arn:aws:iam::{account}:role/eks-cluster"
+    create = dict(name="p", roleArn=arn, resourcesVpcConfig={"subnetIds": ids})
+    # Calls before the role exists do not count.
+    assert _error(eks.create_cluster, **create)["Message"] == ROLE_MSG.format(arn)
+    assert _cluster_role(iam) == arn
+    for _ in range(2):
+        assert _error(eks.create_cluster, **create)["Message"] == ROLE_MSG.format(arn)
+    assert eks.create_cluster(**create)["cluster"]["status"] == "CREATING"
+    assert _cluster_statuses(eks, "p", N + 1)[-1] == "ACTIVE"
+
+    node = dict(clusterName="p", nodegroupName="ng", nodeRole=_node_role(iam), subnets=ids)
+    for _ in range(2):
+        assert _error_code(eks.create_nodegroup, **node) == "InvalidParameterException"
+    assert eks.create_nodegroup(**node)["nodegroup"]["status"] == "CREATING"
+    # A role deleted and created again under the same ARN propagates afresh.
+    fresh = _role(iam, "fresh", "eks.amazonaws.com")
+    refused = dict(create, name="q", roleArn=fresh)
+    for _ in range(2):
+        assert _error(eks.create_cluster, **refused)["Message"] == ROLE_MSG.format(fresh)
+    iam.delete_role(RoleName="fresh")
+    assert _role(iam, "fresh", "eks.amazonaws.com") == fresh
+    for _ in range(2):
+        assert _error(eks.create_cluster, **refused)["Message"] == ROLE_MSG.format(fresh)
+    assert eks.create_cluster(**refused)["cluster"]["roleArn"] == fresh
+    # Another account's role of the same name propagates on its own.
+    ec2_b, eks_b, iam_b = _clients(propagating_port)
+    _, subnets_b = _network(ec2_b)
+    create_b = dict(create, roleArn=_cluster_role(iam_b), resourcesVpcConfig={"subnetIds": [s for s, _ in subnets_b]})
+    assert _error(eks_b.create_cluster, **create_b)["Message"] == ROLE_MSG.format(create_b["roleArn"])
+
+
+# --- (7) versions and zones ---------------------------------------------------------------
+
+
+def test_kubernetes_versions(port):
+    ec2, eks, iam = _clients(port)
+    _, subnets = _network(ec2)
+    ids = [s for s, _ in subnets]
+    for version in ("1.22", "1.9", "one.30", "1"):
+        error = _error(_create_cluster, eks, iam, "old", ids, version=version)
+        assert (error["Code"], error["Message"]) == (
+            "InvalidParameterException", f"unsupported Kubernetes version {version}"
+        )
+    assert eks.list_clusters()["clusters"] == []
+    assert _create_cluster(eks, iam, "min", ids, version="1.23")["version"] == "1.23"
+
+
+def test_unsupported_availability_zone(port):
+    ec2, eks, iam = _clients(port, region="us-east-1")
+    zones = {z["ZoneId"]: z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]}
+    assert zones["use1-az3"] == "us-east-1e"
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    bad = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24", AvailabilityZoneId="use1-az3")["Subnet"]
+    good = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]
+    assert bad["AvailabilityZone"] == "us-east-1e"
+    error = _error(_create_cluster, eks, iam, "z", [good["SubnetId"], bad["SubnetId"]], ip_family="ipv4")
+    valid = sorted(name for zone_id, name in zones.items() if zone_id != "use1-az3")
+    assert (error["Code"], error["Status"]) == ("UnsupportedAvailabilityZoneException", 400)
+    assert error["clusterName"] == "z" and error["validZones"] == valid
+    assert error["Message"] == (
+        "Cannot create cluster 'z' because us-east-1e, the targeted availability zone, does not currently "
+        "have sufficient capacity to support the cluster. Retry and choose from these availability zones: "
+        + ", ".join(valid)
+    )
+    assert eks.list_clusters()["clusters"] == []
+    _create_cluster(eks, iam, "z", [good["SubnetId"]], ip_family="ipv4")
+
+    # moto's zone tables have neither usw1-az2 nor cac1-az3 (README): only use1-az3 can be produced.
+    for region, absent in (("us-west-1", "usw1-az2"), ("ca-central-1", "cac1-az3")):
+        [ec2_r] = _clients(port, ec2.eks6_account, region=region, services=("ec2",))
+        assert absent not in {z["ZoneId"] for z in ec2_r.describe_availability_zones()["AvailabilityZones"]}
+
+
+# --- (8) access entries ---------------------------------------------------------------------
+
+
+def test_access_entries(port):
+    ec2, eks, iam = _clients(port)
+    account = eks.eks6_account
+    _, subnets = _network(ec2)
+    ids = [s for s, _ in subnets]
+    _create_cluster(eks, iam, "ae", ids, accessConfig={
+        "authenticationMode": "API_AND_CONFIG_MAP", "bootstrapClusterCreatorAdminPermissions": False,
+    })
+    admin = f"arn:aws:iam::{account}:role/team/admin"  # a path: slashes in the URL label
+    created = eks.create_access_entry(
+        clusterName="ae", principalArn=admin, kubernetesGroups=["ops"], tags={"k": "v"}, clientRequestToken="e-1",
+    )["accessEntry"]
+    assert created["principalArn"] == admin and created["clusterName"] == "ae"
+    assert created["kubernetesGroups"] == ["ops"] and created["tags"] == {"k": "v"}
+    assert created["type"] == "STANDARD"
+    assert created["username"] == f"arn:aws:sts::{account}:assumed-role/admin/{{{{SessionName}}}}"
+    prefix = f"arn:aws:eks:{REGION}:{account}:access-entry/ae/role/{account}/admin/"
+    assert created["accessEntryArn"].startswith(prefix) and len(created["accessEntryArn"]) == len(prefix) + 36
+    assert created["createdAt"] == created["modifiedAt"]
+    assert eks.describe_access_entry(clusterName="ae", principalArn=admin)["accessEntry"] == created
+    again = eks.create_access_entry(clusterName="ae", principalArn=admin, clientRequestToken="e-1")["accessEntry"]
+    assert again["accessEntryArn"] == created["accessEntryArn"]
+    error = _error(eks.create_access_entry, clusterName="ae", principalArn=admin)
+    assert (error["Code"], error["Status"], error["Message"]) == (
+        "ResourceInUseException", 409, "The specified access entry resource is already in use on this cluster."
+    )
+
+    user = f"arn:aws:iam::{account}:user/dev"
+    entry = eks.create_access_entry(clusterName="ae", principalArn=user, username="dev")["accessEntry"]
+    assert entry["username"] == "dev" and f":access-entry/ae/user/{account}/dev/" in entry["accessEntryArn"]
+    for bad in ("arn:aws:iam::123456789012:policy/p", f"arn:aws:sts::{account}:assumed-role/admin/s", "admin"):
+        assert _error_code(eks.create_access_entry, clusterName="ae", principalArn=bad) == "InvalidParameterException"
+    assert _error_code(eks.create_access_entry, clusterName="ae", principalArn=f"arn:aws:iam::{account}:role/x",
+                       type="EC2_LINUX") == "InvalidParameterException"
+    assert eks.list_access_entries(clusterName="ae")["accessEntries"] == [admin, user]
+    page = eks.list_access_entries(clusterName="ae", maxResults=1)
+    assert page["accessEntries"] == [admin] and page["nextToken"] == user
+    rest = eks.list_access_entries(clusterName="ae", maxResults=1, nextToken=page["nextToken"])
+    assert rest["accessEntries"] == [user] and "nextToken" not in rest
+
+    # Policies.
+    view, edit = POLICY + "AmazonEKSViewPolicy", POLICY + "AmazonEKSEditPolicy"
+    first = eks.associate_access_policy(
+        clusterName="ae", principalArn=admin, policyArn=view, accessScope={"type": "namespace", "namespaces": ["a"]},
+    )
+    assert first["clusterName"] == "ae" and first["principalArn"] == admin
+    assert first["associatedAccessPolicy"]["accessScope"] == {"type": "namespace", "namespaces": ["a"]}
+    second = eks.associate_access_policy(
+        clusterName="ae", principalArn=admin, policyArn=view, accessScope={"type": "cluster"},
+    )["associatedAccessPolicy"]
+    assert second["associatedAt"] == first["associatedAccessPolicy"]["associatedAt"]
+    assert second["modifiedAt"] >= first["associatedAccessPolicy"]["modifiedAt"]
+    assert second["accessScope"] == {"type": "cluster", "namespaces": []}
+    eks.associate_access_policy(clusterName="ae", principalArn=admin, policyArn=edit, accessScope={"type": "cluster"})
+    listed = eks.list_associated_access_policies(clusterName="ae", principalArn=admin)
+    assert [p["policyArn"] for p in listed["associatedAccessPolicies"]] == [edit, view]
+    assert listed["clusterName"] == "ae" and listed["principalArn"] == admin
+    assert eks.list_access_entries(clusterName="ae", associatedPolicyArn=view)["accessEntries"] == [admin]
+    for scope in ({"type": "namespace"}, {"type": "namespace", "namespaces": []},
+                  {"type": "cluster", "namespaces": ["a"]}, {"type": "account"}):
+        assert _error_code(eks.associate_access_policy, clusterName="ae", principalArn=admin, policyArn=view,
+                           accessScope=scope) == "InvalidParameterException"
+    for policy in (POLICY + "AmazonEKSNodePolicy", "arn:aws:iam::aws:policy/AdministratorAccess"):
+        assert _error_code(eks.associate_access_policy, clusterName="ae", principalArn=admin, policyArn=policy,
+                           accessScope={"type": "cluster"}) == "InvalidParameterException"
+    missing = f"arn:aws:iam::{account}:role/missing"
+    assert _error_code(eks.associate_access_policy, clusterName="ae", principalArn=missing, policyArn=view,
+                       accessScope={"type": "cluster"}) == "ResourceNotFoundException"
+    eks.disassociate_access_policy(clusterName="ae", principalArn=admin, policyArn=view)  # slashes in both labels
+    assert [p["policyArn"] for p in eks.list_associated_access_policies(
+        clusterName="ae", principalArn=admin)["associatedAccessPolicies"]] == [edit]
+    assert _error_code(eks.disassociate_access_policy, clusterName="ae", principalArn=admin,
+                       policyArn=view) == "ResourceNotFoundException"
+
+    # Missing entries and clusters.
+    for call in (eks.describe_access_entry, eks.delete_access_entry, eks.list_associated_access_policies):
+        assert _error_code(call, clusterName="ae", principalArn=missing) == "ResourceNotFoundException"
+        assert _error_code(call, clusterName="nope", principalArn=admin) == "ResourceNotFoundException"
+    assert _error_code(eks.list_access_entries, clusterName="nope") == "ResourceNotFoundException"
+    eks.delete_access_entry(clusterName="ae", principalArn=user)
+    assert _error_code(eks.describe_access_entry, clusterName="ae", principalArn=user) == "ResourceNotFoundException"
+    assert eks.list_access_entries(clusterName="ae")["accessEntries"] == [admin]
+
+    # A CONFIG_MAP cluster has no access entries.
+    _create_cluster(eks, iam, "cm", ids)
+    msg = "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation."
+    for call, kwargs in (
+        (eks.create_access_entry, {"principalArn": admin}),
+        (eks.describe_access_entry, {"principalArn": admin}),
+        (eks.list_access_entries, {}),
+    ):
+        error = _error(call, clusterName="cm", **kwargs)
+        assert (error["Code"], error["Message"]) == ("InvalidRequestException", msg)
+
+    # Deleting the cluster deletes its entries.
+    eks.delete_cluster(name="ae")
+    _cluster_statuses(eks, "ae", N)
+    assert _error_code(eks.describe_cluster, name="ae") == "ResourceNotFoundException"
+    _create_cluster(eks, iam, "ae", ids, accessConfig={
+        "authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False,
+    })
+    assert eks.list_access_entries(clusterName="ae")["accessEntries"] == []
+
+
+# --- (9) managed add-ons ----------------------------------------------------------------------
+
+
+def test_describe_addon_versions(port):
+    _, eks, _ = _clients(port)
+    everything = eks.describe_addon_versions()["addons"]
+    assert [a["addonName"] for a in everything] == ["coredns", "kube-proxy", "vpc-cni"]
+    by_name = {a["addonName"]: a for a in everything}
+    assert {(a["type"], a["publisher"], a["owner"]) for a in everything} >= {("dns", "eks", "aws")}
+    assert by_name["vpc-cni"]["type"] == by_name["kube-proxy"]["type"] == "networking"
+    cni = by_name["vpc-cni"]["addonVersions"]
+    assert [v["addonVersion"] for v in cni] == ["v1.20.4-eksbuild.1", "v1.19.6-eksbuild.1", "v1.18.6-eksbuild.1"]
+    assert [c["clusterVersion"] for c in cni[0]["compatibilities"]] == [f"1.{m}" for m in range(23, 37)]
+    assert all(c["defaultVersion"] and c["platformVersions"] == ["*"] for c in cni[0]["compatibilities"])
+    assert not any(c["defaultVersion"] for c in cni[1]["compatibilities"])
+    assert cni[0]["architecture"] == ["amd64", "arm64"]
+    assert len(by_name["kube-proxy"]["addonVersions"]) == 2 * 14
+
+    for_133 = eks.describe_addon_versions(kubernetesVersion="1.33")["addons"]
+    versions = {a["addonName"]: [(v["addonVersion"], [(c["clusterVersion"], c["defaultVersion"])
+                                                     for c in v["compatibilities"]]) for v in a["addonVersions"]]
+                for a in for_133}
+    assert versions["kube-proxy"] == [
+        ("v1.33.3-eksbuild.2", [("1.33", True)]), ("v1.33.0-eksbuild.1", [("1.33", False)]),
+    ]
+    assert versions["coredns"] == [("v1.11.4-eksbuild.2", [("1.33", True)]), ("v1.11.1-eksbuild.8", [("1.33", False)])]
+    only = eks.describe_addon_versions(addonName="coredns", kubernetesVersion="1.23")["addons"]
+    assert [a["addonName"] for a in only] == ["coredns"]
+    assert eks.describe_addon_versions(kubernetesVersion="1.22")["addons"] == []
+    assert [a["addonName"] for a in eks.describe_addon_versions(types=["dns"])["addons"]] == ["coredns"]
+    assert eks.describe_addon_versions(owners=["aws-marketplace"])["addons"] == []
+    page = eks.describe_addon_versions(maxResults=2)
+    assert [a["addonName"] for a in page["addons"]] == ["coredns", "kube-proxy"] and page["nextToken"] == "vpc-cni"
+
+
+def test_addon_lifecycle(port):
+    ec2, eks, iam = _clients(port)
+    account = eks.eks6_account
+    _, subnets = _network(ec2)
+    ids = [s for s, _ in subnets]
+    error = _error(eks.create_addon, clusterName="ad", addonName="vpc-cni")
+    assert (error["Code"], error["Message"]) == ("ResourceNotFoundException", "No cluster found for name: ad.")
+    _create_cluster(eks, iam, "ad", ids, version="1.31")
+    assert _error_code(eks.create_addon, clusterName="ad", addonName="vpc-cni") == "InvalidRequestException"
+    assert _cluster_statuses(eks, "ad", N + 1)[-1] == "ACTIVE"
+
+    error = _error(eks.create_addon, clusterName="ad", addonName="aws-ebs-csi-driver")
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterException", "Addon aws-ebs-csi-driver specified is not supported in 1.31 kubernetes version"
+    )
+    assert _error_code(eks.create_addon, clusterName="ad", addonName="kube-proxy",
+                       addonVersion="v1.33.3-eksbuild.2") == "InvalidParameterException"
+    assert _error_code(eks.create_addon, clusterName="ad", addonName="vpc-cni",
+                       addonVersion="v9.9.9-eksbuild.1") == "InvalidParameterException"
+
+    proxy = eks.create_addon(clusterName="ad", addonName="kube-proxy", clientRequestToken="a-1")["addon"]
+    assert proxy["status"] == "CREATING" and proxy["addonVersion"] == "v1.31.3-eksbuild.2"
+    assert proxy["publisher"] == "eks" and proxy["owner"] == "aws" and proxy["health"] == {"issues": []}
+    prefix = f"arn:aws:eks:{REGION}:{account}:addon/ad/kube-proxy/"
+    assert proxy["addonArn"].startswith(prefix) and len(proxy["addonArn"]) == len(prefix) + 36
+    again = eks.create_addon(clusterName="ad", addonName="kube-proxy", clientRequestToken="a-1")["addon"]
+    assert again["addonArn"] == proxy["addonArn"]
+    error = _error(eks.create_addon, clusterName="ad", addonName="kube-proxy", clientRequestToken="a-2")
+    assert (error["Code"], error["Message"]) == ("ResourceInUseException", "Addon already exists.")
+    cni = eks.create_addon(clusterName="ad", addonName="vpc-cni", addonVersion="v1.19.6-eksbuild.1")["addon"]
+    assert cni["addonVersion"] == "v1.19.6-eksbuild.1"
+    assert _addon_statuses(eks, "ad", "kube-proxy", N + 2) == ["CREATING"] * N + ["ACTIVE"] * 2
+    assert eks.list_addons(clusterName="ad")["addons"] == ["kube-proxy", "vpc-cni"]
+
+    # coredns needs nodes: DEGRADED without an ACTIVE nodegroup, ACTIVE with one.
+    eks.create_addon(clusterName="ad", addonName="coredns")
+    assert _addon_statuses(eks, "ad", "coredns", N + 1) == ["CREATING"] * N + ["DEGRADED"]
+    degraded = eks.describe_addon(clusterName="ad", addonName="coredns")["addon"]
+    assert degraded["health"]["issues"] == [{
+        "code": "InsufficientNumberOfReplicas",
+        "message": "The add-on is unhealthy because it doesn't have the desired number of replicas.",
+        "resourceIds": [],
+    }]
+    _nodegroup(eks, iam, "ad", "ng", subnets)
+    assert _addon_statuses(eks, "ad", "coredns", 1) == ["DEGRADED"]  # the nodegroup is still CREATING
+    assert _nodegroup_statuses(eks, "ad", "ng", N + 1)[-1] == "ACTIVE"
+    healthy = eks.describe_addon(clusterName="ad", addonName="coredns")["addon"]
+    assert healthy["status"] == "ACTIVE" and healthy["health"]["issues"] == []
+
+    # Deletes.
+    error = _error(eks.delete_addon, clusterName="ad", addonName="aws-ebs-csi-driver")
+    assert (error["Code"], error["Message"]) == (
+        "ResourceNotFoundException", "No addon: aws-ebs-csi-driver found in cluster: ad"
+    )
+    assert eks.delete_addon(clusterName="ad", addonName="kube-proxy")["addon"]["status"] == "DELETING"
+    assert eks.delete_addon(clusterName="ad", addonName="kube-proxy")["addon"]["status"] == "DELETING"
+    assert _addon_statuses(eks, "ad", "kube-proxy", N) == ["DELETING"] * N
+    error = _error(eks.describe_addon, clusterName="ad", addonName="kube-proxy")
+    assert (error["Code"], error["Message"]) == (
+        "ResourceNotFoundException", "No addon: kube-proxy found in cluster: ad"
+    )
+    assert eks.list_addons(clusterName="ad")["addons"] == ["coredns", "vpc-cni"]
+
+    # Add-ons go with their cluster.
+    eks.delete_nodegroup(clusterName="ad", nodegroupName="ng")
+    _nodegroup_statuses(eks, "ad", "ng", N)
+    assert _error_code(eks.describe_nodegroup, clusterName="ad", nodegroupName="ng") == "ResourceNotFoundException"
+    eks.delete_cluster(name="ad")  # with add-ons: allowed
+    assert _cluster_statuses(eks, "ad", N) == ["DELETING"] * N
+    assert _error_code(eks.describe_cluster, name="ad") == "ResourceNotFoundException"
+    assert _error_code(eks.list_addons, clusterName="ad") == "ResourceNotFoundException"
+    _create_cluster(eks, iam, "ad", ids)
+    assert eks.list_addons(clusterName="ad")["addons"] == []
+
+
+# --- (10) nodegroups need networking -------------------------------------------------------------
+
+
+def test_nodegroup_needs_vpc_dns(port):
+    ec2, eks, iam = _clients(port)
+    # moto's CreateVpc defaults, as EC2's for a non-default VPC.
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    support = ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsSupport")["EnableDnsSupport"]
+    hostnames = ec2.describe_vpc_attribute(VpcId=vpc, Attribute="enableDnsHostnames")["EnableDnsHostnames"]
+    assert (support, hostnames) == ({"Value": True}, {"Value": False})
+
+    _, vpc_id, subnets = _active_cluster(eks, ec2, iam, "dns", network={"dns_hostnames": False})
+    _nodegroup(eks, iam, "dns", "ng", subnets, scalingConfig={"minSize": 1, "maxSize": 2, "desiredSize": 2})
+    assert _nodegroup_statuses(eks, "dns", "ng", N + 1) == ["CREATING"] * N + ["CREATE_FAILED"]
+    [issue] = eks.describe_nodegroup(clusterName="dns", nodegroupName="ng")["nodegroup"]["health"]["issues"]
+    nodes = _instances(ec2, **{"tag:eks:nodegroup-name": "ng", "instance-state-name": "running"})
+    assert issue["code"] == "NodeCreationFailure"
+    assert issue["message"] == "Instances failed to join the kubernetes cluster"
+    assert sorted(issue["resourceIds"]) == sorted(n["InstanceId"] for n in nodes) and len(nodes) == 2
+
+    # With both attributes on, the next nodegroup joins; without DNS support, it does not.
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"]
+    _nodegroup(eks, iam, "dns", "ok", subnets)
+    assert _nodegroup_statuses(eks, "dns", "ok", N + 1)[-1] == "ACTIVE"
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": False})
+    _nodegroup(eks, iam, "dns", "nosupport", subnets)
+    assert _nodegroup_statuses(eks, "dns", "nosupport", N + 1)[-1] == "CREATE_FAILED"
+
+
+def test_nodegroup_needs_a_pod_network(port):
+    ec2, eks, iam = _clients(port)
+    _, _, subnets = _active_cluster(eks, ec2, iam, "bare", bootstrapSelfManagedAddons=False)
+    _nodegroup(eks, iam, "bare", "ng", subnets)
+    assert _nodegroup_statuses(eks, "bare", "ng", N + 1)[-1] == "CREATE_FAILED"
+    [issue] = eks.describe_nodegroup(clusterName="bare", nodegroupName="ng")["nodegroup"]["health"]["issues"]
+    assert issue["code"] == "NodeCreationFailure"
+
+    eks.create_addon(clusterName="bare", addonName="vpc-cni")  # counts while still CREATING
+    _nodegroup(eks, iam, "bare", "ng2", subnets)
+    assert _nodegroup_statuses(eks, "bare", "ng2", N + 1)[-1] == "ACTIVE"
+    eks.delete_addon(clusterName="bare", addonName="vpc-cni")
+    _nodegroup(eks, iam, "bare", "ng3", subnets)
+    assert _nodegroup_statuses(eks, "bare", "ng3", N + 1)[-1] == "CREATE_FAILED"
+
+    # The IPv6 subnet issue wins.
+    _, _, subnets6 = _active_cluster(eks, ec2, iam, "bare6", bootstrapSelfManagedAddons=False,
+                                     network={"auto_assign_ipv6": False, "dns_hostnames": False})
+    _nodegroup(eks, iam, "bare6", "ng", subnets6)
+    assert _nodegroup_statuses(eks, "bare6", "ng", N + 1)[-1] == "CREATE_FAILED"
+    [issue] = eks.describe_nodegroup(clusterName="bare6", nodegroupName="ng")["nodegroup"]["health"]["issues"]
+    assert issue["code"] == "Ec2SubnetMissingIpv6Assignment"
+
+
+# --- (11) IAM SimulatePrincipalPolicy -----------------------------------------------------------
+
+
+def test_simulate_principal_policy(port):
+    _, _, iam = _clients(port)
+    account = iam.eks6_account
+    node = _node_role(iam)  # carries the AWS-managed AmazonEKS_CNI_Policy
+    eni = f"arn:aws:ec2:{REGION}:{account}:network-interface/eni-0123456789abcdef0"
+    instance = f"arn:aws:ec2:{REGION}:{account}:instance/i-0123456789abcdef0"
+
+    def decisions(arn, actions, resources=None, inputs=None):
+        kwargs = {"ResourceArns": resources} if resources else {}
+        if inputs:
+            kwargs["PolicyInputList"] = [json.dumps(p) for p in inputs]
+        response = iam.simulate_principal_policy(PolicySourceArn=arn, ActionNames=actions, **kwargs)
+        assert response["IsTruncated"] is False
+        return [(r["EvalActionName"], r["EvalResourceName"], r["EvalDecision"], r["MatchedStatements"],
+                 r["MissingContextValues"]) for r in response["EvaluationResults"]]
+
+    cni = [{"SourcePolicyId": "AmazonEKS_CNI_Policy", "SourcePolicyType": "aws-managed"}]
+    assert decisions(node, ["ec2:AssignIpv6Addresses", "EC2:assignprivateipaddresses"]) == [
+        ("ec2:AssignIpv6Addresses", "*", "implicitDeny", [], []),
+        ("EC2:assignprivateipaddresses", "*", "allowed", cni, []),
+    ]
+    assert decisions(node, ["ec2:CreateTags"], [eni, instance, "*"]) == [
+        ("ec2:CreateTags", eni, "allowed", cni, []),
+        ("ec2:CreateTags", instance, "implicitDeny", [], []),
+        ("ec2:CreateTags", "*", "implicitDeny", [], []),  # "*" is literal; the statement is scoped
+    ]
+
+    ipv6 = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ec2:AssignIpv6Addresses", "ec2:UnassignIpv6Addresses"], "Resource": "*"},
+    ]}
+    iam.create_policy(PolicyName="eks6-ipv6", PolicyDocument=json.dumps(ipv6))
+    iam.attach_role_policy(RoleName="eks-node", PolicyArn=f"arn:aws:iam::{account}:policy/eks6-ipv6")
+    custom = [{"SourcePolicyId": "eks6-ipv6", "SourcePolicyType": "user-managed"}]
+    assert decisions(node, ["ec2:AssignIpv6Addresses"]) == [("ec2:AssignIpv6Addresses", "*", "allowed", custom, [])]
+
+    deny = {"Version": "2012-10-17", "Statement": {
+        "Effect": "Deny", "Action": "ec2:*Ipv6*", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": REGION}},
+    }}
+    iam.put_role_policy(RoleName="eks-node", PolicyName="no-v6", PolicyDocument=json.dumps(deny))
+    assert decisions(node, ["ec2:AssignIpv6Addresses", "ec2:Assign?rivateIpAddresses"]) == [
+        ("ec2:AssignIpv6Addresses", "*", "explicitDeny", [{"SourcePolicyId": "no-v6", "SourcePolicyType": "role"}],
+         ["aws:RequestedRegion"]),
+        ("ec2:Assign?rivateIpAddresses", "*", "implicitDeny", [], []),  # wildcards are in policies, not actions
+    ]
+
+    # PolicyInputList, NotAction/NotResource, resource case-sensitivity, and users with groups.
+    extra = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "NotAction": "iam:*", "NotResource": "arn:aws:s3:::secret*"},
+    ]}
+    assert [d[2] for d in decisions(node, ["s3:GetObject", "iam:PassRole"],
+                                    ["arn:aws:s3:::public", "arn:aws:s3:::secret", "arn:aws:s3:::SECRET"],
+                                    inputs=[extra])] == [
+        "allowed", "implicitDeny", "allowed", "implicitDeny", "implicitDeny", "implicitDeny",
+    ]
+    user = iam.create_user(UserName="dev")["User"]["Arn"]
+    iam.create_group(GroupName="devs")
+    iam.add_user_to_group(GroupName="devs", UserName="dev")
+    iam.attach_group_policy(GroupName="devs", PolicyArn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
+    iam.put_user_policy(UserName="dev", PolicyName="mine", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "eks:Describe*", "Resource": "*"}]}
+    ))
+    assert decisions(user, ["eks:DescribeCluster", "ec2:CreateTags"]) == [
+        ("eks:DescribeCluster", "*", "allowed", [{"SourcePolicyId": "mine", "SourcePolicyType": "user"}], []),
+        ("ec2:CreateTags", "*", "allowed", [{"SourcePolicyId": "AmazonEKSClusterPolicy",
+                                             "SourcePolicyType": "aws-managed"}], []),
+    ]
+
+    for arn in (f"arn:aws:iam::{account}:role/missing", "arn:aws:iam::000000000000:role/eks-node"):
+        error = _error(iam.simulate_principal_policy, PolicySourceArn=arn, ActionNames=["ec2:CreateTags"])
+        assert (error["Code"], error["Status"]) == ("NoSuchEntity", 404)
+    assert _error_code(iam.simulate_principal_policy, PolicySourceArn=node, ActionNames=["s3:GetObject"],
+                       PolicyInputList=["{not json"]) == "InvalidInput"
+
+
+# --- (12) EC2 pre-flight ----------------------------------------------------------------------
+
+
+def test_ec2_preflight(port):
+    ec2, _, _ = _clients(port)
+    attributes = ec2.describe_account_attributes(AttributeNames=["vpc-max-elastic-ips"])["AccountAttributes"]
+    assert attributes == [{"AttributeName": "vpc-max-elastic-ips", "AttributeValues": [{"AttributeValue": "5"}]}]
+    assert len(ec2.describe_account_attributes()["AccountAttributes"]) == 6
+
+    types = {t["InstanceType"]: t for t in ec2.describe_instance_types(
+        InstanceTypes=["m5.large", "a1.large", "i3.metal", "i3.large", "t2.micro", "c5.metal"])["InstanceTypes"]}
+    assert [(name, types[name].get("Hypervisor"), types[name]["BareMetal"]) for name in sorted(types)] == [
+        ("a1.large", "nitro", False),
+        ("c5.metal", None, True),
+        ("i3.large", "xen", False),
+        ("i3.metal", None, True),
+        ("m5.large", "nitro", False),
+        ("t2.micro", "xen", False),
+    ]
+    assert types["i3.metal"]["VCpuInfo"]["DefaultVCpus"] == 72
+    assert types["i3.metal"]["MemoryInfo"]["SizeInMiB"] == 524288
+    assert types["a1.large"]["ProcessorInfo"]["SupportedArchitectures"] == ["arm64"]
+    metal = ec2.describe_instance_types(Filters=[{"Name": "bare-metal", "Values": ["true"]}])["InstanceTypes"]
+    assert "i3.metal" in {t["InstanceType"] for t in metal}
+
+    zones = {z["ZoneName"]: z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"]}
+    assert zones["us-west-2a"].startswith("usw2-az")
+    for name in ("m5.large", "i3.metal"):
+        offerings = ec2.describe_instance_type_offerings(
+            LocationType="availability-zone", Filters=[{"Name": "instance-type", "Values": [name]}],
+        )["InstanceTypeOfferings"]
+        assert {o["Location"] for o in offerings} == set(zones), name
+        assert {o["LocationType"] for o in offerings} == {"availability-zone"}

@@ -102,6 +102,16 @@ impl Emulator {
 
     /// Raw SDK clients of `account`, for setting up and checking from outside eks6.
     pub async fn sdk(&self, account: &str, region: &str) -> (aws_sdk_ec2::Client, aws_sdk_eks::Client) {
+        let sdk = self.sdk_config(account, region).await;
+        (aws_sdk_ec2::Client::new(&sdk), aws_sdk_eks::Client::new(&sdk))
+    }
+
+    /// A raw IAM client of `account`.
+    pub async fn iam(&self, account: &str) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk_config(account, "us-east-1").await)
+    }
+
+    async fn sdk_config(&self, account: &str, region: &str) -> aws_config::SdkConfig {
         let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_string()))
             .endpoint_url(&self.endpoint)
@@ -119,9 +129,7 @@ impl Emulator {
             .configure(&base)
             .build()
             .await;
-        let sdk =
-            base.into_builder().credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(role)).build();
-        (aws_sdk_ec2::Client::new(&sdk), aws_sdk_eks::Client::new(&sdk))
+        base.into_builder().credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(role)).build()
     }
 }
 
@@ -242,6 +250,33 @@ impl Emulator {
                     n.nodegroup().unwrap().status().unwrap().as_str().to_string(),
                 );
             }
+            for addon in eks6::workflow::MANAGED_ADDONS {
+                if let Ok(a) = eks.describe_addon().cluster_name(&plan.name).addon_name(*addon).send().await {
+                    let a = a.addon().unwrap();
+                    if a.tags().is_some_and(|t| t.get("eks6:plan-id") == Some(&pid)) {
+                        add("addon", addon.to_string(), a.status().unwrap().as_str().to_string());
+                    }
+                }
+            }
+        }
+        let iam = self.iam(account).await;
+        for kind in ["cluster", "node"] {
+            let name = eks6::plan::iam_name(&plan.name, &pid, kind);
+            if let Ok(r) = iam.get_role().role_name(&name).send().await
+                && r.role().unwrap().tags().iter().any(|t| t.key() == "eks6:plan-id" && t.value() == pid)
+            {
+                let attached = iam.list_attached_role_policies().role_name(&name).send().await.unwrap();
+                let mut names: Vec<&str> =
+                    attached.attached_policies().iter().filter_map(|p| p.policy_name()).collect();
+                names.sort_unstable();
+                let names: Vec<String> =
+                    names.iter().map(|n| if n.ends_with("-cni-ipv6") { "<cni-ipv6>" } else { n }.to_string()).collect();
+                add("role", kind.to_string(), names.join(","));
+            }
+        }
+        let policy = format!("arn:aws:iam::{account}:policy/{}", eks6::plan::iam_name(&plan.name, &pid, "cni-ipv6"));
+        if iam.get_policy().policy_arn(&policy).send().await.is_ok() {
+            add("policy", "cni-ipv6".into(), String::new());
         }
         inv
     }

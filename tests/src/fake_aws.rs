@@ -66,6 +66,17 @@ impl Reply {
         }
     }
 
+    /// An IAM (query protocol) error.
+    pub fn iam_error(status: u16, code: &str, message: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type", "text/xml".into())],
+            body: format!(
+                "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>fake</RequestId></ErrorResponse>"
+            ),
+        }
+    }
+
     /// An EKS answer: a JSON body.
     pub fn eks(json: serde_json::Value) -> Self {
         Self { status: 200, headers: vec![("content-type", "application/json".into())], body: json.to_string() }
@@ -206,10 +217,18 @@ fn fresh_account() -> String {
     format!("{:012}", 900_000_000_000 + NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// EC2, EKS and STS clients of `region` answered by the rules (STS answers
+/// EC2, EKS, IAM and STS clients of `region` answered by the rules (STS answers
 /// `GetCallerIdentity` with an account of their own), retrying up to `attempts` times
-/// with a 1 ms back-off.
+/// with a 1 ms back-off. Unless a rule says otherwise, EKS has no add-on
+/// (`DescribeAddon` is not found) and IAM has no role or policy (`GetRole`, `GetPolicy`
+/// answer `NoSuchEntity`): what an account without eks6's roles answers.
 pub fn clients(region: &str, ec2_rules: &[Rule], eks_rules: &[Rule], attempts: u32) -> eks6::aws::Clients {
+    let mut eks_rules = eks_rules.to_vec();
+    eks_rules.push(Rule::new("DescribeAddon").then(Reply::eks_error(404, "ResourceNotFoundException", "No addon")));
+    let iam_rules = vec![
+        Rule::new("GetRole").then(Reply::iam_error(404, "NoSuchEntity", "The role cannot be found.")),
+        Rule::new("GetPolicy").then(Reply::iam_error(404, "NoSuchEntity", "The policy cannot be found.")),
+    ];
     let creds = Credentials::new("AKIDFAKE", "fake-secret", None, None, "eks6-fake");
     let ec2 = aws_sdk_ec2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -227,7 +246,7 @@ pub fn clients(region: &str, ec2_rules: &[Rule], eks_rules: &[Rule], attempts: u
         .behavior_version(BehaviorVersion::latest())
         .region(aws_sdk_eks::config::Region::new(region.to_string()))
         .credentials_provider(creds.clone())
-        .http_client(SharedHttpClient::new(Fake(Arc::new(eks_rules.to_vec()))))
+        .http_client(SharedHttpClient::new(Fake(Arc::new(eks_rules))))
         .interceptor(NameOperation)
         .retry_config(
             aws_sdk_eks::config::retry::RetryConfig::standard()
@@ -250,9 +269,17 @@ pub fn clients(region: &str, ec2_rules: &[Rule], eks_rules: &[Rule], attempts: u
         .http_client(SharedHttpClient::new(Fake(Arc::new(vec![identity]))))
         .interceptor(NameOperation)
         .build();
+    let iam = aws_sdk_iam::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_sdk_iam::config::Region::new(region.to_string()))
+        .credentials_provider(creds)
+        .http_client(SharedHttpClient::new(Fake(Arc::new(iam_rules))))
+        .interceptor(NameOperation)
+        .build();
     eks6::aws::Clients {
         ec2: aws_sdk_ec2::Client::from_conf(ec2),
         eks: aws_sdk_eks::Client::from_conf(eks),
+        iam: aws_sdk_iam::Client::from_conf(iam),
         sts: aws_sdk_sts::Client::from_conf(sts),
     }
 }

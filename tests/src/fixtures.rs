@@ -10,8 +10,25 @@ use eks6::workflow::{RunOptions, WaitPolicy};
 
 use crate::emulator::{Emulator, TEST_KEY_ID, TEST_SECRET, fresh_account};
 
-/// The walkthrough's plan (`fixtures/walkthrough.toml`).
+/// The walkthrough's plan (`fixtures/walkthrough.toml`) on the newest Kubernetes version in
+/// standard support today: its own 1.21 is long out of support, and EKS (and `up`)
+/// refuse it.
 pub fn walkthrough() -> ClusterPlan {
+    let mut plan = walkthrough_as_written();
+    plan.kubernetes_version = eks6::plan::newest_standard_version(eks6::plan::Date::today())
+        .unwrap_or_else(|| format!("1.{}", eks6::plan::VERSION_TABLE.last().map_or(35, |v| v.minor)));
+    plan
+}
+
+/// The text of `fixtures/walkthrough.toml` with another Kubernetes version.
+pub fn walkthrough_text(version: &str) -> String {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml"))
+        .expect("read fixtures/walkthrough.toml");
+    text.replace("kubernetes_version = \"1.21\"", &format!("kubernetes_version = \"{version}\""))
+}
+
+/// The walkthrough's plan as the walkthrough wrote it (Kubernetes 1.21).
+pub fn walkthrough_as_written() -> ClusterPlan {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml"))
         .expect("read fixtures/walkthrough.toml");
     ClusterPlan::from_toml(&text).expect("the walkthrough plan parses")
@@ -82,8 +99,9 @@ impl CliSetup {
             format!("[base]\naws_access_key_id = {TEST_KEY_ID}\naws_secret_access_key = {TEST_SECRET}\n"),
         )
         .unwrap();
-        std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml"), dir.join("cluster.toml"))
-            .unwrap();
+        // The walkthrough's plan on today's newest version in standard support (its own
+        // 1.21 is refused, by EKS and by `eks6 plan`).
+        std::fs::write(dir.join("cluster.toml"), walkthrough_text(&walkthrough().kubernetes_version)).unwrap();
         Self { dir, endpoint: Emulator::shared().endpoint.clone(), account }
     }
 
@@ -121,4 +139,15 @@ pub fn foreign_tags(rt: ResourceType, cluster: &str) -> TagSpecification {
         .tags(Tag::builder().key("owner").value("someone-else").build())
         .tags(Tag::builder().key("eks6:cluster").value(cluster).build())
         .build()
+}
+
+/// Turns on DNS hostnames on a VPC made with the SDK (a new VPC has them off, and EKS
+/// nodes cannot register without them: `up` refuses such a VPC before any write).
+pub async fn dns_hostnames_on(ec2: &aws_sdk_ec2::Client, vpc: &str) {
+    ec2.modify_vpc_attribute()
+        .vpc_id(vpc)
+        .enable_dns_hostnames(aws_sdk_ec2::types::AttributeBooleanValue::builder().value(true).build())
+        .send()
+        .await
+        .expect("turn on DNS hostnames");
 }

@@ -44,6 +44,8 @@ pub enum Service {
     Eks,
     /// STS (`AssumeRole`, which the tests' account isolation needs).
     Sts,
+    /// IAM (query protocol, signed for `iam`).
+    Iam,
     /// Anything else.
     Other,
 }
@@ -227,7 +229,7 @@ pub fn service(s: Service) -> impl Fn(&Request) -> bool + Send + Sync + 'static 
 /// Matches EC2 and EKS requests, not STS: the `AssumeRole` of the tests' account
 /// isolation keeps working.
 pub fn any_aws() -> impl Fn(&Request) -> bool + Send + Sync + 'static {
-    |r: &Request| matches!(r.service, Service::Ec2 | Service::Eks)
+    |r: &Request| matches!(r.service, Service::Ec2 | Service::Eks | Service::Iam)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -532,6 +534,7 @@ fn identify(raw: &RawRequest) -> Request {
         Some("ec2") => Service::Ec2,
         Some("eks") => Service::Eks,
         Some("sts") => Service::Sts,
+        Some("iam") => Service::Iam,
         Some(_) => Service::Other,
         None if path.starts_with("/clusters") => Service::Eks,
         None => match action.as_deref() {
@@ -641,7 +644,7 @@ fn error_answer(request: &Request, fault: Fault) -> Vec<u8> {
         Fault::Status(s) => s,
         _ => match request.service {
             Service::Eks => 429,
-            Service::Sts => 400,
+            Service::Sts | Service::Iam => 400,
             Service::Ec2 | Service::Other => 503,
         },
     };
@@ -660,7 +663,12 @@ fn error_answer(request: &Request, fault: Fault) -> Vec<u8> {
                 body.as_bytes(),
             )
         }
-        Service::Sts => {
+        Service::Sts | Service::Iam => {
+            let ns = if request.service == Service::Iam {
+                "iam.amazonaws.com/doc/2010-05-08"
+            } else {
+                "sts.amazonaws.com/doc/2011-06-15"
+            };
             let (kind, code, message) = match status {
                 _ if throttle => ("Sender", "Throttling", "Rate exceeded"),
                 503 => ("Receiver", "ServiceUnavailable", "Service is temporarily unavailable."),
@@ -668,7 +676,7 @@ fn error_answer(request: &Request, fault: Fault) -> Vec<u8> {
                 _ => ("Sender", "InvalidRequest", "The request is invalid."),
             };
             let body = format!(
-                "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{id}</RequestId></ErrorResponse>"
+                "<ErrorResponse xmlns=\"https://{ns}/\"><Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{id}</RequestId></ErrorResponse>"
             );
             response(status, &[("Content-Type", "text/xml"), ("x-amzn-RequestId", id.as_str())], body.as_bytes())
         }

@@ -1,6 +1,6 @@
-//! `docs/IAM.md` lists exactly the IAM actions of the EC2 and EKS operations the code can
-//! call, and its policy grants them: a new SDK call without a new line in the doc fails
-//! here, and so does a line for a call that is gone.
+//! `docs/IAM.md` lists exactly the IAM actions of the EC2, EKS, IAM and STS operations
+//! the code can call, and its policy grants them: a new SDK call without a new line in
+//! the doc fails here, and so does a line for a call that is gone.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,10 +15,16 @@ const END: &str = "<!-- actions:end -->";
 /// - `clone`: `Client` is `Clone`, and a clone calls nothing (not in the code today).
 const NOT_OPERATIONS: &[&str] = &["config", "clone"];
 
-/// EC2 and EKS actions the policy grants beyond the listed ones, with the reason.
+/// The clients whose calls are AWS operations.
+const SERVICES: &[&str] = &["ec2", "eks", "iam", "sts"];
+
+/// Actions the policy grants beyond the listed ones, with the reason.
 const POLICY_EXTRAS: &[&str] = &[
     // Tags given at creation (TagSpecifications) are authorized as `ec2:CreateTags` too.
     "ec2:CreateTags",
+    // And IAM's `Tags` of CreateRole and CreatePolicy as `iam:TagRole` / `iam:TagPolicy`.
+    "iam:TagRole",
+    "iam:TagPolicy",
 ];
 
 fn repo(rel: &str) -> PathBuf {
@@ -168,7 +174,7 @@ fn client_calls(src: &str) -> Vec<(String, String)> {
     }
     tokens
         .windows(4)
-        .filter(|w| (w[0] == "ec2" || w[0] == "eks") && w[1] == "." && is_snake_case(&w[2]) && w[3] == "(")
+        .filter(|w| SERVICES.contains(&w[0].as_str()) && w[1] == "." && is_snake_case(&w[2]) && w[3] == "(")
         .map(|w| (w[0].clone(), w[2].clone()))
         .collect()
 }
@@ -276,7 +282,15 @@ fn scanner_skips_comments_and_literals() {
 fn doc_lists_exactly_the_operations_the_code_calls() {
     let code = code_actions();
     // Calls split across lines, in a paginator and in each client: the scanner sees them.
-    for a in ["ec2:CreateSubnet", "ec2:DescribeVpcs", "eks:CreateNodegroup", "eks:ListNodegroups"] {
+    for a in [
+        "ec2:CreateSubnet",
+        "ec2:DescribeVpcs",
+        "eks:CreateNodegroup",
+        "eks:ListNodegroups",
+        "iam:CreateRole",
+        "iam:SimulatePrincipalPolicy",
+        "sts:GetCallerIdentity",
+    ] {
         assert!(code.contains(a), "the scanner missed {a} in core/src; it found {code:?}");
     }
     let listed = listed_actions(&doc());
@@ -310,10 +324,12 @@ fn policy_grants_every_listed_action() {
     let listed: BTreeSet<String> = listed_actions(&doc).into_iter().collect();
     let not_granted: Vec<&String> = listed.difference(&granted).collect();
     assert!(not_granted.is_empty(), "the policy in docs/IAM.md lacks listed actions: {not_granted:?}");
-    // Least privilege: no EC2 or EKS action the code does not need.
+    // Least privilege: no EC2, EKS or IAM action the code does not need (beyond PassRole,
+    // the service-linked roles, and STS AssumeRole, which the doc explains).
+    let explained = ["iam:PassRole", "iam:CreateServiceLinkedRole", "sts:AssumeRole"];
     let beyond: Vec<&String> = granted
         .iter()
-        .filter(|a| (a.starts_with("ec2:") || a.starts_with("eks:")) && !listed.contains(*a))
+        .filter(|a| !listed.contains(*a) && !explained.contains(&a.as_str()))
         .filter(|a| !POLICY_EXTRAS.contains(&a.as_str()))
         .collect();
     assert!(beyond.is_empty(), "the policy grants EC2 or EKS actions the code never calls: {beyond:?}");
@@ -327,5 +343,21 @@ fn policy_grants_every_listed_action() {
     for s in pass_role {
         assert_eq!(s["Condition"]["StringEquals"]["iam:PassedToService"], "eks.amazonaws.com", "{s}");
         assert_ne!(s["Resource"], "*", "iam:PassRole on every role: name the cluster and node roles: {s}");
+    }
+    // IAM writes only on eks6's own names.
+    for s in statements {
+        let writes = statement_actions(s).iter().any(|a| {
+            a.starts_with("iam:")
+                && ["Create", "Delete", "Attach", "Detach", "Tag"].iter().any(|w| a[4..].starts_with(w))
+                && a != "iam:CreateServiceLinkedRole"
+        });
+        if writes {
+            let resources: Vec<String> = match &s["Resource"] {
+                Value::String(r) => vec![r.clone()],
+                Value::Array(v) => v.iter().filter_map(|r| r.as_str().map(str::to_string)).collect(),
+                other => panic!("Resource {other} in {s}"),
+            };
+            assert!(resources.iter().all(|r| r.contains("/eks6-")), "IAM writes beyond eks6-* names: {s}");
+        }
     }
 }

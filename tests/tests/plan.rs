@@ -21,21 +21,27 @@ fn error_of<'a>(f: &'a [(String, Severity, String, String)], rule: &str) -> &'a 
     f.iter().find(|x| x.0 == rule && x.1 == Severity::Error).unwrap_or_else(|| panic!("no {rule} error in {f:#?}"))
 }
 
+/// The walkthrough's own plan: its Kubernetes 1.21 left extended support in 2023, so EKS
+/// refuses it and so does the plan, naming the newest version in standard support; on
+/// that version the same plan has no error.
 #[test]
-fn walkthrough_plan_loads_with_only_warnings() {
+fn walkthrough_plan_is_refused_for_its_version_only() {
     let plan = ClusterPlan::from_toml(&walkthrough()).unwrap();
     assert_eq!(plan.name, "AWSNewsBlog");
     assert_eq!(plan.nodegroup.name, "AWSNewsBlog-nodegroup");
     assert_eq!(plan.probe.as_ref().unwrap().port, 80);
     assert_eq!(plan.probe.as_ref().unwrap().allow_from, "::/0");
+    assert_eq!(plan.iam.cluster_role, eks6::plan::RoleSpec::Create);
     let v = plan.validate_at(TODAY);
-    assert!(!v.has_errors(), "{:#?}", v.findings);
-    // 1.21 left support long ago: a warning, not an error.
-    let version = v.findings.iter().find(|f| f.rule == "version-support").unwrap();
-    assert_eq!(version.severity, Severity::Warning);
-    assert!(version.message.contains("2023-02-15"), "{}", version.message);
+    let errors: Vec<_> = v.findings.iter().filter(|f| f.severity == Severity::Error).collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].rule, Rule::VersionSupport);
+    assert!(errors[0].message.contains("2023-02-15") && errors[0].message.contains("refuses"), "{}", errors[0].message);
+    assert!(errors[0].fix.contains("1.35"), "{}", errors[0].fix);
     // The same version was fine on a date inside its support window.
     assert!(!plan.validate_at(Date::new(2022, 6, 1)).has(Rule::VersionSupport));
+    let current = ClusterPlan { kubernetes_version: "1.35".into(), ..plan.clone() };
+    assert!(!current.validate_at(TODAY).has_errors(), "{:#?}", current.validate_at(TODAY).findings);
     assert!(v.has(Rule::SshOpen));
     // JSON round trip: the same plan in the other format.
     let json = serde_json::to_string(&plan).unwrap();
@@ -99,11 +105,17 @@ fn one_az() {
     assert!(error_of(&f, "az-region").3.contains("us-east-1b"));
 }
 
+const VPC: &str = "[vpc]                      # omit `id` to create a new dual-stack VPC";
+
+fn with_iam(cluster: &str, node: &str) -> String {
+    format!("[iam]\ncluster_role = \"{cluster}\"\nnode_role = \"{node}\"\n\n{VPC}")
+}
+
 #[test]
 fn walkthrough_malformed_identifiers() {
-    let f = findings("arn:aws:iam::123456789012:role/EKSClusterRole", "arn:aws:iam::0123456789:role/EKSClusterRole");
+    let f = findings(VPC, &with_iam("arn:aws:iam::0123456789:role/EKSClusterRole", "create"));
     let e = error_of(&f, "role-arn");
-    assert_eq!(e.2, "cluster_role_arn");
+    assert_eq!(e.2, "iam.cluster_role");
     assert!(e.3.contains("\"0123456789\"") && e.3.contains("12 digits"), "{}", e.3);
 
     let f = findings(
@@ -114,10 +126,71 @@ fn walkthrough_malformed_identifiers() {
     assert_eq!(e.2, "vpc.subnet_ids[0]");
     assert!(e.3.contains("subnet-06000a8") && e.3.contains("7 hex digits"), "{}", e.3);
     // Partitions other than aws are accepted.
-    let f = findings("arn:aws:iam::123456789012:role/EKSNodeRole", "arn:aws-cn:iam::123456789012:role/EKSNodeRole");
+    let f = findings(VPC, &with_iam("create", "arn:aws-cn:iam::123456789012:role/EKSNodeRole"));
     assert!(!f.iter().any(|x| x.0 == "role-arn"));
-    let f = findings("arn:aws:iam::123456789012:role/EKSNodeRole", "arn:aws-us-gov:iam::123456789012:role/EKSNodeRole");
+    let f = findings(VPC, &with_iam("create", "arn:aws-us-gov:iam::123456789012:role/EKSNodeRole"));
     assert!(!f.iter().any(|x| x.0 == "role-arn"));
+    // One role for both is refused: the two trust different services.
+    let same = "arn:aws:iam::123456789012:role/EKS";
+    assert!(error_of(&findings(VPC, &with_iam(same, same)), "role-arn").3.contains("two roles"));
+}
+
+/// What the EKS user guide and the API say EKS refuses, refused offline: AL2 AMIs on
+/// 1.33 and later, zone ids without control planes, admins that are not principals, the
+/// DNS64 key; and what costs money or cannot work said so.
+#[test]
+fn aws_refusals_are_errors_before_any_call() {
+    let v135 = |from: &str, to: &str| {
+        let text = walkthrough().replace("kubernetes_version = \"1.21\"", "kubernetes_version = \"1.35\"");
+        assert!(text.contains(from), "{from}");
+        ClusterPlan::from_toml(&text.replace(from, to)).unwrap().validate_at(TODAY).findings
+    };
+    let f = v135("desired_size = 2", "desired_size = 2\nami_type = \"AL2_x86_64\"");
+    let e = f.iter().find(|f| f.rule == Rule::AmiType).unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!((e.severity, e.field.as_str()), (Severity::Error, "nodegroup.ami_type"));
+    assert!(e.message.contains("1.33") && e.fix.contains("AL2023"), "{e:?}");
+    // On 1.32 AL2 is still published.
+    let text = walkthrough()
+        .replace("1.21", "1.32")
+        .replace("desired_size = 2", "desired_size = 2\nami_type = \"AL2_x86_64\"");
+    assert!(!ClusterPlan::from_toml(&text).unwrap().validate_at(TODAY).has(Rule::AmiType));
+
+    let f = v135("availability_zones = 2 ", "availability_zones = [\"usw2-az1\", \"use1-az3\"] ");
+    let e = f.iter().find(|f| f.rule == Rule::ZoneId).unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!((e.severity, e.field.as_str()), (Severity::Error, "vpc.availability_zones[1]"));
+    assert!(e.message.contains("UnsupportedAvailabilityZoneException"), "{e:?}");
+
+    let f =
+        v135("[probe]", "[access]\nadmins = [\"arn:aws:sts::123456789012:assumed-role/A/s\", \"alice\"]\n\n[probe]");
+    let bad: Vec<_> = f.iter().filter(|f| f.rule == Rule::AccessAdmin).map(|f| f.field.as_str()).collect();
+    assert_eq!(bad, ["access.admins[0]", "access.admins[1]"], "{f:#?}");
+
+    let f = v135("private_subnets = true", "private_subnets = true\ndns64 = false");
+    let e = f.iter().find(|f| f.rule == Rule::Dns64).unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(e.severity, Severity::Error, "any value of the removed key is an error");
+    assert!(e.message.contains("NAT64"), "{e:?}");
+
+    let f = v135("[nodegroup]", "[cluster]\nsupport = \"extended\"\n\n[nodegroup]");
+    let e = f.iter().find(|f| f.rule == Rule::SupportType).unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(e.severity, Severity::Info);
+    assert!(e.message.contains("12 more months") && e.message.contains("extended-support rate"), "{e:?}");
+    // A version in extended support: with support = standard EKS upgrades it.
+    let text = walkthrough().replace("1.21", "1.33");
+    let f = ClusterPlan::from_toml(&text).unwrap().validate_at(TODAY).findings;
+    let e = f.iter().find(|f| f.rule == Rule::VersionSupport).unwrap_or_else(|| panic!("{f:#?}"));
+    assert_eq!(e.severity, Severity::Warning);
+    assert!(e.message.contains("upgrades"), "{e:?}");
+
+    // The probe from outside cannot reach nodes behind the egress-only gateway.
+    let f = v135("port = 80 ", "port = 80 ");
+    let e = f.iter().find(|f| f.rule == Rule::ProbeReachability).unwrap_or_else(|| panic!("{f:#?}"));
+    assert!(e.message.contains("egress-only") && e.fix.contains("public"), "{e:?}");
+    let f = v135("name = \"AWSNewsBlog-nodegroup\"", "name = \"AWSNewsBlog-nodegroup\"\nsubnets = \"public\"");
+    assert!(!f.iter().any(|f| f.rule == Rule::ProbeReachability), "{f:#?}");
+
+    // The Nitro list keeps only certain families: a1 and i3.metal are Nitro.
+    let f = v135("instance_types = [\"m5.large\"]", "instance_types = [\"a1.large\", \"i3.metal\", \"p3dn.24xlarge\"]");
+    assert!(!f.iter().any(|f| f.rule == Rule::NitroOnly), "{f:#?}");
 }
 
 #[test]
@@ -137,7 +210,7 @@ fn other_rules() {
     let f = findings("[nodegroup]", "[cluster]\nip_family = \"ipv4\"\n\n[nodegroup]");
     error_of(&f, "ip-family");
     let f = findings("private_subnets = true", "private_subnets = true\ndns64 = true");
-    assert!(f.iter().any(|x| x.0 == "dns64" && x.1 == Severity::Warning));
+    assert!(f.iter().any(|x| x.0 == "dns64" && x.1 == Severity::Error));
     let f = findings("ipv4_cidr = \"10.0.0.0/16\"", "ipv4_cidr = \"10.0.0.0/22\"");
     error_of(&f, "subnet-ipv4-fit");
     // All findings at once: two errors in one plan give two findings.
@@ -211,7 +284,14 @@ fn every_offline_rule_fires_on_some_bad_plan() {
         ("name = \"AWSNewsBlog-nodegroup\"", "name = \"\""),
         ("port = 80 ", "port = 0\nallow_from = \"10.0.0.0/8\" "),
         ("region = \"us-west-2\"", "region = \"mars\""),
-        ("arn:aws:iam::123456789012:role/EKSNodeRole", "arn:aws:iam::123:role/EKSNodeRole"),
+        (
+            "[vpc]                      # omit",
+            "[iam]\nnode_role = \"arn:aws:iam::123:role/EKSNodeRole\"\n[vpc]                      # omit",
+        ),
+        ("[probe]", "[access]\nadmins = [\"bob\"]\n[probe]"),
+        ("desired_size = 2", "desired_size = 2\nami_type = \"AL2_ARM_64\""),
+        ("availability_zones = 2 ", "availability_zones = [\"usw1-az2\", \"usw2-az1\"] "),
+        ("[nodegroup]", "[cluster]\nsupport = \"extended\"\n\n[nodegroup]"),
         ("ipv4_cidr = \"10.0.0.0/16\"", "ipv4_cidr = \"10.0.0.0/27\"\nipv4_subnet_len = 28"),
         ("ipv4_cidr = \"10.0.0.0/16\"", "ipv4_cidr = \"ten\""),
         ("availability_zones = 2 ", "availability_zones = 1 "),
@@ -222,7 +302,14 @@ fn every_offline_rule_fires_on_some_bad_plan() {
     ];
     let text = walkthrough();
     let mut fired = BTreeSet::new();
-    for (from, to) in mutations {
+    // Each mutation on the walkthrough as written (1.21) and on a current version, where
+    // rules of newer versions apply (no AL2 AMIs from 1.33).
+    let current = text.replace("kubernetes_version = \"1.21\"", "kubernetes_version = \"1.35\"");
+    for (from, to) in mutations.iter().flat_map(|m| [(&text, m), (&current, m)]).map(|(t, (f, to))| ((t, *f), *to)) {
+        let (text, from) = from;
+        if !text.contains(from) && text == &current {
+            continue; // a mutation of the walkthrough's own version
+        }
         assert!(text.contains(from), "fixture lacks {from:?}");
         let plan = ClusterPlan::from_toml(&text.replace(from, to)).unwrap_or_else(|e| panic!("{to}: {e}"));
         for f in plan.validate_at(TODAY).findings {
@@ -292,7 +379,7 @@ fn hard_limits_are_errors_and_quotas_warnings() {
     let f = findings("desired_size = 2", "desired_size = 100000000\nmax_size = 100000000");
     assert!(error_of(&f, "nodegroup-size").3.contains("at most 5000 nodes"), "{f:#?}");
     let f = findings("desired_size = 2", "desired_size = 1000\nmax_size = 1000");
-    assert!(!f.iter().any(|x| x.1 == Severity::Error), "{f:#?}");
+    assert!(!f.iter().any(|x| x.1 == Severity::Error && x.0 != "version-support"), "{f:#?}");
     let quota = f.iter().find(|x| x.0 == "nodegroup-quota").unwrap_or_else(|| panic!("{f:#?}"));
     assert_eq!(quota.1, Severity::Warning);
     assert!(quota.3.contains("Nodes per managed node group"), "{quota:?}");

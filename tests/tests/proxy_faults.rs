@@ -90,11 +90,13 @@ async fn throttling_bursts_are_ridden_out_up_and_down() {
     up(&aws, &plan, &o).await.unwrap_or_else(|e| panic!("up through throttling: {e}"));
     assert_faulted(&proxy, &ups, 2);
     assert_eq!(emu.inventory(&account, &plan).await, clean_inventory().await);
-    // Throttled requests never reach the emulator: one of each create got there.
+    // Throttled requests never reach the emulator: one of each create got there (the EKS
+    // creates twice: the emulator refuses the first naming a new role while IAM spreads
+    // it, as EKS does, and eks6 asks again).
     assert_eq!(proxy.count("CreateVpc"), 1);
     assert_eq!(proxy.count("CreateSubnet"), 4);
-    assert_eq!(proxy.count("CreateCluster"), 1);
-    assert_eq!(proxy.count("CreateNodegroup"), 1);
+    assert_eq!(proxy.count("CreateCluster"), 2);
+    assert_eq!(proxy.count("CreateNodegroup"), 2);
 
     let downs = ["DeleteSubnet", "DeleteCluster", "DeleteVpc"];
     for name in downs {
@@ -130,8 +132,9 @@ async fn server_error_bursts_are_ridden_out_up_and_down() {
         ("CreateSubnet", 4),
         ("CreateInternetGateway", 1),
         ("AllocateAddress", 1),
-        ("CreateCluster", 1),
-        ("CreateNodegroup", 1),
+        // Twice: once refused while IAM spreads the new role (see above).
+        ("CreateCluster", 2),
+        ("CreateNodegroup", 2),
     ] {
         assert_eq!(proxy.count(name), n, "{name} requests that reached the emulator");
     }
@@ -182,11 +185,12 @@ async fn connection_resets_create_nothing_twice() {
     }
     up(&aws, &plan, &opts(&account)).await.unwrap_or_else(|e| panic!("up through resets: {e}"));
     assert_faulted(&proxy, &resets, 1);
-    // A reset request never reached the emulator; the one after it did, once.
+    // A reset request never reached the emulator; the one after it did, once (the
+    // cluster twice: the first refused while IAM spreads its new role).
     assert_eq!(proxy.count("CreateVpc"), 1);
     assert_eq!(proxy.count("CreateSubnet"), 4);
     assert_eq!(proxy.count("CreateInternetGateway"), 1);
-    assert_eq!(proxy.count("CreateCluster"), 1);
+    assert_eq!(proxy.count("CreateCluster"), 2);
 
     // `inventory` fails on a second resource for one role.
     let inv = emu.inventory(&account, &plan).await;
@@ -276,21 +280,19 @@ async fn lasting_outage_fails_typed_with_the_journal_intact_then_resumes() {
     // EC2's 503 `Unavailable` is no throttling code: a service error (5xx).
     assert_eq!(err.kind(), ErrorKind::AwsService, "{err}");
     let WorkflowError::Aws(e) = &err else { panic!("{err:?}") };
-    assert_eq!((e.operation(), e.code(), e.http_status()), ("DescribeVpcs", Some("Unavailable"), Some(503)), "{e}");
-    // Bounded by the options, not by a clock: the first call (DescribeVpcs) made
-    // max_attempts = 3 attempts, 10 ms back-off doubling between them, and the run gave
-    // up there; nothing else was tried and nothing reached the emulator.
+    assert_eq!((e.operation(), e.code(), e.http_status()), ("GetRole", Some("ServiceUnavailable"), Some(503)), "{e}");
+    // Bounded by the options, not by a clock: the first call (IAM's GetRole, looking for
+    // the cluster role before any write) made max_attempts = 3 attempts, 10 ms back-off
+    // doubling between them, and the run gave up there; nothing else was tried and
+    // nothing reached the emulator.
     let tried: Vec<_> = proxy.log().into_iter().filter(|(r, _)| r.service != Service::Sts).collect();
     assert_eq!(tried.len(), 3, "{tried:#?}");
-    assert!(
-        tried.iter().all(|(r, f)| r.operation == "DescribeVpcs" && f.as_deref() == Some("Status(503)")),
-        "{tried:#?}"
-    );
+    assert!(tried.iter().all(|(r, f)| r.operation == "GetRole" && f.as_deref() == Some("Status(503)")), "{tried:#?}");
     // (Before it, the one STS call that names the account, for the plan's lock.)
     let calls = aws.call_counts();
-    assert_eq!((calls.get("EC2:DescribeVpcs"), calls.get("STS:GetCallerIdentity")), (Some(&3), Some(&1)), "{calls:?}");
+    assert_eq!((calls.get("IAM:GetRole"), calls.get("STS:GetCallerIdentity")), (Some(&3), Some(&1)), "{calls:?}");
     assert_eq!(aws.total_calls(), 4, "{calls:?}");
-    assert_eq!(proxy.count("DescribeVpcs"), 0);
+    assert_eq!(proxy.count("GetRole"), 0);
     assert_journal_intact(&o.journal, &plan);
 
     // The outage ends: the same run again finishes the job.
@@ -321,9 +323,19 @@ async fn stalled_answer_is_a_timeout_with_the_journal_intact() {
     assert_eq!((e.operation(), e.http_status()), ("DescribeVpcs", None), "{e}");
     assert_eq!(proxy.faulted("DescribeVpcs"), 2, "{:#?}", proxy.log());
     assert_eq!(proxy.count("DescribeVpcs"), 0, "a stalled request is dropped when its client gives up");
+    // Before it, the reads `up` makes before any write: the account, the two role names,
+    // the zones; the VPC count is the stalled call.
     let calls = aws.call_counts();
-    assert_eq!((calls.get("EC2:DescribeVpcs"), calls.get("STS:GetCallerIdentity")), (Some(&2), Some(&1)), "{calls:?}");
-    assert_eq!(aws.total_calls(), 3, "{calls:?}");
+    let expected: BTreeMap<String, u64> = [
+        ("EC2:DescribeAvailabilityZones", 1),
+        ("EC2:DescribeVpcs", 2),
+        ("IAM:GetRole", 2),
+        ("STS:GetCallerIdentity", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(calls, expected);
     assert_journal_intact(&o.journal, &plan);
 }
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use eks6::kubeconfig::Identity;
 use eks6::plan::{ClusterPlan, NatGateways};
 use eks6::probe::ProbeOptions;
 use eks6::workflow::{CheckStatus, RunOptions, Target, VerifyOptions, WaitPolicy, down, up, verify};
@@ -85,7 +86,9 @@ async fn every_check_passes_after_up_and_the_walkthrough_addresses_fail() {
 async fn plain_emulator_skips_what_it_lacks() {
     let emu = Emulator::plain();
     let account = fresh_account();
-    let plan = plan();
+    // Plain moto has no add-on API: EKS's own bootstrap is the choice that works there.
+    let mut plan = plan();
+    plan.cluster.addons = eks6::plan::AddonMode::SelfManaged;
     let aws = emu.aws(&account, &plan.region).await;
     up(&aws, &plan, &opts(&account)).await.unwrap();
     let report = verify(&aws, Target::Plan(&plan), &VerifyOptions::default()).await.unwrap();
@@ -122,10 +125,14 @@ async fn kubeconfig_entry_keeps_other_entries() {
         "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://other.example\n  name: other\ncontexts:\n- context:\n    cluster: other\n    user: other\n  name: other\ncurrent-context: other\nusers:\n- name: other\n  user:\n    token: keep-me\n",
     )
     .unwrap();
-    let context = eks6::kubeconfig::write(&aws, "AWSNewsBlog", Some("acct"), &path).await.unwrap();
+    let who = |profile| Identity { profile, role_arn: None };
+    let written = eks6::kubeconfig::write(&aws, "AWSNewsBlog", who(Some("acct")), &path).await.unwrap();
+    let context = written.context;
     assert!(context.starts_with("arn:aws:eks:us-west-2:") && context.ends_with(":cluster/AWSNewsBlog"), "{context}");
+    // The caller created the cluster: nothing to warn about.
+    assert!(written.warnings.is_empty(), "{:?}", written.warnings);
     // Twice: the entry is replaced, not added again.
-    eks6::kubeconfig::write(&aws, "AWSNewsBlog", Some("acct"), &path).await.unwrap();
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", who(Some("acct")), &path).await.unwrap();
     let v: serde_json::Value = serde_norway_to_json(&std::fs::read_to_string(&path).unwrap());
     assert_eq!(v["current-context"], context.as_str());
     let names =
@@ -157,24 +164,48 @@ async fn kubeconfig_entry_keeps_other_entries() {
     use std::os::unix::fs::{PermissionsExt, symlink};
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    eks6::kubeconfig::write(&aws, "AWSNewsBlog", None, &path).await.unwrap();
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", who(None), &path).await.unwrap();
     assert_eq!(mode(&path), 0o600);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-    eks6::kubeconfig::write(&aws, "AWSNewsBlog", None, &path).await.unwrap();
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", who(None), &path).await.unwrap();
     assert_eq!(mode(&path), 0o640, "a mode the owner chose is kept");
     let link = std::env::temp_dir().join(format!("eks6-kubeconfig-link-{account}"));
     let _ = std::fs::remove_file(&link);
     symlink(&path, &link).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let before = std::fs::read_to_string(&path).unwrap();
-    eks6::kubeconfig::write(&aws, "AWSNewsBlog", Some("other-profile"), &link).await.unwrap();
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", who(Some("other-profile")), &link).await.unwrap();
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is still a link");
     let after = std::fs::read_to_string(&path).unwrap();
     assert!(after != before && after.contains("other-profile"), "the link's target got the entry");
     assert_eq!(mode(&path), 0o600);
     let fresh = std::env::temp_dir().join(format!("eks6-kubeconfig-new-{account}/config"));
-    eks6::kubeconfig::write(&aws, "AWSNewsBlog", None, &fresh).await.unwrap();
+    eks6::kubeconfig::write(&aws, "AWSNewsBlog", who(None), &fresh).await.unwrap();
     assert_eq!(mode(&fresh), 0o600, "a new kubeconfig is owner-only");
+
+    // A role to sign in as: `--role-arn` in the token command, and, since that role is
+    // neither the creator nor an admin, a warning naming the creator.
+    let other = format!("arn:aws:iam::{account}:role/reader");
+    let w = eks6::kubeconfig::write(&aws, "AWSNewsBlog", Identity { profile: None, role_arn: Some(&other) }, &fresh)
+        .await
+        .unwrap();
+    let v = serde_norway_to_json(&std::fs::read_to_string(&fresh).unwrap());
+    let args = v["users"][0]["user"]["exec"]["args"].as_array().unwrap();
+    assert_eq!(&args[args.len() - 2..], [serde_json::json!("--role-arn"), serde_json::json!(other)]);
+    let creator = format!("arn:aws:iam::{account}:role/eks6-test");
+    assert!(
+        w.warnings.len() == 1 && w.warnings[0].contains(&other) && w.warnings[0].contains(&creator),
+        "{:?}",
+        w.warnings
+    );
+    // As an admin of the plan, no warning.
+    let mut with_admin = plan.clone();
+    with_admin.access.admins = vec![other.clone()];
+    up(&aws, &with_admin, &opts(&account)).await.unwrap();
+    let w = eks6::kubeconfig::write(&aws, "AWSNewsBlog", Identity { profile: None, role_arn: Some(&other) }, &fresh)
+        .await
+        .unwrap();
+    assert!(w.warnings.is_empty(), "{:?}", w.warnings);
     down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
 }
 
@@ -192,7 +223,7 @@ async fn ipv6_only_private_subnets_pass_the_route_check() {
     let account = fresh_account();
     let mut plan = plan();
     plan.vpc.nat_gateways = NatGateways::None;
-    plan.vpc.dns64 = true;
+    plan.cluster.addons = eks6::plan::AddonMode::SelfManaged;
     let aws = emu.aws(&account, &plan.region).await;
     up(&aws, &plan, &opts(&account)).await.unwrap();
     let report = verify(&aws, Target::Plan(&plan), &VerifyOptions::default()).await.unwrap();

@@ -26,20 +26,22 @@ pub(crate) const TAG_PLAN: &str = "eks6:plan-id";
 pub(crate) const TAG_ROLE: &str = "eks6:role";
 
 impl Owner<'_> {
-    fn tags(&self, role: &str) -> Vec<Tag> {
-        let mut tags: Vec<Tag> = self
-            .extra
-            .iter()
-            .filter(|(k, _)| !k.starts_with("eks6:"))
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
-        tags.push(Tag::builder().key(TAG_CLUSTER).value(self.cluster).build());
-        tags.push(Tag::builder().key(TAG_PLAN).value(self.plan_id).build());
-        tags.push(Tag::builder().key(TAG_ROLE).value(role).build());
+    /// The tags of a resource of `role`, as key and value: the plan's own, then
+    /// `eks6:cluster`, `eks6:plan-id`, `eks6:role` and a `Name` unless the plan gives one.
+    pub fn pairs(&self, role: &str) -> Vec<(String, String)> {
+        let mut tags: Vec<(String, String)> =
+            self.extra.iter().filter(|(k, _)| !k.starts_with("eks6:")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        tags.push((TAG_CLUSTER.into(), self.cluster.into()));
+        tags.push((TAG_PLAN.into(), self.plan_id.into()));
+        tags.push((TAG_ROLE.into(), role.into()));
         if !self.extra.contains_key("Name") {
-            tags.push(Tag::builder().key("Name").value(format!("{}-{role}", self.cluster)).build());
+            tags.push(("Name".into(), format!("{}-{role}", self.cluster)));
         }
         tags
+    }
+
+    fn tags(&self, role: &str) -> Vec<Tag> {
+        self.pairs(role).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
     }
 
     fn spec(&self, rt: ResourceType, role: &str) -> TagSpecification {
@@ -55,7 +57,7 @@ impl Owner<'_> {
 
     /// The map form, for EKS.
     pub fn tag_map(&self, role: &str) -> std::collections::HashMap<String, String> {
-        self.tags(role).into_iter().filter_map(|t| Some((t.key?.to_string(), t.value?.to_string()))).collect()
+        self.pairs(role).into_iter().collect()
     }
 }
 
@@ -110,7 +112,19 @@ pub(crate) struct SubnetInfo {
     pub ipv6: Vec<Ipv6Net>,
     pub assign_ipv6: bool,
     pub map_public_ip: bool,
+    /// Zone name (`us-west-2a`) and zone id (`usw2-az1`).
+    pub zone: String,
+    pub zone_id: String,
     pub tags: Tags,
+}
+
+/// An instance type as EC2 describes it.
+#[derive(Debug, Clone)]
+pub(crate) struct InstanceTypeInfo {
+    pub name: String,
+    /// On the Nitro system: hypervisor `nitro`, or bare metal (no hypervisor at all),
+    /// as the VPC CNI itself decides (`pkg/awsutils`, `IsNitroInstance` / bare metal).
+    pub nitro: bool,
 }
 
 /// A gateway (internet or egress-only) and the VPCs it is attached to.
@@ -182,12 +196,6 @@ pub(crate) struct InstanceInfo {
     pub subnet_id: String,
     pub ipv6: Vec<String>,
     pub security_groups: Vec<String>,
-}
-
-macro_rules! sdk {
-    ($op:literal, $call:expr) => {
-        $call.await.map_err(|e| AwsError::from_sdk($op, e))
-    };
 }
 
 fn vpc_info(v: &aws_sdk_ec2::types::Vpc) -> VpcInfo {
@@ -276,7 +284,103 @@ fn subnet_info(s: &aws_sdk_ec2::types::Subnet) -> SubnetInfo {
         ipv6: s.ipv6_cidr_block_association_set().iter().filter_map(|a| a.ipv6_cidr_block()?.parse().ok()).collect(),
         assign_ipv6: s.assign_ipv6_address_on_creation().unwrap_or(false),
         map_public_ip: s.map_public_ip_on_launch().unwrap_or(false),
+        zone: s.availability_zone().unwrap_or_default().to_string(),
+        zone_id: s.availability_zone_id().unwrap_or_default().to_string(),
         tags: tags_of(s.tags()),
+    }
+}
+
+impl Aws {
+    /// `enableDnsSupport` and `enableDnsHostnames` of a VPC.
+    pub(crate) async fn vpc_dns(&self, vpc_id: &str) -> Result<(bool, bool), AwsError> {
+        use aws_sdk_ec2::types::VpcAttributeName;
+        let support = sdk!(
+            "DescribeVpcAttribute",
+            self.ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(VpcAttributeName::EnableDnsSupport).send()
+        )?;
+        let hostnames = sdk!(
+            "DescribeVpcAttribute",
+            self.ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(VpcAttributeName::EnableDnsHostnames).send()
+        )?;
+        Ok((
+            support.enable_dns_support().and_then(|a| a.value()).unwrap_or(false),
+            hostnames.enable_dns_hostnames().and_then(|a| a.value()).unwrap_or(false),
+        ))
+    }
+
+    /// Turns on DNS support and DNS hostnames (one attribute per call, as EC2 requires).
+    pub(crate) async fn set_vpc_dns(&self, vpc_id: &str, support: bool, hostnames: bool) -> Result<(), AwsError> {
+        if !support {
+            sdk!(
+                "ModifyVpcAttribute",
+                self.ec2.modify_vpc_attribute().vpc_id(vpc_id).enable_dns_support(yes(true)).send()
+            )?;
+        }
+        if !hostnames {
+            sdk!(
+                "ModifyVpcAttribute",
+                self.ec2.modify_vpc_attribute().vpc_id(vpc_id).enable_dns_hostnames(yes(true)).send()
+            )?;
+        }
+        Ok(())
+    }
+
+    /// An instance type, or `None` when EC2 does not know it (`InvalidInstanceType`).
+    pub(crate) async fn instance_type(&self, name: &str) -> Result<Option<InstanceTypeInfo>, AwsError> {
+        let out = match sdk!(
+            "DescribeInstanceTypes",
+            self.ec2.describe_instance_types().instance_types(aws_sdk_ec2::types::InstanceType::from(name)).send()
+        ) {
+            Ok(o) => o,
+            Err(e) if e.kind() == crate::ErrorKind::AwsInvalidInput => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(out.instance_types().first().map(|t| InstanceTypeInfo {
+            name: name.to_string(),
+            nitro: t.hypervisor().is_some_and(|h| h.as_str() == "nitro") || t.bare_metal().unwrap_or(false),
+        }))
+    }
+
+    /// The zones (names) that offer an instance type.
+    pub(crate) async fn zones_offering(&self, instance_type: &str) -> Result<Vec<String>, AwsError> {
+        let offers = sdk!(
+            "DescribeInstanceTypeOfferings",
+            self.ec2
+                .describe_instance_type_offerings()
+                .location_type(aws_sdk_ec2::types::LocationType::AvailabilityZone)
+                .filters(filter("instance-type", instance_type))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        )?;
+        Ok(offers.iter().filter_map(|o| o.location().map(str::to_string)).collect())
+    }
+
+    /// The account's Elastic IP quota in the region (`DescribeAccountAttributes`,
+    /// `vpc-max-elastic-ips`), and how many addresses it holds.
+    pub(crate) async fn elastic_ip_headroom(&self) -> Result<(Option<u32>, u32), AwsError> {
+        let attrs = sdk!(
+            "DescribeAccountAttributes",
+            self.ec2
+                .describe_account_attributes()
+                .attribute_names(aws_sdk_ec2::types::AccountAttributeName::from("vpc-max-elastic-ips"))
+                .send()
+        )?;
+        let quota = attrs
+            .account_attributes()
+            .iter()
+            .filter(|a| a.attribute_name() == Some("vpc-max-elastic-ips"))
+            .flat_map(|a| a.attribute_values())
+            .find_map(|v| v.attribute_value()?.parse().ok());
+        let held = sdk!("DescribeAddresses", self.ec2.describe_addresses().send())?;
+        Ok((quota, held.addresses().len() as u32))
+    }
+
+    /// How many VPCs the region holds.
+    pub(crate) async fn vpc_count(&self) -> Result<usize, AwsError> {
+        let vpcs = sdk!("DescribeVpcs", self.ec2.describe_vpcs().into_paginator().items().send().try_collect())?;
+        Ok(vpcs.len())
     }
 }
 

@@ -3,12 +3,40 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_eks::types::{
-    ClusterStatus, IpFamily, KubernetesNetworkConfigRequest, NodegroupScalingConfig, NodegroupStatus,
-    RemoteAccessConfig, VpcConfigRequest,
+    AccessScope, AccessScopeType, AddonStatus, AuthenticationMode, ClusterStatus, CreateAccessConfigRequest, IpFamily,
+    KubernetesNetworkConfigRequest, NodegroupScalingConfig, NodegroupStatus, RemoteAccessConfig, SupportType,
+    UpgradePolicyRequest, VpcConfigRequest,
 };
 
 use super::ec2::Owner;
-use super::{Aws, AwsError};
+
+/// The tag naming the IAM principal that created a cluster (its first admin).
+pub(crate) const TAG_CREATOR: &str = "eks6:creator";
+use super::{Aws, AwsError, absent};
+
+/// (code, message) of EKS health issues: a nodegroup's and an add-on's have one shape
+/// in two types.
+macro_rules! issues {
+    ($health:expr) => {
+        $health
+            .map(|h| {
+                h.issues()
+                    .iter()
+                    .map(|i| {
+                        (
+                            i.code().map(|c| c.as_str().to_string()).unwrap_or_default(),
+                            i.message().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+}
+
+fn tags(t: Option<&std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
+    t.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+}
 
 /// What `DescribeCluster` says.
 #[derive(Debug, Clone)]
@@ -23,6 +51,15 @@ pub(crate) struct ClusterInfo {
     pub endpoint: Option<String>,
     pub certificate_authority: Option<String>,
     pub arn: Option<String>,
+}
+
+/// What `DescribeAddon` says.
+#[derive(Debug, Clone)]
+pub(crate) struct AddonInfo {
+    pub status: AddonStatus,
+    pub tags: BTreeMap<String, String>,
+    /// (code, message) of health issues.
+    pub issues: Vec<(String, String)>,
 }
 
 /// What `DescribeNodegroup` says.
@@ -44,6 +81,14 @@ pub(crate) struct NewCluster<'a> {
     pub subnet_ids: &'a [String],
     pub public_endpoint: bool,
     pub private_endpoint: bool,
+    /// `upgradePolicy.supportType` (`STANDARD`, `EXTENDED`).
+    pub support: &'a str,
+    /// `bootstrapSelfManagedAddons`: EKS installs its unmanaged vpc-cni, kube-proxy and
+    /// coredns itself (false when eks6 creates them as managed add-ons).
+    pub bootstrap_addons: bool,
+    /// The caller's IAM principal, tagged `eks6:creator` (EKS makes it an admin; the
+    /// kubeconfig names it when another identity gets Unauthorized).
+    pub creator: &'a str,
     pub token: &'a str,
 }
 
@@ -65,19 +110,15 @@ pub(crate) struct NewNodegroup<'a> {
 
 impl Aws {
     pub(crate) async fn describe_cluster(&self, name: &str) -> Result<Option<ClusterInfo>, AwsError> {
-        let out = match self.eks.describe_cluster().name(name).send().await {
-            Ok(o) => o,
-            Err(e) => {
-                let e = AwsError::from_sdk("DescribeCluster", e);
-                return if e.is_not_found() { Ok(None) } else { Err(e) };
-            }
+        let Some(out) = absent(sdk!("DescribeCluster", self.eks.describe_cluster().name(name).send()))? else {
+            return Ok(None);
         };
         Ok(out.cluster().map(|c| {
             let vpc = c.resources_vpc_config();
             let net = c.kubernetes_network_config();
             ClusterInfo {
                 status: c.status().cloned().unwrap_or_else(|| ClusterStatus::from("")),
-                tags: c.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+                tags: tags(c.tags()),
                 vpc_id: vpc.and_then(|v| v.vpc_id()).map(str::to_string),
                 subnet_ids: vpc.map(|v| v.subnet_ids().to_vec()).unwrap_or_default(),
                 security_group_id: vpc
@@ -106,7 +147,23 @@ impl Aws {
             .role_arn(c.role_arn)
             .resources_vpc_config(vpc)
             .kubernetes_network_config(KubernetesNetworkConfigRequest::builder().ip_family(IpFamily::Ipv6).build())
-            .set_tags(Some(owner.tag_map("cluster")))
+            // Access entries beside the aws-auth ConfigMap, the creator an admin (EKS user
+            // guide, "Grant IAM users access to Kubernetes with EKS access entries"; the
+            // API's default is CONFIG_MAP alone, which `[access] admins` cannot use).
+            .access_config(
+                CreateAccessConfigRequest::builder()
+                    .authentication_mode(AuthenticationMode::ApiAndConfigMap)
+                    .bootstrap_cluster_creator_admin_permissions(true)
+                    .build(),
+            )
+            .bootstrap_self_managed_addons(c.bootstrap_addons)
+            // The API's default is EXTENDED (EKS API reference, UpgradePolicyRequest).
+            .upgrade_policy(UpgradePolicyRequest::builder().support_type(SupportType::from(c.support)).build())
+            .set_tags(Some({
+                let mut tags = owner.tag_map("cluster");
+                tags.insert(TAG_CREATOR.into(), c.creator.into());
+                tags
+            }))
             .client_request_token(c.token)
             .send()
             .await
@@ -115,13 +172,8 @@ impl Aws {
     }
 
     pub(crate) async fn delete_cluster(&self, name: &str) -> Result<(), AwsError> {
-        match self.eks.delete_cluster().name(name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = AwsError::from_sdk("DeleteCluster", e);
-                if e.is_not_found() { Ok(()) } else { Err(e) }
-            }
-        }
+        absent(sdk!("DeleteCluster", self.eks.delete_cluster().name(name).send()))?;
+        Ok(())
     }
 
     pub(crate) async fn describe_nodegroup(
@@ -129,31 +181,18 @@ impl Aws {
         cluster: &str,
         name: &str,
     ) -> Result<Option<NodegroupInfo>, AwsError> {
-        let out = match self.eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
-            Ok(o) => o,
-            Err(e) => {
-                let e = AwsError::from_sdk("DescribeNodegroup", e);
-                return if e.is_not_found() { Ok(None) } else { Err(e) };
-            }
+        let Some(out) = absent(sdk!(
+            "DescribeNodegroup",
+            self.eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send()
+        ))?
+        else {
+            return Ok(None);
         };
         Ok(out.nodegroup().map(|n| NodegroupInfo {
             status: n.status().cloned().unwrap_or_else(|| NodegroupStatus::from("")),
-            tags: n.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+            tags: tags(n.tags()),
             subnets: n.subnets().to_vec(),
-            issues: n
-                .health()
-                .map(|h| {
-                    h.issues()
-                        .iter()
-                        .map(|i| {
-                            (
-                                i.code().map(|c| c.as_str().to_string()).unwrap_or_default(),
-                                i.message().unwrap_or_default().to_string(),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            issues: issues!(n.health()),
         }))
     }
 
@@ -182,22 +221,180 @@ impl Aws {
     }
 
     pub(crate) async fn delete_nodegroup(&self, cluster: &str, name: &str) -> Result<(), AwsError> {
-        match self.eks.delete_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = AwsError::from_sdk("DeleteNodegroup", e);
-                if e.is_not_found() { Ok(()) } else { Err(e) }
-            }
-        }
+        absent(sdk!("DeleteNodegroup", self.eks.delete_nodegroup().cluster_name(cluster).nodegroup_name(name).send()))?;
+        Ok(())
     }
 
     pub(crate) async fn list_nodegroups(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
-        match self.eks.list_nodegroups().cluster_name(cluster).into_paginator().items().send().try_collect().await {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                let e = AwsError::from_sdk("ListNodegroups", e);
-                if e.is_not_found() { Ok(Vec::new()) } else { Err(e) }
+        let items = self.eks.list_nodegroups().cluster_name(cluster).into_paginator().items().send().try_collect();
+        Ok(absent(sdk!("ListNodegroups", items))?.unwrap_or_default())
+    }
+
+    /// The default version of an add-on for a Kubernetes version (`DescribeAddonVersions`:
+    /// the version whose compatibility with `kubernetes` is marked `defaultVersion`), and
+    /// every version offered for it.
+    pub(crate) async fn addon_versions(
+        &self,
+        addon: &str,
+        kubernetes: &str,
+    ) -> Result<(Option<String>, Vec<String>), AwsError> {
+        let pages: Vec<_> = sdk!(
+            "DescribeAddonVersions",
+            self.eks
+                .describe_addon_versions()
+                .addon_name(addon)
+                .kubernetes_version(kubernetes)
+                .into_paginator()
+                .send()
+                .try_collect()
+        )?;
+        let mut default = None;
+        let mut all = Vec::new();
+        for a in pages.iter().flat_map(|p| p.addons()).filter(|a| a.addon_name() == Some(addon)) {
+            for v in a.addon_versions() {
+                let Some(name) = v.addon_version() else { continue };
+                let fits = v.compatibilities().iter().filter(|c| c.cluster_version() == Some(kubernetes));
+                let mut offered = false;
+                for c in fits {
+                    offered = true;
+                    if c.default_version() {
+                        default = Some(name.to_string());
+                    }
+                }
+                if offered {
+                    all.push(name.to_string());
+                }
             }
         }
+        Ok((default, all))
     }
+
+    pub(crate) async fn describe_addon(&self, cluster: &str, addon: &str) -> Result<Option<AddonInfo>, AwsError> {
+        let Some(out) =
+            absent(sdk!("DescribeAddon", self.eks.describe_addon().cluster_name(cluster).addon_name(addon).send()))?
+        else {
+            return Ok(None);
+        };
+        Ok(out.addon().map(|a| AddonInfo {
+            status: a.status().cloned().unwrap_or_else(|| AddonStatus::from("")),
+            tags: tags(a.tags()),
+            issues: issues!(a.health()),
+        }))
+    }
+
+    /// Creates a managed add-on at a version, tagged, with a client token (a repeat with
+    /// the same token answers the add-on it made).
+    pub(crate) async fn create_addon(
+        &self,
+        owner: &Owner<'_>,
+        cluster: &str,
+        addon: &str,
+        version: &str,
+        token: &str,
+    ) -> Result<(), AwsError> {
+        self.eks
+            .create_addon()
+            .cluster_name(cluster)
+            .addon_name(addon)
+            .addon_version(version)
+            .set_tags(Some(owner.tag_map(&format!("addon/{addon}"))))
+            .client_request_token(token)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("CreateAddon", e))?;
+        Ok(())
+    }
+
+    pub(crate) async fn delete_addon(&self, cluster: &str, addon: &str) -> Result<(), AwsError> {
+        absent(sdk!("DeleteAddon", self.eks.delete_addon().cluster_name(cluster).addon_name(addon).send()))?;
+        Ok(())
+    }
+
+    /// The principals with an access entry on a cluster.
+    pub(crate) async fn access_entries(&self, cluster: &str) -> Result<Vec<String>, AwsError> {
+        self.eks
+            .list_access_entries()
+            .cluster_name(cluster)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListAccessEntries", e))
+    }
+
+    /// The access policies associated with a principal's entry (ARNs).
+    pub(crate) async fn access_policies(&self, cluster: &str, principal: &str) -> Result<Vec<String>, AwsError> {
+        let pages: Vec<_> = self
+            .eks
+            .list_associated_access_policies()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| AwsError::from_sdk("ListAssociatedAccessPolicies", e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.associated_access_policies().iter().filter_map(|a| a.policy_arn().map(str::to_string)))
+            .collect())
+    }
+
+    /// Creates an access entry for a principal, tagged.
+    pub(crate) async fn create_access_entry(
+        &self,
+        owner: &Owner<'_>,
+        cluster: &str,
+        principal: &str,
+    ) -> Result<(), AwsError> {
+        self.eks
+            .create_access_entry()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .set_tags(Some(owner.tag_map("access")))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("CreateAccessEntry", e))?;
+        Ok(())
+    }
+
+    /// Associates an access policy with a principal's entry at cluster scope (associating
+    /// it again is not an error).
+    pub(crate) async fn associate_cluster_policy(
+        &self,
+        cluster: &str,
+        principal: &str,
+        policy_arn: &str,
+    ) -> Result<(), AwsError> {
+        self.eks
+            .associate_access_policy()
+            .cluster_name(cluster)
+            .principal_arn(principal)
+            .policy_arn(policy_arn)
+            .access_scope(AccessScope::builder().r#type(AccessScopeType::Cluster).build())
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("AssociateAccessPolicy", e))?;
+        Ok(())
+    }
+}
+
+/// Whether `CreateCluster` or `CreateNodegroup` refused a role that IAM has not spread
+/// yet (IAM is eventually consistent): EKS answers `InvalidParameterException` with one
+/// of these phrases, the ones terraform-provider-aws retries for two minutes
+/// (`internal/service/eks/cluster.go`, `propagationTimeout`).
+pub(crate) fn role_not_ready(e: &AwsError) -> bool {
+    const PHRASES: &[&str] = &[
+        "could not be assumed",
+        "does not exist",
+        "Error in role params",
+        "doesn't have the Amazon EKS Managed Policies",
+        "IAM role's policy must include",
+    ];
+    // "does not exist" also ends "The subnet ID ... does not exist": only about a role.
+    let m = e.message();
+    e.has_code("InvalidParameterException")
+        && m.to_ascii_lowercase().contains("role")
+        && PHRASES.iter().any(|p| m.contains(p))
 }

@@ -1,5 +1,5 @@
-//! The only module that touches the AWS SDK: builds the EC2 and EKS clients once from
-//! `aws_config`, counts the calls they make, and classifies their errors.
+//! The only module that touches the AWS SDK: builds the EC2, EKS, IAM and STS clients
+//! once from `aws_config`, counts the calls they make, and classifies their errors.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,12 +16,25 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
 use crate::error::ErrorKind;
 
+/// An SDK call of operation `$op`, awaited, its error classified.
+macro_rules! sdk {
+    ($op:literal, $call:expr) => {
+        $call.await.map_err(|e| AwsError::from_sdk($op, e))
+    };
+}
+
 pub(crate) mod ec2;
 pub(crate) mod eks;
+pub(crate) mod iam;
+
+pub use iam::{
+    CLUSTER_ROLE_POLICIES, CNI_IPV6_ACTIONS, CNI_TAG_ACTION, EKS_PRINCIPAL, NODE_ROLE_POLICIES, cni_ipv6_policy,
+    ec2_principal, managed_policy_arn, partition, trust_policy,
+};
 
 /// The states eks6 compares, as the SDK's own enums.
 pub use aws_sdk_ec2::types::NatGatewayState;
-pub use aws_sdk_eks::types::{ClusterStatus, NodegroupStatus};
+pub use aws_sdk_eks::types::{AddonStatus, ClusterStatus, NodegroupStatus};
 
 /// How to reach AWS. Everything is optional; what is unset comes from the usual places
 /// (environment, profile files, instance metadata), as the AWS CLI does.
@@ -119,12 +132,39 @@ impl Intercept for CountCalls {
 pub struct Aws {
     pub(crate) ec2: aws_sdk_ec2::Client,
     pub(crate) eks: aws_sdk_eks::Client,
+    pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) sts: aws_sdk_sts::Client,
     region: String,
     /// The endpoint every call goes to, when one was given (for messages).
     endpoint: Option<String>,
     calls: Arc<CallLog>,
-    account: Arc<tokio::sync::OnceCell<String>>,
+    caller: Arc<tokio::sync::OnceCell<Caller>>,
+}
+
+/// Who the clients act as (STS `GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The account id.
+    pub account: String,
+    /// The caller's ARN (an assumed role shows as `arn:aws:sts::...:assumed-role/R/S`).
+    pub arn: String,
+}
+
+impl Caller {
+    /// The IAM principal behind the caller: for an assumed-role session
+    /// (`arn:aws:sts::A:assumed-role/R/S`) the role (`arn:aws:iam::A:role/R`, without
+    /// its path, which the session ARN does not carry), else the ARN itself. EKS names a
+    /// cluster's creator, and matches access entries, by this principal.
+    pub fn principal_arn(&self) -> String {
+        let parts: Vec<&str> = self.arn.splitn(6, ':').collect();
+        if let [_, partition, "sts", _, account, resource] = parts[..]
+            && let Some(rest) = resource.strip_prefix("assumed-role/")
+        {
+            let role = rest.split('/').next().unwrap_or(rest);
+            return format!("arn:{partition}:iam::{account}:role/{role}");
+        }
+        self.arn.clone()
+    }
 }
 
 impl fmt::Debug for Aws {
@@ -140,6 +180,8 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     /// EKS.
     pub eks: aws_sdk_eks::Client,
+    /// IAM (the roles eks6 makes or checks).
+    pub iam: aws_sdk_iam::Client,
     /// STS (the caller's account).
     pub sts: aws_sdk_sts::Client,
 }
@@ -150,6 +192,7 @@ impl Clients {
         Self {
             ec2: aws_sdk_ec2::Client::new(sdk),
             eks: aws_sdk_eks::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
         }
     }
@@ -330,11 +373,12 @@ impl Aws {
         Ok(Self {
             ec2: aws_sdk_ec2::Client::from_conf(c.ec2.config().to_builder().interceptor(count()).build()),
             eks: aws_sdk_eks::Client::from_conf(c.eks.config().to_builder().interceptor(count()).build()),
+            iam: aws_sdk_iam::Client::from_conf(c.iam.config().to_builder().interceptor(count()).build()),
             sts: aws_sdk_sts::Client::from_conf(c.sts.config().to_builder().interceptor(count()).build()),
             region,
             endpoint: None,
             calls,
-            account: Arc::new(tokio::sync::OnceCell::new()),
+            caller: Arc::new(tokio::sync::OnceCell::new()),
         })
     }
 
@@ -345,7 +389,12 @@ impl Aws {
 
     /// The caller's account id (STS `GetCallerIdentity`, asked once).
     pub async fn account_id(&self) -> Result<String, AwsError> {
-        self.account
+        Ok(self.caller().await?.account)
+    }
+
+    /// Who the clients act as (STS `GetCallerIdentity`, asked once).
+    pub async fn caller(&self) -> Result<Caller, AwsError> {
+        self.caller
             .get_or_try_init(|| async {
                 let out = self
                     .sts
@@ -353,12 +402,18 @@ impl Aws {
                     .send()
                     .await
                     .map_err(|e| AwsError::from_sdk("GetCallerIdentity", e))?;
-                out.account()
-                    .map(str::to_string)
-                    .ok_or_else(|| AwsError::local(ErrorKind::AwsService, "GetCallerIdentity", "STS named no account"))
+                let account = out.account().map(str::to_string).ok_or_else(|| {
+                    AwsError::local(ErrorKind::AwsService, "GetCallerIdentity", "STS named no account")
+                })?;
+                Ok(Caller { account, arn: out.arn().unwrap_or_default().to_string() })
             })
             .await
             .cloned()
+    }
+
+    /// The partition of the clients' region (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn partition(&self) -> &'static str {
+        iam::partition(&self.region)
     }
 
     /// HTTP attempts made so far, per `Service:Operation` (`EKS:DescribeCluster`).
@@ -468,6 +523,17 @@ impl AwsError {
     }
 }
 
+/// `Ok(None)` where AWS said the resource does not exist (`...NotFound`,
+/// `ResourceNotFoundException`, IAM's `NoSuchEntity`): for describes, and for deletes of
+/// what is already gone.
+pub(crate) fn absent<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Why a request was not delivered, in words: no credentials (and where eks6 looked),
 /// a refused connection, an answer that is not HTTP, or the deepest cause the SDK gives.
 fn undelivered(err: &(dyn std::error::Error + 'static)) -> (ErrorKind, String) {
@@ -527,6 +593,7 @@ fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         Some(c)
             if c.ends_with(".NotFound")
                 || c.ends_with("NotFound")
+                || c == "NoSuchEntity"
                 || c == "ResourceNotFoundException"
                 || c == "NotFoundException" =>
         {
@@ -538,7 +605,9 @@ fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorKind {
             | "InvalidPermission.Duplicate"
             | "RouteAlreadyExists"
             | "Resource.AlreadyAssociated"
-            | "IdempotentParameterMismatch",
+            | "IdempotentParameterMismatch"
+            | "DeleteConflict"
+            | "ConcurrentModification",
         ) => ErrorKind::AwsConflict,
         Some(c) if c.ends_with(".InUse") || c.ends_with("AlreadyExists") || c.ends_with(".Duplicate") => {
             ErrorKind::AwsConflict
@@ -568,6 +637,8 @@ fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         {
             ErrorKind::AwsInvalidInput
         }
+        // A 404 without an error code: no such resource (or operation) at the endpoint.
+        None if status == Some(404) => ErrorKind::AwsNotFound,
         _ if status.is_some_and(|s| (400..500).contains(&s)) => ErrorKind::AwsInvalidInput,
         _ => ErrorKind::AwsService,
     }
@@ -593,10 +664,24 @@ mod tests {
         assert_eq!(classify_code(Some("LimitExceeded"), Some(409)), ErrorKind::AwsQuota);
         assert_eq!(classify_code(Some("AddressLimitExceeded"), Some(400)), ErrorKind::AwsQuota);
         assert_eq!(classify_code(Some("ResourceLimitExceededException"), Some(400)), ErrorKind::AwsQuota);
+        // IAM's own codes.
+        assert_eq!(classify_code(Some("NoSuchEntity"), Some(404)), ErrorKind::AwsNotFound);
+        assert_eq!(classify_code(Some("DeleteConflict"), Some(409)), ErrorKind::AwsConflict);
+        assert_eq!(classify_code(Some("EntityAlreadyExists"), Some(409)), ErrorKind::AwsConflict);
         // Every code the AWS runtime retries as throttling is throttling here too.
         for c in aws_runtime::retries::classifiers::THROTTLING_ERRORS {
             assert_eq!(classify_code(Some(c), Some(400)), ErrorKind::AwsThrottled, "{c}");
         }
+    }
+
+    #[test]
+    fn principal_of_a_session() {
+        let c = |arn: &str| Caller { account: "111122223333".into(), arn: arn.into() };
+        assert_eq!(
+            c("arn:aws:sts::111122223333:assumed-role/Admin/alice").principal_arn(),
+            "arn:aws:iam::111122223333:role/Admin"
+        );
+        assert_eq!(c("arn:aws:iam::111122223333:user/bob").principal_arn(), "arn:aws:iam::111122223333:user/bob");
     }
 
     #[test]

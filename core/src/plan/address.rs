@@ -87,9 +87,7 @@ impl ClusterPlan {
     /// let plan = ClusterPlan::from_toml(r#"
     ///     name = "c"
     ///     region = "us-west-2"
-    ///     kubernetes_version = "1.33"
-    ///     cluster_role_arn = "arn:aws:iam::123456789012:role/A"
-    ///     node_role_arn = "arn:aws:iam::123456789012:role/B"
+    ///     kubernetes_version = "1.35"
     ///     [nodegroup]
     ///     name = "ng"
     /// "#)?;

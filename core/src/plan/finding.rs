@@ -35,6 +35,9 @@ impl fmt::Display for Severity {
 pub enum Stage {
     /// From the plan alone, before any AWS call (`eks6 plan`).
     Offline,
+    /// Against the account, read-only, before any write (`eks6 plan --live`; `up`
+    /// repeats the ones about an existing network).
+    Live,
     /// While a workflow runs, from what the account holds.
     Run,
 }
@@ -61,22 +64,34 @@ pub enum Stage {
 pub enum Rule {
     /// Bring-your-own subnets must auto-assign IPv6 (or the plan lets eks6 turn it on).
     AutoAssignIpv6,
+    /// An admin that is not an IAM role or user ARN, or listed twice.
+    AccessAdmin,
+    /// An Amazon Linux 2 AMI type on a version EKS publishes no AL2 AMIs for.
+    AmiType,
     /// A zone name outside the plan's region.
     AzRegion,
     /// Subnet ids without the VPC they belong to.
     ByoSubnets,
     /// The cluster name.
     ClusterName,
+    /// A cluster of the plan's name exists in the region.
+    ClusterExists,
     /// The cluster reports no cluster security group, so the probe rule was not added.
     ClusterSecurityGroup,
     /// DNS64 on EKS subnets.
     Dns64,
+    /// A VPC without DNS support or DNS hostnames (nodes cannot register).
+    DnsAttributes,
+    /// Too few Elastic IPs left for the NAT gateways.
+    ElasticIpQuota,
     /// Neither API endpoint on.
     EndpointAccess,
     /// An instance type that is not `family.size`.
     InstanceType,
     /// A family other than IPv6.
     IpFamily,
+    /// An instance type not offered in a chosen zone, or unknown to EC2.
+    InstanceTypeOffered,
     /// Private subnets without NAT.
     NatNone,
     /// NAT gateways need public subnets.
@@ -87,6 +102,8 @@ pub enum Rule {
     NoSubnets,
     /// The nodes' subnets do not exist under this plan.
     NodeSubnets,
+    /// The node role may not do what the VPC CNI needs for IPv6.
+    NodeRoleIpv6,
     /// The nodegroup name.
     NodegroupName,
     /// More nodes than the default quota of nodes per managed nodegroup (which can be
@@ -100,24 +117,34 @@ pub enum Rule {
     ProbeAllowFrom,
     /// The probe port.
     ProbePort,
+    /// The probe cannot reach nodes behind an egress-only gateway from outside.
+    ProbeReachability,
     /// The probe port was already open by a rule eks6 did not make.
     ProbeRuleExists,
     /// The region name.
     Region,
     /// A malformed role ARN.
     RoleArn,
+    /// A given role that does not exist, or a name eks6 would create taken by another.
+    RoleExists,
+    /// A role whose trust policy does not let the right service assume it.
+    RoleTrust,
     /// `serviceIpv4Cidr` on an IPv6 cluster.
     ServiceIpv4Cidr,
     /// SSH open to the world.
     SshOpen,
     /// A malformed subnet id.
     SubnetId,
+    /// Not enough free /64s left in an existing VPC's /56.
+    SubnetSpace,
     /// A bring-your-own subnet without an IPv6 block.
     SubnetIpv6Block,
     /// A bring-your-own subnet outside the plan's VPC.
     SubnetInVpc,
     /// The subnets' IPv4 blocks do not fit.
     SubnetIpv4Fit,
+    /// The upgrade policy (standard or extended support) and what it costs.
+    SupportType,
     /// Fewer than two zones.
     TwoAzs,
     /// Tags AWS refuses, or eks6's own keys.
@@ -136,8 +163,12 @@ pub enum Rule {
     VpcIpv6Block,
     /// The VPC's IPv4 block.
     VpcIpv4Cidr,
+    /// VPCs in the region near the default quota.
+    VpcQuota,
     /// A Windows AMI type.
     WindowsNodes,
+    /// A zone id EKS refuses for control planes.
+    ZoneId,
 }
 
 impl Rule {
@@ -156,6 +187,15 @@ impl Rule {
             | Self::SubnetIpv6Block
             | Self::SubnetInVpc
             | Self::VpcIpv6Block => Stage::Run,
+            Self::ClusterExists
+            | Self::DnsAttributes
+            | Self::ElasticIpQuota
+            | Self::InstanceTypeOffered
+            | Self::NodeRoleIpv6
+            | Self::RoleExists
+            | Self::RoleTrust
+            | Self::SubnetSpace
+            | Self::VpcQuota => Stage::Live,
             _ => Stage::Offline,
         }
     }

@@ -2,17 +2,19 @@
 //! offline pre-flight checks.
 //!
 //! ```
-//! use eks6::plan::ClusterPlan;
+//! use eks6::plan::{ClusterPlan, RoleKind, RoleSpec};
 //! let plan = ClusterPlan::from_toml(r#"
 //!     name = "AWSNewsBlog"
 //!     region = "us-west-2"
-//!     kubernetes_version = "1.30"
-//!     cluster_role_arn = "arn:aws:iam::123456789012:role/EKSClusterRole"
-//!     node_role_arn = "arn:aws:iam::123456789012:role/EKSNodeRole"
+//!     kubernetes_version = "1.34"
+//!     [iam]
+//!     node_role = "arn:aws:iam::123456789012:role/EKSNodeRole"
 //!     [nodegroup]
 //!     name = "AWSNewsBlog-nodegroup"
 //! "#)?;
 //! assert_eq!(plan.vpc.ipv4_cidr, "10.0.0.0/16");
+//! assert_eq!(plan.iam.cluster_role, RoleSpec::Create);
+//! assert!(plan.role_name(RoleKind::Cluster).starts_with("eks6-AWSNewsBlog-"));
 //! let err = ClusterPlan::from_toml("name = \"x\"\nbogus = 2").unwrap_err();
 //! assert!(err.to_string().contains("line 2, column 1: unknown field `bogus`"));
 //! # Ok::<(), eks6::plan::PlanError>(())
@@ -29,8 +31,12 @@ use serde::{Deserialize, Serialize};
 
 pub use address::{AddressPlan, SubnetKind, SubnetPlan};
 pub use finding::{Finding, Rule, Severity, Stage, Validation};
+#[cfg(feature = "aws")]
 pub(crate) use rules::region_ok;
-pub use rules::{Date, VERSION_TABLE, VersionSupport, offline_rules};
+pub use rules::{
+    CLUSTER_ADMIN_POLICY, Date, EXCLUDED_ZONE_IDS, NO_AL2_FROM_MINOR, NON_NITRO_FAMILIES, VERSION_TABLE,
+    VERSION_TABLE_CHECKED, VersionSupport, newest_standard_version, offline_rules,
+};
 
 /// Version of the JSON documents eks6 writes (findings, events, reports, journal).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -44,12 +50,15 @@ pub struct ClusterPlan {
     pub name: String,
     /// The AWS region. The plan's region is the truth: a different client region is an error.
     pub region: String,
-    /// Kubernetes version, e.g. `"1.30"` (IPv6 needs 1.21 or later).
+    /// Kubernetes version, e.g. `"1.34"` (IPv6 needs 1.21 or later; EKS creates only
+    /// versions in standard or extended support).
     pub kubernetes_version: String,
-    /// IAM role EKS assumes for the control plane.
-    pub cluster_role_arn: String,
-    /// IAM role of the nodes.
-    pub node_role_arn: String,
+    /// The cluster's and the nodes' IAM roles: created by eks6 (the default) or given.
+    #[serde(default)]
+    pub iam: IamPlan,
+    /// Who may administer the cluster besides its creator.
+    #[serde(default)]
+    pub access: AccessPlan,
     /// The network: a new dual-stack VPC (default) or an existing one.
     #[serde(default)]
     pub vpc: VpcPlan,
@@ -98,9 +107,10 @@ pub struct VpcPlan {
     /// (default false: eks6 only checks and reports).
     #[serde(default)]
     pub enable_auto_assign_ipv6: bool,
-    /// DNS64 on the subnets eks6 creates (default false; EKS best practice).
-    #[serde(default)]
-    pub dns64: bool,
+    /// Gone: any value is an error finding (EKS subnets keep DNS64 off; see the
+    /// `dns64` rule). Kept only to say so instead of "unknown field".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns64: Option<bool>,
 }
 
 fn default_ipv4_cidr() -> String {
@@ -125,7 +135,7 @@ impl Default for VpcPlan {
             private_subnets: true,
             nat_gateways: NatGateways::default(),
             enable_auto_assign_ipv6: false,
-            dns64: false,
+            dns64: None,
         }
     }
 }
@@ -224,9 +234,176 @@ pub struct ClusterSettings {
     /// Must stay unset: EKS picks an IPv6 service range itself.
     #[serde(default, rename = "service_ipv4_cidr", alias = "serviceIpv4Cidr")]
     pub service_ipv4_cidr: Option<String>,
-    /// The VPC CNI version, if pinned (IPv6 needs 1.10.1 or later).
+    /// The `vpc-cni` add-on version, if pinned (IPv6 needs 1.10.1 or later; default the
+    /// add-on's default version for the cluster's Kubernetes version). Managed add-ons only.
     #[serde(default)]
     pub vpc_cni_version: Option<String>,
+    /// Who runs the cluster's networking and DNS: `"managed"` (default: `vpc-cni`,
+    /// `kube-proxy` and `coredns` as EKS managed add-ons) or `"self-managed"` (EKS's own
+    /// bootstrap; no add-on calls).
+    #[serde(default)]
+    pub addons: AddonMode,
+    /// The cluster's upgrade policy: `"standard"` (default) or `"extended"`.
+    #[serde(default)]
+    pub support: SupportType,
+}
+
+/// Who runs the cluster's networking and DNS add-ons.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AddonMode {
+    /// `vpc-cni`, `kube-proxy` and `coredns` as EKS managed add-ons, created by eks6 at
+    /// the default version for the cluster (`CreateCluster` with
+    /// `bootstrapSelfManagedAddons = false`). Upgraded with `aws eks update-addon`.
+    #[default]
+    Managed,
+    /// EKS installs them itself at creation, unmanaged (`bootstrapSelfManagedAddons =
+    /// true`); eks6 makes no add-on call. Works on endpoints without the add-on API.
+    SelfManaged,
+}
+
+impl AddonMode {
+    /// The plan text (`managed`, `self-managed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Managed => "managed",
+            Self::SelfManaged => "self-managed",
+        }
+    }
+}
+
+/// The cluster's upgrade policy (`upgradePolicy.supportType`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SupportType {
+    /// At the end of standard support EKS upgrades the cluster to the next version; no
+    /// extended-support charge ever.
+    #[default]
+    Standard,
+    /// The cluster may stay on its version for 12 more months of extended support,
+    /// billed at a higher hourly rate for that time.
+    Extended,
+}
+
+impl SupportType {
+    /// The API value (`STANDARD`, `EXTENDED`).
+    pub fn api_value(self) -> &'static str {
+        match self {
+            Self::Standard => "STANDARD",
+            Self::Extended => "EXTENDED",
+        }
+    }
+}
+
+/// A role: made by eks6, or an existing one by ARN (read, never changed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RoleSpec {
+    /// eks6 creates the role (`"create"`) as the EKS user guide describes it, named
+    /// [`ClusterPlan::role_name`], and `down` deletes it.
+    #[default]
+    Create,
+    /// An existing role's ARN.
+    Arn(String),
+}
+
+impl RoleSpec {
+    /// The ARN, when given.
+    pub fn arn(&self) -> Option<&str> {
+        match self {
+            Self::Create => None,
+            Self::Arn(a) => Some(a),
+        }
+    }
+}
+
+impl Serialize for RoleSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.arn().unwrap_or("create"))
+    }
+}
+
+impl<'de> Deserialize<'de> for RoleSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(if s == "create" { Self::Create } else { Self::Arn(s) })
+    }
+}
+
+/// The cluster's and the nodes' IAM roles.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamPlan {
+    /// The role EKS assumes for the control plane: `"create"` (default) or an ARN.
+    #[serde(default)]
+    pub cluster_role: RoleSpec,
+    /// The nodes' role: `"create"` (default) or an ARN. A given role must let the VPC
+    /// CNI assign IPv6 addresses (`eks6 plan --live` asks IAM).
+    #[serde(default)]
+    pub node_role: RoleSpec,
+}
+
+/// Which role of a plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoleKind {
+    /// The cluster (control plane) role.
+    Cluster,
+    /// The node role.
+    Node,
+}
+
+impl RoleKind {
+    /// `cluster` or `node`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cluster => "cluster",
+            Self::Node => "node",
+        }
+    }
+}
+
+impl ClusterPlan {
+    /// The plan's role of a kind (`[iam] cluster_role` or `node_role`).
+    pub fn role(&self, kind: RoleKind) -> &RoleSpec {
+        match kind {
+            RoleKind::Cluster => &self.iam.cluster_role,
+            RoleKind::Node => &self.iam.node_role,
+        }
+    }
+
+    /// The name of the role of a kind eks6 creates for this plan ([`iam_name`]).
+    pub fn role_name(&self, kind: RoleKind) -> String {
+        iam_name(&self.name, &self.plan_id(), kind.as_str())
+    }
+}
+
+/// The name of an IAM role or policy eks6 creates: `eks6-<first 40 characters of the
+/// cluster name>-<8 hex digits of the plan id>-<what>`. IAM names are per account (64
+/// characters for a role) while cluster names are per region (100 characters): the plan
+/// id (region and full name) keeps two clusters' roles apart, where a name alone clashes
+/// (terraform-aws-eks issue 2131, `EntityAlreadyExists` on a second cluster).
+///
+/// ```
+/// use eks6::plan::{iam_name, plan_id};
+/// let long = "c".repeat(100);
+/// let name = iam_name(&long, &plan_id("us-west-2", &long), "cni-ipv6");
+/// assert!(name.starts_with(&format!("eks6-{}-", "c".repeat(40))) && name.ends_with("-cni-ipv6"));
+/// assert!(name.len() <= 64, "IAM's limit for a role name");
+/// assert_ne!(name, iam_name(&long, &plan_id("us-east-1", &long), "cni-ipv6"));
+/// ```
+pub fn iam_name(cluster: &str, plan_id: &str, what: &str) -> String {
+    let short: String = cluster.chars().take(40).collect();
+    let hex = plan_id.trim_start_matches("eks6-");
+    format!("eks6-{short}-{}-{what}", &hex[..8.min(hex.len())])
+}
+
+/// Who may administer the cluster.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessPlan {
+    /// IAM role or user ARNs that get an access entry with `AmazonEKSClusterAdminPolicy`
+    /// at cluster scope (the creator gets one from EKS itself).
+    #[serde(default)]
+    pub admins: Vec<String>,
 }
 
 fn default_ip_family() -> String {
@@ -241,6 +418,8 @@ impl Default for ClusterSettings {
             ip_family: default_ip_family(),
             service_ipv4_cidr: None,
             vpc_cni_version: None,
+            addons: AddonMode::default(),
+            support: SupportType::default(),
         }
     }
 }

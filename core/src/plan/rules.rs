@@ -7,7 +7,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
 use super::finding::{Finding, Rule, Severity, Stage, Validation};
-use super::{AzSpec, ClusterPlan};
+use super::{AddonMode, AzSpec, ClusterPlan, NodeSubnets, RoleKind, SupportType};
 use crate::error::Q;
 use crate::net::parse_prefix;
 
@@ -66,9 +66,12 @@ pub struct VersionSupport {
     pub extended_end: Date,
 }
 
-/// The EKS Kubernetes version calendar (from the EKS user guide, "Kubernetes versions";
-/// versions before 1.23 had no extended support, so both dates are the same). Check it
-/// against the published calendar when adding a version.
+/// The EKS Kubernetes version calendar, as of [`VERSION_TABLE_CHECKED`]: from the EKS
+/// user guide, "Understand the Kubernetes version lifecycle on EKS" (release calendar)
+/// for 1.21 to 1.34 (versions before 1.23 had no extended support, so both dates are the
+/// same). 1.36 is not listed: no AWS source with its dates was at hand. A version past the
+/// last row is reported as unknown, not refused. Check the published calendar when
+/// adding a row, and move [`VERSION_TABLE_CHECKED`].
 pub const VERSION_TABLE: &[VersionSupport] = &[
     vs(21, Date::new(2023, 2, 15), Date::new(2023, 2, 15)),
     vs(22, Date::new(2023, 6, 4), Date::new(2023, 6, 4)),
@@ -88,6 +91,37 @@ pub const VERSION_TABLE: &[VersionSupport] = &[
     // the rows above; check against the EKS user guide when one is reachable.
     vs(35, Date::new(2027, 3, 27), Date::new(2028, 3, 27)),
 ];
+
+/// The day [`VERSION_TABLE`] was last checked against AWS's calendar.
+pub const VERSION_TABLE_CHECKED: Date = Date::new(2026, 11, 29);
+
+/// The newest version in standard support on `today` (`"1.35"`), from [`VERSION_TABLE`].
+///
+/// ```
+/// use eks6::plan::{Date, newest_standard_version};
+/// assert_eq!(newest_standard_version(Date::new(2026, 11, 29)).as_deref(), Some("1.35"));
+/// ```
+pub fn newest_standard_version(today: Date) -> Option<String> {
+    VERSION_TABLE.iter().rev().find(|v| v.standard_end > today).map(|v| format!("1.{}", v.minor))
+}
+
+/// Zone ids EKS does not place control-plane network interfaces in (EKS user guide,
+/// "View Amazon EKS networking requirements for VPC and subnets": a cluster's subnets
+/// cannot be in `use1-az3` (us-east-1), `usw1-az2` (us-west-1) or `cac1-az3`
+/// (ca-central-1); `CreateCluster` answers `UnsupportedAvailabilityZoneException`).
+pub const EXCLUDED_ZONE_IDS: &[&str] = &["use1-az3", "usw1-az2", "cac1-az3"];
+
+/// The first Kubernetes minor version without Amazon Linux 2 AMIs: EKS publishes AL2
+/// AMIs up to 1.32 (EKS user guide, "Amazon Linux 2 end of support"; the API answers
+/// "AMI Type AL2_x86_64 is only supported for kubernetes versions 1.32 or earlier").
+pub const NO_AL2_FROM_MINOR: u16 = 33;
+
+fn newest_fix(today: Date) -> String {
+    newest_standard_version(today).map_or_else(
+        || "use a version EKS supports today".to_string(),
+        |v| format!("use a version in standard support, such as {v}"),
+    )
+}
 
 const fn vs(minor: u16, standard_end: Date, extended_end: Date) -> VersionSupport {
     VersionSupport { minor, standard_end, extended_end }
@@ -166,11 +200,18 @@ fn tag_rules(plan: &ClusterPlan, o: &mut Out) {
     }
 }
 
-/// Instance families without the Nitro system (the VPC CNI's IPv6 mode needs Nitro).
-const NON_NITRO: &[&str] = &[
-    "a1", "c1", "c3", "c4", "cc2", "cr1", "d2", "f1", "g2", "g3", "g3s", "h1", "hs1", "i2", "i3", "m1", "m2", "m3",
-    "m4", "p2", "p3", "r3", "r4", "t1", "t2", "x1", "x1e",
+/// Instance families none of whose sizes runs on the Nitro system (the VPC CNI's IPv6
+/// mode needs Nitro). Only families certain at every size: `a1` is Nitro, `i3.metal` and
+/// `p3dn.24xlarge` are (the `i3` and `p3` families are mixed), so they are left to the
+/// live check, which asks `DescribeInstanceTypes` (hypervisor `nitro`, or bare metal).
+pub const NON_NITRO_FAMILIES: &[&str] = &[
+    "c1", "c3", "c4", "cc2", "cr1", "d2", "g2", "g3", "g3s", "h1", "hs1", "i2", "m1", "m2", "m3", "m4", "p2", "r3",
+    "r4", "t1", "t2", "x1", "x1e",
 ];
+
+/// The EKS access policy eks6 gives `[access] admins` (EKS user guide, "Review access
+/// policy permissions": `arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`).
+pub const CLUSTER_ADMIN_POLICY: &str = "AmazonEKSClusterAdminPolicy";
 
 struct Out(Vec<Finding>);
 
@@ -188,6 +229,11 @@ impl Out {
 
 /// `arn:<partition>:iam::<12 digits>:role/<path/name>`: the reason it is not, if any.
 pub(crate) fn role_arn_problem(arn: &str) -> Option<String> {
+    principal_arn_problem(arn, &["role"])
+}
+
+/// An IAM principal ARN of one of `kinds` (`role`, `user`): the reason it is not, if any.
+pub(crate) fn principal_arn_problem(arn: &str, kinds: &[&str]) -> Option<String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     if parts.len() != 6 || parts[0] != "arn" {
         return Some(format!("{:?} is not an ARN (arn:<partition>:iam::<account>:role/<name>)", Q(arn)));
@@ -206,15 +252,19 @@ pub(crate) fn role_arn_problem(arn: &str) -> Option<String> {
             account.len()
         ));
     }
-    let Some(name) = parts[5].strip_prefix("role/") else {
-        return Some(format!("resource {:?} is not a role (role/<path/name>)", Q(parts[5])));
+    let Some(name) = kinds.iter().find_map(|k| parts[5].strip_prefix(k).and_then(|r| r.strip_prefix('/'))) else {
+        return Some(format!(
+            "resource {:?} is not {} (<kind>/<path/name>)",
+            Q(parts[5]),
+            kinds.iter().map(|k| format!("a {k}")).collect::<Vec<_>>().join(" or ")
+        ));
     };
     let last = name.rsplit('/').next().unwrap_or("");
     if last.is_empty()
         || last.len() > 64
         || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
     {
-        return Some(format!("role name {:?} is empty, too long or has characters IAM does not allow", Q(name)));
+        return Some(format!("name {:?} is empty, too long or has characters IAM does not allow", Q(name)));
     }
     None
 }
@@ -295,23 +345,32 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             "use a version EKS supports today",
         ),
         Some((1, minor)) => match VERSION_TABLE.iter().find(|v| v.minor == minor) {
-            Some(v) if today > v.extended_end => o.warn(
+            Some(v) if today > v.extended_end => o.error(
                 Rule::VersionSupport,
                 "kubernetes_version",
                 format!(
-                    "Kubernetes 1.{minor} left EKS support on {} (today is {today}); a real account refuses to create it",
+                    "Kubernetes 1.{minor} left EKS extended support on {} (today is {today}): EKS refuses to create it",
                     v.extended_end
                 ),
-                "use a version EKS supports today",
+                &newest_fix(today),
+            ),
+            Some(v) if today > v.standard_end && plan.cluster.support == SupportType::Standard => o.warn(
+                Rule::VersionSupport,
+                "kubernetes_version",
+                format!(
+                    "Kubernetes 1.{minor} left standard support on {}; with support = \"standard\" EKS upgrades such a cluster to the next version automatically",
+                    v.standard_end
+                ),
+                &newest_fix(today),
             ),
             Some(v) if today > v.standard_end => o.warn(
                 Rule::VersionSupport,
                 "kubernetes_version",
                 format!(
-                    "Kubernetes 1.{minor} is in extended support (extra cost) since {}, until {}",
+                    "Kubernetes 1.{minor} is in extended support since {}, until {}: the cluster is billed at the extended-support rate",
                     v.standard_end, v.extended_end
                 ),
-                "use a version in standard support",
+                &newest_fix(today),
             ),
             Some(_) => {}
             None if minor > VERSION_TABLE.last().map_or(0, |v| v.minor) => o.push(
@@ -331,15 +390,53 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         ),
     }
 
+    if plan.cluster.support == SupportType::Extended {
+        o.push(
+            Rule::SupportType,
+            Severity::Info,
+            "cluster.support",
+            "support = \"extended\": when the version leaves standard support the cluster stays on it for up to 12 more months, billed at the higher extended-support rate; with \"standard\" EKS upgrades it instead".into(),
+            "nothing to do if the extra cost is intended",
+        );
+    }
+
     // Rule 10: identifiers.
-    for (field, arn) in [("cluster_role_arn", &plan.cluster_role_arn), ("node_role_arn", &plan.node_role_arn)] {
-        if let Some(why) = role_arn_problem(arn) {
+    for kind in [RoleKind::Cluster, RoleKind::Node] {
+        let field = format!("iam.{}_role", kind.as_str());
+        if let Some(arn) = plan.role(kind).arn()
+            && let Some(why) = role_arn_problem(arn)
+        {
             o.error(
                 Rule::RoleArn,
                 field,
                 why,
-                "copy the role ARN from IAM: arn:aws:iam::<12-digit account>:role/<name>",
+                "write \"create\" to let eks6 make the role, or copy its ARN from IAM: arn:aws:iam::<12-digit account>:role/<name>",
             );
+        }
+    }
+    if let (Some(c), Some(n)) = (plan.iam.cluster_role.arn(), plan.iam.node_role.arn())
+        && c == n
+    {
+        o.error(
+            Rule::RoleArn,
+            "iam.node_role",
+            format!("the node role is the cluster role ({:?}); EKS needs two roles, trusted by different services (eks.amazonaws.com and ec2.amazonaws.com)", Q(n)),
+            "give the nodes their own role, or write \"create\"",
+        );
+    }
+    for (i, a) in plan.access.admins.iter().enumerate() {
+        let field = format!("access.admins[{i}]");
+        if let Some(why) = principal_arn_problem(a, &["role", "user"]) {
+            o.error(Rule::AccessAdmin, field, why, "give IAM role or user ARNs: arn:aws:iam::<account>:role/<name>");
+        } else if let Some(first) = plan.access.admins[..i].iter().position(|b| b == a) {
+            o.error(
+                Rule::AccessAdmin,
+                field,
+                format!("{:?} is listed twice (also access.admins[{first}])", Q(a)),
+                "list each admin once",
+            );
+        } else if a.contains(":assumed-role/") {
+            o.error(Rule::AccessAdmin, field, "an STS session is not an IAM principal".into(), "give the role's ARN");
         }
     }
     let byo = plan.vpc.id.is_some();
@@ -478,6 +575,14 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     if let AzSpec::Names(names) = &plan.vpc.availability_zones {
         for (i, n) in names.iter().enumerate() {
             let is_id = n.contains("-az");
+            if EXCLUDED_ZONE_IDS.contains(&n.as_str()) {
+                o.error(
+                    Rule::ZoneId,
+                    format!("vpc.availability_zones[{i}]"),
+                    format!("zone id {n}: EKS places no control plane in it (CreateCluster answers UnsupportedAvailabilityZoneException)"),
+                    "pick another zone, or give a count and let eks6 choose",
+                );
+            }
             if !is_id && !n.starts_with(&plan.region) {
                 o.error(
                     Rule::AzRegion,
@@ -522,13 +627,12 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             );
         }
     }
-    if plan.vpc.dns64 {
-        o.warn(
+    if let Some(v) = plan.vpc.dns64 {
+        o.error(
             Rule::Dns64,
             "vpc.dns64",
-            "DNS64 on EKS subnets sends IPv4-only names through NAT64; leave it off unless workloads are IPv6-only"
-                .into(),
-            "set dns64 = false",
+            format!("dns64 = {v}: eks6 keeps DNS64 off on EKS subnets. Pods get IPv4 egress through the VPC CNI's host-local IPv4 (SNAT on the node), and DNS64 would answer IPv4-only names with 64:ff9b::/96 addresses that need a NAT64 path; the EKS IPv6 guide and the walkthrough leave it off"),
+            "remove dns64 from the plan (turn DNS64 on by hand on a subnet only for IPv6-only workloads behind a NAT gateway)",
         );
     }
     if byo && !plan.vpc.enable_auto_assign_ipv6 {
@@ -572,7 +676,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
                 format!("{:?} is not an instance type (family.size)", Q(t)),
                 "use a type such as m5.large",
             );
-        } else if NON_NITRO.contains(&family) {
+        } else if NON_NITRO_FAMILIES.contains(&family) {
             o.error(
                 Rule::NitroOnly,
                 format!("nodegroup.instance_types[{i}]"),
@@ -580,6 +684,20 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
                 "use a Nitro type such as m5.large, m6i.large or t3.medium",
             );
         }
+    }
+    if let Some(ami) = &ng.ami_type
+        && ami.to_ascii_uppercase().starts_with("AL2_")
+        && let Some((1, minor)) = parse_version(&plan.kubernetes_version)
+        && minor >= NO_AL2_FROM_MINOR
+    {
+        o.error(
+            Rule::AmiType,
+            "nodegroup.ami_type",
+            format!(
+                "{ami} is Amazon Linux 2, and EKS publishes no AL2 AMIs for Kubernetes 1.{NO_AL2_FROM_MINOR} or later"
+            ),
+            "use AL2023_x86_64_STANDARD (or AL2023_ARM_64_STANDARD), or leave ami_type out",
+        );
     }
     if let Some(ami) = &ng.ami_type
         && ami.to_ascii_uppercase().contains("WINDOWS")
@@ -669,7 +787,29 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
 
     tag_rules(plan, o);
 
+    if plan.cluster.addons == AddonMode::SelfManaged
+        && let Some(v) = &plan.cluster.vpc_cni_version
+    {
+        o.warn(
+            Rule::VpcCniVersion,
+            "cluster.vpc_cni_version",
+            format!("vpc_cni_version {v} pins the managed vpc-cni add-on, but addons = \"self-managed\": EKS installs its own VPC CNI and eks6 makes no add-on call"),
+            "use addons = \"managed\", or remove vpc_cni_version",
+        );
+    }
+
     // The probe.
+    if let Some(p) = &plan.probe
+        && ng.node_subnets(&plan.vpc) == NodeSubnets::Private
+        && !byo
+    {
+        o.warn(
+            Rule::ProbeReachability,
+            "nodegroup.subnets",
+            format!("the nodes sit in private subnets, whose IPv6 egress is an egress-only gateway: it drops connections from outside the VPC, so a probe of port {} from outside times out", p.port),
+            "probe from inside the VPC (eks6 verify's in-cluster probe), or put the nodes in public subnets (nodegroup.subnets = \"public\")",
+        );
+    }
     if let Some(p) = &plan.probe {
         if p.port == 0 || p.port > 65535 {
             o.error(

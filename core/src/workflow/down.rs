@@ -4,13 +4,13 @@ use std::collections::BTreeSet;
 
 use super::journal::Journal;
 use super::run::{InFlight, Run, limited};
-use super::up::owned_by;
+use super::up::{MANAGED_ADDONS, owned_by};
 use super::wait::Poll;
 use super::{Outcome, RunOptions, RunReport, Target, WorkflowError};
 use crate::aws::ec2::probe_description;
 use crate::aws::eks::ClusterInfo;
 use crate::aws::{Aws, ClusterStatus, NatGatewayState, NodegroupStatus};
-use crate::plan::Rule;
+use crate::plan::{AddonMode, Rule, iam_name};
 
 /// A step of `down`, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::VariantArray, strum::IntoStaticStr)]
@@ -21,10 +21,14 @@ pub enum DownStep {
     Nodegroup,
     /// The probe's ingress rule.
     ProbeRule,
-    /// The cluster, waited until gone.
+    /// The managed add-ons eks6 created, waited until gone.
+    Addons,
+    /// The cluster, waited until gone (its access entries go with it).
     Cluster,
     /// NAT gateways, Elastic IPs, route tables, gateways, subnets and the VPC.
     Network,
+    /// The IAM roles and the CNI policy eks6 created (never a role given by ARN).
+    Iam,
 }
 
 impl DownStep {
@@ -39,8 +43,8 @@ impl DownStep {
     }
 }
 
-/// Deletes everything this plan owns: the nodegroup, the probe rule, the cluster, then
-/// the network ([`DownStep`]). Waits where AWS needs it; a delete refused with
+/// Deletes everything this plan owns: the nodegroup, the probe rule, the add-ons, the
+/// cluster, the network, then the IAM roles and policy ([`DownStep`]). Waits where AWS needs it; a delete refused with
 /// `DependencyViolation` or `ResourceInUseException` is tried again until the deadline,
 /// then the error names what still blocks it. Resources of other owners, and
 /// bring-your-own resources, are never touched. Idempotent: `down` of nothing succeeds.
@@ -94,8 +98,10 @@ impl Down<'_, '_> {
         match step {
             DownStep::Nodegroup => self.nodegroups().await,
             DownStep::ProbeRule => self.probe_rule().await,
+            DownStep::Addons => self.addons().await,
             DownStep::Cluster => self.cluster().await,
             DownStep::Network => self.network().await,
+            DownStep::Iam => self.iam().await,
         }
     }
 
@@ -162,6 +168,65 @@ impl Down<'_, '_> {
         Ok(deleted)
     }
 
+    /// The add-ons carrying this plan's tags, deleted before the cluster.
+    async fn addons(&self) -> Result<Vec<String>, WorkflowError> {
+        let (run, aws, name) = (self.run, self.run.aws, self.run.cluster.as_str());
+        let mut deleted = Vec::new();
+        let self_managed = self.target.plan().is_some_and(|p| p.cluster.addons == AddonMode::SelfManaged);
+        if self.cluster.is_some() && !self_managed {
+            for addon in MANAGED_ADDONS {
+                let Some(a) = aws.describe_addon(name, addon).await? else { continue };
+                if !self.owned(&a.tags) {
+                    continue;
+                }
+                let what = format!("add-on {addon}");
+                run.retry_in_use("addons", &what, || aws.delete_addon(name, addon)).await?;
+                run.wait_until("addons", &what, || async {
+                    Ok(match aws.describe_addon(name, addon).await? {
+                        None => Poll::Ready(()),
+                        Some(a) => Poll::Pending(a.status.as_str().into()),
+                    })
+                })
+                .await?;
+                deleted.push(addon.to_string());
+            }
+        }
+        run.forget(|role| !role.starts_with("addon/"));
+        Ok(deleted)
+    }
+
+    /// The roles and the policy eks6 made for this plan: found by their names, deleted
+    /// only with this plan's tag. A role EKS still holds (a nodegroup's instance profile
+    /// going away) is retried like any delete in use.
+    async fn iam(&self) -> Result<Vec<String>, WorkflowError> {
+        let (run, aws) = (self.run, self.run.aws);
+        let (name, pid) = (run.cluster.as_str(), run.plan_id.as_str());
+        let mut deleted = Vec::new();
+        for kind in ["cluster", "node"] {
+            let role = iam_name(name, pid, kind);
+            let Some(info) = aws.role(&role).await? else { continue };
+            if !self.owned(&info.tags) {
+                continue;
+            }
+            run.retry_in_use("iam", &format!("IAM role {role}"), || aws.delete_role(&role)).await?;
+            deleted.push(role);
+        }
+        let policy = format!(
+            "arn:{}:iam::{}:policy/{}",
+            aws.partition(),
+            aws.account_id().await?,
+            iam_name(name, pid, "cni-ipv6")
+        );
+        if let Some(p) = aws.policy(&policy).await?
+            && self.owned(&p.tags)
+        {
+            run.retry_in_use("iam", &format!("IAM policy {policy}"), || aws.delete_policy(&policy)).await?;
+            deleted.push(policy);
+        }
+        run.forget(|role| !role.starts_with("iam/"));
+        Ok(deleted)
+    }
+
     async fn cluster(&self) -> Result<Vec<String>, WorkflowError> {
         let (run, aws, name) = (self.run, self.run.aws, self.run.cluster.as_str());
         let mut deleted = Vec::new();
@@ -178,7 +243,7 @@ impl Down<'_, '_> {
             .await?;
             deleted.push(name.to_string());
         }
-        run.forget(|role| role != "cluster");
+        run.forget(|role| role != "cluster" && !role.starts_with("access/"));
         Ok(deleted)
     }
 
@@ -300,7 +365,7 @@ impl Down<'_, '_> {
             run.delete_blocked("network", &format!("VPC {vpc_id}"), vpc_id, None, || aws.delete_vpc(vpc_id)).await?;
             deleted.push(vpc_id.to_string());
         }
-        run.forget(|_| false);
+        run.forget(|role| role.starts_with("iam/"));
         Ok(())
     }
 }

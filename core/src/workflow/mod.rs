@@ -27,6 +27,7 @@
 mod down;
 mod idempotent;
 mod journal;
+mod preflight;
 mod run;
 mod up;
 mod verify;
@@ -44,7 +45,8 @@ use serde::{Deserialize, Serialize};
 pub use down::{DownStep, down};
 pub use journal::{Journal, JournalEntry, state_dir};
 pub(crate) use journal::{Mode as FileMode, write_private};
-pub use up::{UpStep, up};
+pub use preflight::{DEFAULT_VPC_QUOTA, PreflightOptions, preflight};
+pub use up::{IAM_PROPAGATION, MANAGED_ADDONS, UpStep, up};
 pub use verify::{Check, CheckStatus, VerifyOptions, VerifyReport, verify};
 pub use wait::WaitPolicy;
 
@@ -407,6 +409,14 @@ pub enum WorkflowError {
         /// The deadline.
         limit: Duration,
     },
+    /// What the account holds refuses the plan, found before any change: a role given
+    /// by ARN that is missing, trusts the wrong service or lacks the CNI's IPv6 rights; a
+    /// zone EKS refuses; an existing VPC without DNS support or hostnames.
+    #[error("the account refuses this plan (nothing was changed): {}", findings.iter().map(|f| format!("[{}] {}: {}", f.rule, f.field, f.message)).collect::<Vec<_>>().join("; "))]
+    Refused {
+        /// The error findings.
+        findings: Vec<Finding>,
+    },
     /// An existing network lacks what EKS IPv6 needs.
     #[error("the existing network is not ready for IPv6: {}", findings.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; "))]
     Network {
@@ -488,7 +498,7 @@ impl WorkflowError {
             Self::Journal { .. } => ErrorKind::Io,
             Self::JournalOfAnotherPlan { .. } => ErrorKind::InvalidArgument,
             Self::Failed { .. } => ErrorKind::AwsService,
-            Self::Network { .. } => ErrorKind::PlanRejected,
+            Self::Network { .. } | Self::Refused { .. } => ErrorKind::PlanRejected,
             Self::Io { .. } => ErrorKind::Io,
             Self::Locked { .. } => ErrorKind::Locked,
         }
@@ -508,7 +518,7 @@ impl ErrorDetails for WorkflowError {
     }
     fn findings(&self) -> Option<&[Finding]> {
         match self {
-            Self::Network { findings } => Some(findings),
+            Self::Network { findings } | Self::Refused { findings } => Some(findings),
             _ => self.inner()?.findings(),
         }
     }

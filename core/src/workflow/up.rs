@@ -6,15 +6,34 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use super::idempotent::token;
+use super::preflight::before_writes;
 use super::run::{InFlight, Run, limited};
 use super::wait::Poll;
 use super::{Outcome, RunOptions, RunReport, Target, WorkflowError};
+use crate::aws::AddonStatus;
 use crate::aws::ec2::{NewSubnet, Owner, SubnetInfo, TAG_PLAN, TAG_ROLE, probe_description};
+use crate::aws::eks::role_not_ready;
 use crate::aws::eks::{NewCluster, NewNodegroup};
+use crate::aws::iam::{
+    CLUSTER_ROLE_POLICIES, EKS_PRINCIPAL, NODE_ROLE_POLICIES, cni_ipv6_policy, ec2_principal, managed_policy_arn,
+    trust_policy,
+};
 use crate::aws::{Aws, AwsError, ClusterStatus, NatGatewayState, NodegroupStatus};
 use crate::error::ErrorKind;
 use crate::net::NetError;
-use crate::plan::{AzSpec, ClusterPlan, Finding, NatGateways, NodeSubnets, PlanError, Rule, SubnetKind};
+use crate::plan::{
+    AddonMode, AzSpec, CLUSTER_ADMIN_POLICY, ClusterPlan, EXCLUDED_ZONE_IDS, Finding, NatGateways, NodeSubnets,
+    PlanError, RoleKind, Rule, Severity, SubnetKind, iam_name,
+};
+
+/// The managed add-ons eks6 creates (EKS user guide, "Amazon EKS add-ons": the three
+/// every cluster needs), in the order they are created.
+pub const MANAGED_ADDONS: &[&str] = &["vpc-cni", "kube-proxy", "coredns"];
+
+/// How long a create that names a fresh IAM role is retried while EKS says the role
+/// cannot be assumed yet: IAM is eventually consistent, and terraform-provider-aws waits
+/// two minutes (`propagationTimeout`) for the same answers.
+pub const IAM_PROPAGATION: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// A step of `up`, in the order they run. Each names the steps it needs, so the table is
 /// the one description of the workflow (events, reports and the journal use the names).
@@ -22,7 +41,14 @@ use crate::plan::{AzSpec, ClusterPlan, Finding, NatGateways, NodeSubnets, PlanEr
 #[strum(serialize_all = "kebab-case")]
 #[non_exhaustive]
 pub enum UpStep {
-    /// The dual-stack VPC and its Amazon-provided /56 (or the plan's own VPC, checked).
+    /// The cluster's IAM role (trusting eks.amazonaws.com, AmazonEKSClusterPolicy), or
+    /// the plan's own, checked.
+    ClusterRole,
+    /// The nodes' IAM role (trusting EC2; worker, registry and IPv6 CNI policies), or the
+    /// plan's own, checked.
+    NodeRole,
+    /// The dual-stack VPC and its Amazon-provided /56, DNS support and hostnames on (or
+    /// the plan's own VPC, checked).
     Vpc,
     /// One subnet per kind per zone, each with a /64 and auto-assign IPv6.
     Subnets,
@@ -34,12 +60,20 @@ pub enum UpStep {
     NatGateways,
     /// Route tables: `::/0` and `0.0.0.0/0` for each subnet.
     RouteTables,
-    /// The EKS cluster with `ipFamily = ipv6`, waited to `ACTIVE`.
+    /// The EKS cluster with `ipFamily = ipv6`, access entries on (the creator an
+    /// admin), waited to `ACTIVE`.
     Cluster,
+    /// Access entries with `AmazonEKSClusterAdminPolicy` for the plan's admins.
+    Access,
+    /// The managed add-ons `vpc-cni`, `kube-proxy` and `coredns`; the first two waited to
+    /// `ACTIVE` (nodes have no network without the CNI).
+    Addons,
     /// The probe's ingress rule on the cluster security group.
     ProbeRule,
     /// The managed nodegroup, waited to `ACTIVE`.
     Nodegroup,
+    /// `coredns` waited to `ACTIVE` (it is `DEGRADED` until a node can run it).
+    Coredns,
 }
 
 impl UpStep {
@@ -57,19 +91,21 @@ impl UpStep {
     pub fn needs(self) -> &'static [UpStep] {
         use UpStep::*;
         match self {
-            Vpc => &[],
+            ClusterRole | NodeRole | Vpc => &[],
             Subnets | InternetGateway | EgressOnlyGateway => &[Vpc],
             NatGateways => &[Subnets, InternetGateway],
             RouteTables => &[Subnets, InternetGateway, EgressOnlyGateway, NatGateways],
-            Cluster => &[Subnets],
-            ProbeRule => &[Cluster],
-            Nodegroup => &[Cluster, RouteTables],
+            Cluster => &[ClusterRole, Subnets],
+            Access | Addons | ProbeRule => &[Cluster],
+            // terraform-aws-eks `before_compute`: the CNI before any node.
+            Nodegroup => &[NodeRole, Cluster, RouteTables, Addons],
+            Coredns => &[Addons, Nodegroup],
         }
     }
 }
 
-/// Stands up the plan: VPC, subnets, gateways, routes, the IPv6 cluster, the probe rule,
-/// the nodegroup ([`UpStep`]). Re-running after success changes nothing; re-running
+/// Stands up the plan: IAM roles, VPC, subnets, gateways, routes, the IPv6 cluster, its
+/// access entries and add-ons, the probe rule, the nodegroup ([`UpStep`]). Re-running after success changes nothing; re-running
 /// after a failure or a crash resumes.
 pub async fn up(aws: &Aws, plan: &ClusterPlan, opts: &RunOptions) -> Result<RunReport, WorkflowError> {
     let validation = plan.check()?;
@@ -77,6 +113,16 @@ pub async fn up(aws: &Aws, plan: &ClusterPlan, opts: &RunOptions) -> Result<RunR
     limited(opts.timeout, &flight, async {
         let run = Run::open(aws, Target::Plan(plan), opts, &flight).await?;
         for f in validation.findings {
+            run.finding(f);
+        }
+        // What the account holds that the plan relies on, read before anything is made:
+        // a refusal here leaves nothing behind.
+        let (errors, rest): (Vec<Finding>, Vec<Finding>) =
+            before_writes(aws, plan).await?.into_iter().partition(|f| f.severity == Severity::Error);
+        if !errors.is_empty() {
+            return Err(WorkflowError::Refused { findings: errors });
+        }
+        for f in rest {
             run.finding(f);
         }
         let up = Up {
@@ -142,6 +188,9 @@ struct Network {
     nats: BTreeMap<usize, String>,
     /// The cluster security group.
     cluster_sg: Option<String>,
+    /// The roles' ARNs.
+    cluster_role: String,
+    node_role: String,
 }
 
 #[derive(Debug, Clone)]
@@ -162,6 +211,33 @@ fn role_of(tags: &BTreeMap<String, String>) -> Option<&str> {
 
 fn network_error(rule: Rule, field: &str, message: String, fix: &str) -> Finding {
     rule.error(field, message, fix)
+}
+
+/// A VPC without DNS support or hostnames.
+pub(super) fn dns_finding(vpc_id: &str, support: bool, hostnames: bool) -> Finding {
+    let off: Vec<&str> = [(!support).then_some("DNS resolution"), (!hostnames).then_some("DNS hostnames")]
+        .into_iter()
+        .flatten()
+        .collect();
+    Rule::DnsAttributes.error(
+        "vpc.id",
+        format!("VPC {vpc_id} has {} off: EKS nodes cannot register with the cluster without both", off.join(" and ")),
+        format!("aws ec2 modify-vpc-attribute --vpc-id {vpc_id} --enable-dns-hostnames (and --enable-dns-support), one attribute per call"),
+    )
+}
+
+/// The zone names of (name, id) pairs whose ids EKS accepts for control planes.
+pub(super) fn usable_zones(all: &[(String, String)]) -> Vec<String> {
+    all.iter().filter(|(_, id)| !EXCLUDED_ZONE_IDS.contains(&id.as_str())).map(|(name, _)| name.clone()).collect()
+}
+
+/// A zone EKS refuses for control planes.
+pub(super) fn zone_finding(field: &str, zone: &str, zone_id: &str) -> Finding {
+    Rule::ZoneId.error(
+        field,
+        format!("{zone} is zone id {zone_id}, where EKS places no control plane (CreateCluster answers UnsupportedAvailabilityZoneException)"),
+        "use subnets of other zones",
+    )
 }
 
 impl Up<'_, '_> {
@@ -195,6 +271,8 @@ impl Up<'_, '_> {
     async fn step(&self, step: UpStep) -> Result<Done, WorkflowError> {
         let byo = self.net().byo_subnets;
         match step {
+            UpStep::ClusterRole => self.role(RoleKind::Cluster).await,
+            UpStep::NodeRole => self.role(RoleKind::Node).await,
             UpStep::Vpc => self.vpc().await,
             UpStep::Subnets => self.subnets().await,
             // The user's own subnets keep the user's own routing.
@@ -206,9 +284,262 @@ impl Up<'_, '_> {
             UpStep::NatGateways => self.nat_gateways().await,
             UpStep::RouteTables => self.route_tables().await,
             UpStep::Cluster => self.cluster().await,
+            UpStep::Access => self.access().await,
+            UpStep::Addons => self.addons().await,
             UpStep::ProbeRule => self.probe_rule().await,
             UpStep::Nodegroup => self.nodegroup().await,
+            UpStep::Coredns => self.coredns().await,
         }
+    }
+
+    /// A role of the plan: the given one read (it must exist and trust the right
+    /// service; never changed), or eks6's own, found by its name with this plan's tag or
+    /// created, with its policies attached.
+    async fn role(&self, kind: RoleKind) -> Result<Done, WorkflowError> {
+        let (aws, run, plan, pid) = (self.aws(), self.run, self.plan, self.plan_id());
+        let step = match kind {
+            RoleKind::Cluster => UpStep::ClusterRole.name(),
+            RoleKind::Node => UpStep::NodeRole.name(),
+        };
+        let partition = aws.partition();
+        let (service, tag_session, policies) = match kind {
+            RoleKind::Cluster => (EKS_PRINCIPAL, true, CLUSTER_ROLE_POLICIES),
+            RoleKind::Node => (ec2_principal(partition), false, NODE_ROLE_POLICIES),
+        };
+        let key = format!("iam/{}-role", kind.as_str());
+        if let Some(arn) = plan.role(kind).arn() {
+            // Checked before any write ([`before_writes`]): it exists and trusts its service.
+            run.record(&key, "iam-role", arn, false)?;
+            self.set_role(kind, arn.to_string());
+            return Ok(Done::new(Outcome::Found, vec![arn.to_string()]));
+        }
+        let name = iam_name(&plan.name, pid, kind.as_str());
+        let find = || async {
+            match aws.role(&name).await? {
+                Some(r) if owned_by(&r.tags, pid) => Ok(Some(r.arn)),
+                Some(r) => Err(WorkflowError::NotOwned {
+                    resource: "IAM role".into(),
+                    id: name.clone(),
+                    found: r.tags.get(TAG_PLAN).cloned(),
+                }),
+                None => Ok(None),
+            }
+        };
+        let (arn, mut changed) = match find().await? {
+            Some(arn) => (arn, false),
+            None => {
+                let trust = trust_policy(service, tag_session);
+                let what = format!("{} role of EKS cluster {}, made by eks6", kind.as_str(), plan.name);
+                let tag = format!("{}-role", kind.as_str());
+                run.create_once(step, &name, find, || aws.create_role(&self.owner, &tag, &name, &trust, &what)).await?
+            }
+        };
+        run.record(&key, "iam-role", &name, true)?;
+        let mut wanted: Vec<String> = policies.iter().map(|p| managed_policy_arn(partition, p)).collect();
+        if kind == RoleKind::Node {
+            wanted.push(self.cni_policy().await?);
+        }
+        let attached = aws.attached_policies(&name).await?;
+        for policy in wanted.iter().filter(|p| !attached.contains(p)) {
+            aws.attach_policy(&name, policy).await?;
+            changed = true;
+        }
+        self.set_role(kind, arn.clone());
+        Ok(Done::created_if(changed, vec![arn]))
+    }
+
+    /// The VPC CNI's IPv6 policy of this plan, found (with this plan's tag) or created.
+    async fn cni_policy(&self) -> Result<String, WorkflowError> {
+        let (aws, run, plan, pid) = (self.aws(), self.run, self.plan, self.plan_id());
+        let name = iam_name(&plan.name, pid, "cni-ipv6");
+        let arn = format!("arn:{}:iam::{}:policy/{name}", aws.partition(), aws.account_id().await?);
+        let find = || async {
+            match aws.policy(&arn).await? {
+                Some(p) if owned_by(&p.tags, pid) => Ok(Some(arn.clone())),
+                Some(p) => Err(WorkflowError::NotOwned {
+                    resource: "IAM policy".into(),
+                    id: arn.clone(),
+                    found: p.tags.get(TAG_PLAN).cloned(),
+                }),
+                None => Ok(None),
+            }
+        };
+        if find().await?.is_none() {
+            let doc = cni_ipv6_policy(aws.partition());
+            let what = format!("IPv6 rights of the VPC CNI on EKS cluster {}, made by eks6", plan.name);
+            run.create_once(UpStep::NodeRole.name(), &name, find, || {
+                aws.create_policy(&self.owner, "cni-ipv6-policy", &name, &doc, &what)
+            })
+            .await?;
+        }
+        run.record("iam/cni-ipv6-policy", "iam-policy", &arn, true)?;
+        Ok(arn)
+    }
+
+    fn set_role(&self, kind: RoleKind, arn: String) {
+        let mut net = self.net();
+        match kind {
+            RoleKind::Cluster => net.cluster_role = arn,
+            RoleKind::Node => net.node_role = arn,
+        }
+    }
+
+    /// Runs a create that names a fresh role again while EKS says the role cannot be
+    /// assumed yet, for up to [`IAM_PROPAGATION`] (and never past the wait deadline).
+    async fn while_role_spreads<F, Fut>(&self, step: &str, what: &str, mut create: F) -> Result<(), WorkflowError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(), AwsError>>,
+    {
+        let started = std::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            match create().await {
+                Err(e) if role_not_ready(&e) && started.elapsed() < IAM_PROPAGATION => {
+                    self.run.emit(super::EventKind::Retry {
+                        step: step.into(),
+                        resource: what.into(),
+                        reason: format!("IAM has not spread the role yet: {e}"),
+                    });
+                    attempt += 1;
+                    if !self.run.retry_pause(step, started, attempt).await? {
+                        // The wait deadline came first: a time-out, as for any wait.
+                        return Err(WorkflowError::Timeout {
+                            resource: what.into(),
+                            limit: self.run.opts.wait.deadline,
+                            status: format!("role not assumable yet ({})", e.message()),
+                        });
+                    }
+                }
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    /// Access entries for the plan's admins, each with the cluster-admin access policy
+    /// at cluster scope. They go with the cluster: `down` needs nothing for them.
+    async fn access(&self) -> Result<Done, WorkflowError> {
+        let (aws, run, plan) = (self.aws(), self.run, self.plan);
+        if plan.access.admins.is_empty() {
+            return Ok(Done::skipped());
+        }
+        let policy = format!("arn:{}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}", aws.partition());
+        let entries = aws.access_entries(&plan.name).await?;
+        let mut changed = false;
+        for (i, admin) in plan.access.admins.iter().enumerate() {
+            if !entries.contains(admin) {
+                match aws.create_access_entry(&self.owner, &plan.name, admin).await {
+                    Ok(()) => changed = true,
+                    // Made by an earlier run whose answer was lost.
+                    Err(e) if e.has_code("ResourceInUseException") => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if !aws.access_policies(&plan.name, admin).await?.contains(&policy) {
+                aws.associate_cluster_policy(&plan.name, admin, &policy).await?;
+                changed = true;
+            }
+            run.record(&format!("access/{i}"), "access-entry", admin, true)?;
+        }
+        Ok(Done::created_if(changed, plan.access.admins.clone()))
+    }
+
+    /// The version of a managed add-on: the plan's pinned `vpc-cni`, which EKS must offer
+    /// for the cluster's version, else the add-on's default for it.
+    async fn addon_version(&self, addon: &str) -> Result<String, WorkflowError> {
+        let plan = self.plan;
+        let (default, offered) = self.aws().addon_versions(addon, &plan.kubernetes_version).await?;
+        let pinned = plan.cluster.vpc_cni_version.as_deref().filter(|_| addon == "vpc-cni");
+        if let Some(p) = pinned {
+            if let Some(v) = super::preflight::pinned_version(p, &offered) {
+                return Ok(v);
+            }
+            return Err(PlanError::Invalid {
+                name: plan.name.clone(),
+                findings: vec![super::preflight::unoffered_vpc_cni(plan, p, &offered)],
+            }
+            .into());
+        }
+        default.or_else(|| offered.first().cloned()).ok_or_else(|| {
+            AwsError::local(
+                ErrorKind::AwsInvalidInput,
+                "DescribeAddonVersions",
+                format!("EKS offers no {addon} add-on for Kubernetes {}", plan.kubernetes_version),
+            )
+            .into()
+        })
+    }
+
+    /// The managed add-ons, created at their versions; `vpc-cni` and `kube-proxy` waited
+    /// to `ACTIVE` before any node exists, `coredns` left for [`UpStep::Coredns`].
+    async fn addons(&self) -> Result<Done, WorkflowError> {
+        let (aws, run, plan, pid) = (self.aws(), self.run, self.plan, self.plan_id());
+        if plan.cluster.addons == AddonMode::SelfManaged {
+            return Ok(Done::skipped());
+        }
+        let mut created = false;
+        for addon in MANAGED_ADDONS {
+            let ours = match aws.describe_addon(&plan.name, addon).await? {
+                Some(a) => owned_by(&a.tags, pid),
+                None => {
+                    let version = self.addon_version(addon).await?;
+                    let token = token(pid, &format!("addon-{addon}"), &plan.name);
+                    aws.create_addon(&self.owner, &plan.name, addon, &version, &token).await?;
+                    created = true;
+                    true
+                }
+            };
+            // One made by someone else is used, and left alone by `down`.
+            run.record(&format!("addon/{addon}"), "eks-addon", addon, ours)?;
+        }
+        for addon in ["vpc-cni", "kube-proxy"] {
+            self.wait_addon(UpStep::Addons.name(), addon).await?;
+        }
+        Ok(Done::created_if(created, MANAGED_ADDONS.iter().map(|a| a.to_string()).collect()))
+    }
+
+    async fn wait_addon(&self, step: &str, addon: &str) -> Result<(), WorkflowError> {
+        let (aws, cluster) = (self.aws(), self.plan.name.as_str());
+        self.run
+            .wait_until(step, &format!("add-on {addon}"), || async {
+                match aws.describe_addon(cluster, addon).await? {
+                    Some(a) if a.status == AddonStatus::Active => Ok(Poll::Ready(())),
+                    Some(a)
+                        if matches!(
+                            a.status,
+                            AddonStatus::CreateFailed | AddonStatus::Deleting | AddonStatus::DeleteFailed
+                        ) =>
+                    {
+                        Err(WorkflowError::Failed {
+                            resource: format!("add-on {addon}"),
+                            status: a.status.as_str().into(),
+                            reason: if a.issues.is_empty() {
+                                "EKS reports no health issue".into()
+                            } else {
+                                a.issues.iter().map(|(c, m)| format!("{c}: {m}")).collect::<Vec<_>>().join("; ")
+                            },
+                        })
+                    }
+                    // DEGRADED is a wait, not a failure: coredns is DEGRADED until nodes
+                    // can run it (eksctl skips waiting on it for that reason).
+                    Some(a) => Ok(Poll::Pending(match a.issues.first() {
+                        Some((c, _)) => format!("{} ({c})", a.status.as_str()),
+                        None => a.status.as_str().into(),
+                    })),
+                    None => Ok(Poll::Pending("not visible yet".into())),
+                }
+            })
+            .await
+    }
+
+    /// `coredns` waited to `ACTIVE`, now that nodes can run it.
+    async fn coredns(&self) -> Result<Done, WorkflowError> {
+        let plan = self.plan;
+        if plan.cluster.addons == AddonMode::SelfManaged {
+            return Ok(Done::skipped());
+        }
+        self.wait_addon(UpStep::Coredns.name(), "coredns").await?;
+        Ok(Done::new(Outcome::Found, vec!["coredns".into()]))
     }
 
     async fn vpc(&self) -> Result<Done, WorkflowError> {
@@ -232,6 +563,7 @@ impl Up<'_, '_> {
                     )],
                 });
             };
+            // Its DNS attributes were checked before any write ([`before_writes`]).
             run.record("vpc", "vpc", id, false)?;
             let mut net = self.net();
             net.vpc_id = vpc.id;
@@ -259,31 +591,40 @@ impl Up<'_, '_> {
                 })
             })
             .await?;
+        // Nodes cannot register without DNS hostnames (EKS user guide, as above); a new
+        // VPC has DNS support but not hostnames.
+        let (support, hostnames) = aws.vpc_dns(&id).await?;
+        aws.set_vpc_dns(&id, support, hostnames).await?;
         let mut net = self.net();
         net.vpc_id = id.clone();
         net.vpc_ipv6 = Some(v6);
-        Ok(Done::created_if(created, vec![id]))
+        Ok(Done::created_if(created || !(support && hostnames), vec![id]))
     }
 
+    /// The plan's zones: the first N by name the region offers, skipping the zone ids
+    /// EKS refuses for control planes ([`EXCLUDED_ZONE_IDS`]), or the plan's own.
     async fn zones(&self) -> Result<Vec<String>, WorkflowError> {
         let plan = self.plan;
         match &plan.vpc.availability_zones {
-            AzSpec::Names(n) => Ok(n.clone()),
+            // Checked against the zone ids before any write ([`before_writes`]).
+            AzSpec::Names(names) => Ok(names.clone()),
             AzSpec::Count(n) => {
                 let all = self.aws().availability_zones().await?;
-                if all.len() < *n as usize {
+                let usable = usable_zones(&all);
+                if usable.len() < *n as usize {
                     return Err(AwsError::local(
                         ErrorKind::AwsInvalidInput,
                         "DescribeAvailabilityZones",
                         format!(
-                            "region {} offers {} availability zones; the plan asks for {n}",
+                            "region {} offers {} availability zones EKS can use ({} in all); the plan asks for {n}",
                             plan.region,
+                            usable.len(),
                             all.len()
                         ),
                     )
                     .into());
                 }
-                Ok(all.into_iter().take(*n as usize).map(|(name, _)| name).collect())
+                Ok(usable.into_iter().take(*n as usize).collect())
             }
         }
     }
@@ -377,6 +718,8 @@ impl Up<'_, '_> {
                                     ipv6: vec![v6],
                                     assign_ipv6: false,
                                     map_public_ip: false,
+                                    zone: zone.clone(),
+                                    zone_id: String::new(),
                                     tags: BTreeMap::new(),
                                 })
                             })
@@ -440,6 +783,9 @@ impl Up<'_, '_> {
                     ));
                 }
             }
+            if EXCLUDED_ZONE_IDS.contains(&s.zone_id.as_str()) {
+                problems.push(zone_finding(&field, &s.zone, &s.zone_id));
+            }
             run.record(&format!("subnet/byo-{i}"), "subnet", id, false)?;
             placed.push(PlacedSubnet {
                 key: format!("byo-{i}"),
@@ -447,6 +793,24 @@ impl Up<'_, '_> {
                 zone_index: i,
                 id: id.clone(),
             });
+        }
+        let mut zones: Vec<&str> = existing
+            .iter()
+            .filter(|s| plan.vpc.subnet_ids.contains(&s.id))
+            .map(|s| if s.zone_id.is_empty() { s.zone.as_str() } else { s.zone_id.as_str() })
+            .collect();
+        zones.sort_unstable();
+        zones.dedup();
+        if zones.len() < 2 && problems.is_empty() {
+            problems.push(network_error(
+                Rule::TwoAzs,
+                "vpc.subnet_ids",
+                format!(
+                    "the subnets are all in {}; EKS needs subnets in at least two availability zones",
+                    zones.join(", ")
+                ),
+                "add a subnet of another zone",
+            ));
         }
         if !problems.is_empty() {
             return Err(WorkflowError::Network { findings: problems });
@@ -747,23 +1111,27 @@ impl Up<'_, '_> {
             }
             Some(_) => {}
             None => {
-                let (subnet_ids, vpc_id): (Vec<String>, String) = {
+                let (subnet_ids, vpc_id, role_arn): (Vec<String>, String, String) = {
                     let net = self.net();
-                    (net.subnets.iter().map(|s| s.id.clone()).collect(), net.vpc_id.clone())
+                    (net.subnets.iter().map(|s| s.id.clone()).collect(), net.vpc_id.clone(), net.cluster_role.clone())
                 };
                 let token = token(pid, "cluster", &vpc_id);
-                aws.create_cluster(
-                    &self.owner,
-                    &NewCluster {
-                        name: &plan.name,
-                        version: &plan.kubernetes_version,
-                        role_arn: &plan.cluster_role_arn,
-                        subnet_ids: &subnet_ids,
-                        public_endpoint: plan.cluster.endpoint_public_access,
-                        private_endpoint: plan.cluster.endpoint_private_access,
-                        token: &token,
-                    },
-                )
+                let creator = aws.caller().await?.principal_arn();
+                let new = NewCluster {
+                    name: &plan.name,
+                    version: &plan.kubernetes_version,
+                    role_arn: &role_arn,
+                    subnet_ids: &subnet_ids,
+                    public_endpoint: plan.cluster.endpoint_public_access,
+                    private_endpoint: plan.cluster.endpoint_private_access,
+                    support: plan.cluster.support.api_value(),
+                    bootstrap_addons: plan.cluster.addons == AddonMode::SelfManaged,
+                    creator: &creator,
+                    token: &token,
+                };
+                self.while_role_spreads(UpStep::Cluster.name(), &format!("cluster {}", plan.name), || {
+                    aws.create_cluster(&self.owner, &new)
+                })
                 .await?;
                 outcome = Outcome::Created;
             }
@@ -874,22 +1242,22 @@ impl Up<'_, '_> {
                 }
                 let token = token(pid, "nodegroup", &net.vpc_id);
                 let to_i32 = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
-                aws.create_nodegroup(
-                    &self.owner,
-                    &NewNodegroup {
-                        cluster: &plan.name,
-                        name: &ng.name,
-                        node_role: &plan.node_role_arn,
-                        subnet_ids: &subnet_ids,
-                        instance_types: &ng.instance_types,
-                        desired: to_i32(ng.desired_size),
-                        min: to_i32(ng.min()),
-                        max: to_i32(ng.max().max(1)),
-                        ssh_key: ng.ssh_key_pair.as_deref(),
-                        ami_type: ng.ami_type.as_deref(),
-                        token: &token,
-                    },
-                )
+                let new = NewNodegroup {
+                    cluster: &plan.name,
+                    name: &ng.name,
+                    node_role: &net.node_role,
+                    subnet_ids: &subnet_ids,
+                    instance_types: &ng.instance_types,
+                    desired: to_i32(ng.desired_size),
+                    min: to_i32(ng.min()),
+                    max: to_i32(ng.max().max(1)),
+                    ssh_key: ng.ssh_key_pair.as_deref(),
+                    ami_type: ng.ami_type.as_deref(),
+                    token: &token,
+                };
+                self.while_role_spreads(UpStep::Nodegroup.name(), &format!("nodegroup {}", ng.name), || {
+                    aws.create_nodegroup(&self.owner, &new)
+                })
                 .await?;
                 outcome = Outcome::Created;
             }

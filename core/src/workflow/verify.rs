@@ -198,14 +198,34 @@ struct Facts {
     cluster: ClusterInfo,
     nodegroup: String,
     subnets: Vec<SubnetInfo>,
-    vpc_id: String,
     vpc: Option<VpcInfo>,
     instances: Vec<InstanceInfo>,
+    /// The VPC's route tables.
+    tables: Vec<RouteTableInfo>,
 }
 
 impl Facts {
     fn vpc_blocks(&self) -> Vec<Ipv6Net> {
         self.vpc.as_ref().map(|v| v.ipv6.clone()).unwrap_or_default()
+    }
+
+    /// The route table of a subnet (its own, else the VPC's main one).
+    fn table_of(&self, subnet: &str) -> Option<&RouteTableInfo> {
+        self.tables
+            .iter()
+            .find(|t| t.associations.iter().any(|(_, sub)| sub == subnet))
+            .or_else(|| self.tables.iter().find(|t| t.main))
+    }
+
+    /// The node subnet holding an address when its IPv6 egress is an egress-only gateway
+    /// (which drops connections from outside the VPC).
+    fn behind_egress_only(&self, addr: std::net::Ipv6Addr) -> Option<&SubnetInfo> {
+        self.subnets.iter().find(|s| {
+            s.ipv6.iter().any(|b| contains(*b, addr))
+                && self
+                    .table_of(&s.id)
+                    .is_some_and(|t| t.routes.iter().any(|r| r.destination == "::/0" && r.target.starts_with("eigw-")))
+        })
     }
 }
 
@@ -242,11 +262,11 @@ async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Resu
     let mut checks = Checks { list: Vec::new(), sink: opts.events.as_ref(), cluster: name, started };
     checks.push(cluster_ipv6(&facts));
     checks.push(subnets_ipv6(&facts));
-    checks.push(routes(aws, &facts, target).await?);
+    checks.push(routes(&facts, target));
     checks.push(nodes_ipv6(&facts));
     checks.push(probe_port_open(aws, &facts, target, opts).await?);
     checks.push(addresses(&facts, opts));
-    checks.push(http_probe(opts).await);
+    checks.push(http_probe(&facts, opts).await);
     Ok(VerifyReport {
         schema_version: SCHEMA_VERSION,
         cluster: name.into(),
@@ -281,7 +301,8 @@ async fn gather(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Result<F
     let vpc_id = cluster.vpc_id.clone().or_else(|| subnets.first().map(|s| s.vpc_id.clone())).unwrap_or_default();
     let vpc = if vpc_id.is_empty() { None } else { aws.vpc(&vpc_id).await? };
     let instances = if nodegroup.is_empty() { Vec::new() } else { aws.nodegroup_instances(name, &nodegroup).await? };
-    Ok(Facts { name: name.into(), cluster, nodegroup, subnets, vpc_id, vpc, instances })
+    let tables = if vpc.is_some() { aws.route_tables(&vpc_id).await? } else { Vec::new() };
+    Ok(Facts { name: name.into(), cluster, nodegroup, subnets, vpc, instances, tables })
 }
 
 /// The IP family, and the service range EKS picked.
@@ -340,30 +361,25 @@ fn subnets_ipv6(f: &Facts) -> Check {
 /// Routes of the node subnets. IPv4 egress from private subnets is required only when
 /// the plan has NAT gateways (none is a choice for IPv6-only workloads); without a plan
 /// it is shown, not required.
-async fn routes(aws: &Aws, f: &Facts, target: Target<'_>) -> Result<Check, WorkflowError> {
+fn routes(f: &Facts, target: Target<'_>) -> Check {
     if f.vpc.is_none() || f.subnets.is_empty() {
-        return Ok(Check::skipped("routes", "no VPC or node subnets to check"));
+        return Check::skipped("routes", "no VPC or node subnets to check");
     }
     let private_v4 = target.plan().is_some_and(|p| p.vpc.nat_gateways != NatGateways::None);
-    let tables = aws.route_tables(&f.vpc_id).await?;
     let mut evidence = Vec::new();
     let mut ok = true;
     for s in &f.subnets {
-        let table = tables
-            .iter()
-            .find(|t| t.associations.iter().any(|(_, sub)| sub == &s.id))
-            .or_else(|| tables.iter().find(|t| t.main));
-        let (good, line) = route_check(s, table, private_v4);
+        let (good, line) = route_check(s, f.table_of(&s.id), private_v4);
         ok &= good;
         evidence.push(line);
     }
-    Ok(Check::new(
+    Check::new(
         "routes",
         ok,
         "::/0 to the internet or egress-only gateway; 0.0.0.0/0, where there is one or the plan has NAT gateways, to the internet or a NAT gateway",
         evidence,
         "add ::/0 to the internet gateway (public) or the egress-only gateway (private), and 0.0.0.0/0 to the internet gateway or a NAT gateway",
-    ))
+    )
 }
 
 /// A subnet's default routes: `::/0` to the internet gateway (public) or the egress-only
@@ -417,7 +433,11 @@ fn nodes_ipv6(f: &Facts) -> Check {
 }
 
 /// The nodes' security groups allow the probe port from ::/0 (or the plan's
-/// `allow_from`), and egress to ::/0.
+/// `allow_from`). Egress is shown, not required: security groups are stateful, so the
+/// answer to an allowed inbound connection leaves whatever the outbound rules say (EC2
+/// user guide, "Security group rules": "responses to allowed inbound traffic are allowed
+/// to flow out, regardless of outbound rules"); EKS gives the cluster security group all
+/// traffic out to 0.0.0.0/0 (and ::/0), which a user may narrow.
 async fn probe_port_open(
     aws: &Aws,
     f: &Facts,
@@ -442,15 +462,15 @@ async fn probe_port_open(
             let Some(cidr) = r.cidr_ipv6.as_deref().and_then(|c| parse_prefix(c).ok()) else { continue };
             let covers_port = r.protocol == "-1"
                 || (r.protocol == "tcp" && r.from_port <= i32::from(port) && i32::from(port) <= r.to_port);
-            if r.egress && cidr.prefix_len() == 0 && (r.protocol == "-1" || covers_port) {
-                egress.push(format!("{g} egress {} to {cidr} ({})", r.protocol, r.id));
+            if r.egress {
+                egress.push(format!("{g} egress {} to {cidr} ({}; replies need no egress rule)", r.protocol, r.id));
             }
             if !r.egress && covers_port && contains_prefix(cidr, wanted) {
                 ingress.push(format!("{g} allows {} port {port} from {cidr} ({})", r.protocol, r.id));
             }
         }
     }
-    let ok = !ingress.is_empty() && !egress.is_empty();
+    let ok = !ingress.is_empty();
     let mut evidence: Vec<String> = ingress.into_iter().chain(egress).collect();
     if evidence.is_empty() {
         evidence.push(format!("groups checked: {}", groups.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", ")));
@@ -458,9 +478,9 @@ async fn probe_port_open(
     Ok(Check::new(
         "probe-port-open",
         ok,
-        format!("the nodes' security groups allow TCP {port} from {wanted} and egress to ::/0"),
+        format!("the nodes' security groups allow TCP {port} from {wanted}"),
         evidence,
-        "add an inbound rule for the port from ::/0 (or the plan's allow_from) and an outbound rule to ::/0 on the cluster security group",
+        "add an inbound rule for the port from ::/0 (or the plan's allow_from) on the cluster security group",
     ))
 }
 
@@ -514,8 +534,10 @@ fn addresses(f: &Facts, opts: &VerifyOptions) -> Check {
     )
 }
 
-/// The HTTP probe over IPv6.
-async fn http_probe(opts: &VerifyOptions) -> Check {
+/// The HTTP probe over IPv6. A time-out to a node or pod in a subnet behind an
+/// egress-only gateway is explained as what it most likely is: that gateway drops
+/// connections from outside the VPC.
+async fn http_probe(f: &Facts, opts: &VerifyOptions) -> Check {
     let Some((target, popts)) = &opts.probe else {
         return Check::skipped("http-probe", "no probe address given");
     };
@@ -530,12 +552,24 @@ async fn http_probe(opts: &VerifyOptions) -> Check {
             ],
             fix: None,
         },
-        Err(e) => Check::new(
-            "http-probe",
-            false,
-            format!("GET over IPv6 to {target} failed"),
-            vec![e.to_string()],
-            "check that the pod listens on the port and the security groups allow it from ::/0",
-        ),
+        Err(e) => {
+            let host = target.trim_start_matches('[').split(']').next().unwrap_or(target);
+            let private = (e.kind() == ErrorKind::Timeout)
+                .then(|| parse_addr(host).ok())
+                .flatten()
+                .and_then(|a| f.behind_egress_only(a));
+            let mut evidence = vec![e.to_string()];
+            let fix = match private {
+                Some(s) => {
+                    evidence.push(format!(
+                        "{host} is in {}, whose ::/0 goes to an egress-only internet gateway: it lets connections out, and drops every connection from outside the VPC",
+                        s.id
+                    ));
+                    "probe from inside the VPC (a pod or an instance in it), or put the nodes in public subnets (nodegroup.subnets = \"public\")"
+                }
+                None => "check that the pod listens on the port and the security groups allow it from ::/0",
+            };
+            Check::new("http-probe", false, format!("GET over IPv6 to {target} failed"), evidence, fix)
+        }
     }
 }

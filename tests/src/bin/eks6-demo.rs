@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use eks6::plan::ClusterPlan;
+use eks6::plan::{ClusterPlan, Date, Rule, Severity, newest_standard_version};
 use eks6::probe::ProbeOptions;
 use eks6::workflow::{
     CheckStatus, Event, EventKind, Outcome, RunOptions, Target, VerifyOptions, VerifyReport, WaitPolicy, down, up,
@@ -66,7 +66,13 @@ struct Pass {
 
 async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) -> Result<Pass, String> {
     let plan_path = repo_root().join("tests/fixtures/walkthrough.toml");
-    let plan = ClusterPlan::from_file(&plan_path).map_err(|e| e.to_string())?;
+    let as_written = ClusterPlan::from_file(&plan_path).map_err(|e| e.to_string())?;
+    // The walkthrough's 1.21 left EKS support in 2023: EKS refuses to create it, and so
+    // does the plan. The demo goes on with the same plan on the newest version in
+    // standard support, and says so.
+    let today = Date::today();
+    let newest = newest_standard_version(today).ok_or("no version in standard support in the table")?;
+    let plan = ClusterPlan { kubernetes_version: newest.clone(), ..as_written.clone() };
     let mut rows = Vec::new();
     let mut ok = true;
     let journal = std::env::temp_dir().join(format!("eks6-demo-{account}.journal.json"));
@@ -79,10 +85,27 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
     if !quiet {
         heading("1. plan: the walkthrough's variables, checked offline");
         say(format!("   $ eks6 plan --config {}", plan_path.display()));
-        let v = plan.validate();
+        let refused = as_written.validate_at(today);
+        for f in &refused.findings {
+            say(format!("   {f}"));
+        }
+        let version_refused =
+            refused.findings.iter().any(|f| f.rule == Rule::VersionSupport && f.severity == Severity::Error);
+        say(if version_refused {
+            format!(
+                "   as expected: Kubernetes {} is refused (EKS would refuse it too); the demo goes on with the same plan on {newest}, the newest version in standard support on {today}",
+                as_written.kubernetes_version
+            )
+        } else {
+            "   UNEXPECTED: the walkthrough's 1.21 was not refused".to_string()
+        });
+        ok &= version_refused;
+        say(format!("   $ eks6 plan --config walkthrough.toml   # kubernetes_version = \"{newest}\""));
+        let v = plan.validate_at(today);
         for f in &v.findings {
             say(format!("   {f}"));
         }
+        ok &= !v.has_errors();
         let offline = plan.address_plan(None, &[], &[], &[]).map_err(|e| e.to_string())?;
         for line in offline.to_string().lines() {
             say(format!("   {line}"));
@@ -90,7 +113,9 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
     }
 
     if !quiet {
-        heading("2. up: dual-stack VPC, subnets, gateways, routes, IPv6 cluster, probe rule, nodegroup");
+        heading(
+            "2. up: IAM roles, dual-stack VPC, subnets, gateways, routes, IPv6 cluster, access, add-ons, probe rule, nodegroup",
+        );
         say("   $ eks6 up --config walkthrough.toml --endpoint-url <emulator>");
     }
     let report = up(&aws, &plan, &opts).await.map_err(|e| format!("up failed: {e}"))?;
@@ -164,7 +189,7 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
     ok &= expected;
 
     if !quiet {
-        heading("5. down: only what eks6 created, in reverse order");
+        heading("5. down: only what eks6 created (add-ons, roles and policy included), in reverse order");
         say("   $ eks6 down --config walkthrough.toml");
     }
     let gone = down(&aws, Target::Plan(&plan), &opts).await.map_err(|e| format!("down failed: {e}"))?;
