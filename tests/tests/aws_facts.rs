@@ -344,6 +344,39 @@ async fn refusals_come_before_any_write() {
     let f = refused(&up(&aws, &plan, &opts(&account).0).await.unwrap_err());
     assert!(f.iter().any(|f| f.rule == Rule::RoleExists && f.message.contains("not-there")), "{f:#?}");
 
+    // The EKS user guide's own IPv6 policy (five actions and CreateTags, as terraform-aws-eks
+    // makes it too) is enough: used, with a warning for the two the CNI's document added
+    // later.
+    let guide = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ec2:AssignIpv6Addresses", "ec2:DescribeInstances", "ec2:DescribeTags", "ec2:DescribeNetworkInterfaces", "ec2:DescribeInstanceTypes"], "Resource": "*"}, {"Effect": "Allow", "Action": ["ec2:CreateTags"], "Resource": ["arn:aws:ec2:*:*:network-interface/*"]}]}"#;
+    let policy = iam.create_policy().policy_name("AmazonEKS_CNI_IPv6_Policy").policy_document(guide).send().await.unwrap();
+    // (Alone: AmazonEKSWorkerNodePolicy would grant the two Describe actions itself.)
+    let node = role(&iam, "guide-node", EC2_TRUST, &[]).await;
+    iam.attach_role_policy()
+        .role_name("guide-node")
+        .policy_arn(policy.policy().unwrap().arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    plan.iam.node_role = RoleSpec::Arn(node);
+    let report = preflight(&aws, &plan, &PreflightOptions::default()).await.unwrap();
+    assert!(!report.has_errors(), "{:#?}", report.findings);
+    let w = report.findings.iter().find(|f| f.rule == Rule::NodeRoleIpv6).unwrap_or_else(|| panic!("{:#?}", report.findings));
+    assert!(w.severity == Severity::Warning && w.message.contains("ec2:DescribeSubnets"), "{w:?}");
+    // A role of another account: EKS takes none.
+    plan.iam.node_role = RoleSpec::Arn("arn:aws:iam::999999999999:role/elsewhere".into());
+    let f = refused(&up(&aws, &plan, &opts(&account).0).await.unwrap_err());
+    assert!(f.iter().any(|f| f.rule == Rule::RoleExists && f.message.contains("999999999999")), "{f:#?}");
+
+    // A cluster of the plan's name that another owner made: refused before the roles and
+    // the network are made (not at the cluster step, after them).
+    let other = foreign_cluster(emu, &account, &iam).await;
+    let theirs = ClusterPlan { name: other, ..base.clone() };
+    let f = refused(&up(&aws, &theirs, &opts(&account).0).await.unwrap_err());
+    assert!(f.iter().any(|f| f.rule == Rule::ClusterExists), "{f:#?}");
+    // (The inventory lists a cluster of the plan's name whoever made it: theirs, alone.)
+    let inv = emu.inventory(&account, &theirs).await;
+    assert_eq!(inv.keys().collect::<Vec<_>>(), ["cluster someone-elses"], "{inv:#?}");
+
     // An existing VPC without DNS hostnames (a new VPC's default).
     let (ec2, _) = emu.sdk(&account, "us-west-2").await;
     let vpc = ec2.create_vpc().cidr_block("10.5.0.0/16").amazon_provided_ipv6_cidr_block(true).send().await.unwrap();

@@ -130,6 +130,17 @@ fn walkthrough_malformed_identifiers() {
     assert!(!f.iter().any(|x| x.0 == "role-arn"));
     let f = findings(VPC, &with_iam("create", "arn:aws-us-gov:iam::123456789012:role/EKSNodeRole"));
     assert!(!f.iter().any(|x| x.0 == "role-arn"));
+    // The keys of before [iam] say where they went.
+    let text = walkthrough().replace(
+        "region = \"us-west-2\"",
+        "region = \"us-west-2\"\nnode_role_arn = \"arn:aws:iam::123456789012:role/B\"",
+    );
+    let v = ClusterPlan::from_toml(&text).unwrap().validate_at(TODAY);
+    let moved = v.findings.iter().find(|f| f.field == "node_role_arn").unwrap_or_else(|| panic!("{:#?}", v.findings));
+    assert!(
+        moved.message.contains("[iam] node_role") && moved.fix.contains("arn:aws:iam::123456789012:role/B"),
+        "{moved:?}"
+    );
     // One role for both is refused: the two trust different services.
     let same = "arn:aws:iam::123456789012:role/EKS";
     assert!(error_of(&findings(VPC, &with_iam(same, same)), "role-arn").3.contains("two roles"));
@@ -191,6 +202,9 @@ fn aws_refusals_are_errors_before_any_call() {
     // The Nitro list keeps only certain families: a1 and i3.metal are Nitro.
     let f = v135("instance_types = [\"m5.large\"]", "instance_types = [\"a1.large\", \"i3.metal\", \"p3dn.24xlarge\"]");
     assert!(!f.iter().any(|f| f.rule == Rule::NitroOnly), "{f:#?}");
+    // p3 and f1 are Xen at every size (the VPC CNI's own table).
+    let f = v135("instance_types = [\"m5.large\"]", "instance_types = [\"p3.2xlarge\", \"f1.2xlarge\"]");
+    assert_eq!(f.iter().filter(|f| f.rule == Rule::NitroOnly).count(), 2, "{f:#?}");
 }
 
 #[test]

@@ -359,9 +359,9 @@ async fn bring_your_own_subnets_are_checked_used_and_never_deleted() {
     )
     .unwrap();
     let aws = emu.aws(&account, &plan.region).await;
-    // Auto-assign is off on the second subnet: stop before the cluster, and say where.
+    // Auto-assign is off on the second subnet: stop before any write, and say where.
     let err = up(&aws, &plan, &opts(&account)).await.unwrap_err();
-    let WorkflowError::Network { findings } = &err else { panic!("{err}") };
+    let WorkflowError::Refused { findings } = &err else { panic!("{err}") };
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].field, "vpc.subnet_ids[1]");
     assert!(

@@ -360,13 +360,9 @@ impl Aws {
     /// The account's Elastic IP quota in the region (`DescribeAccountAttributes`,
     /// `vpc-max-elastic-ips`), and how many addresses it holds.
     pub(crate) async fn elastic_ip_headroom(&self) -> Result<(Option<u32>, u32), AwsError> {
-        let attrs = sdk!(
-            "DescribeAccountAttributes",
-            self.ec2
-                .describe_account_attributes()
-                .attribute_names(aws_sdk_ec2::types::AccountAttributeName::from("vpc-max-elastic-ips"))
-                .send()
-        )?;
+        // All of them, and the one picked here: the API reference lists only
+        // `supported-platforms` and `default-vpc` as names to ask for.
+        let attrs = sdk!("DescribeAccountAttributes", self.ec2.describe_account_attributes().send())?;
         let quota = attrs
             .account_attributes()
             .iter()

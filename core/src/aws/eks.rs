@@ -4,15 +4,15 @@ use std::collections::BTreeMap;
 
 use aws_sdk_eks::types::{
     AccessScope, AccessScopeType, AddonStatus, AuthenticationMode, ClusterStatus, CreateAccessConfigRequest, IpFamily,
-    KubernetesNetworkConfigRequest, NodegroupScalingConfig, NodegroupStatus, RemoteAccessConfig, SupportType,
-    UpgradePolicyRequest, VpcConfigRequest,
+    KubernetesNetworkConfigRequest, NodegroupScalingConfig, NodegroupStatus, RemoteAccessConfig, ResolveConflicts,
+    SupportType, UpgradePolicyRequest, VpcConfigRequest,
 };
 
 use super::ec2::Owner;
+use super::{Aws, AwsError, absent};
 
 /// The tag naming the IAM principal that created a cluster (its first admin).
 pub(crate) const TAG_CREATOR: &str = "eks6:creator";
-use super::{Aws, AwsError, absent};
 
 /// (code, message) of EKS health issues: a nodegroup's and an add-on's have one shape
 /// in two types.
@@ -51,6 +51,10 @@ pub(crate) struct ClusterInfo {
     pub endpoint: Option<String>,
     pub certificate_authority: Option<String>,
     pub arn: Option<String>,
+    /// When EKS made it (seconds since 1970): tells one life of a name from the next.
+    pub created: Option<i64>,
+    /// `accessConfig.authenticationMode` (`API_AND_CONFIG_MAP`, `CONFIG_MAP`, ...).
+    pub authentication_mode: Option<String>,
 }
 
 /// What `DescribeAddon` says.
@@ -130,6 +134,11 @@ impl Aws {
                 endpoint: c.endpoint().map(str::to_string),
                 certificate_authority: c.certificate_authority().and_then(|a| a.data()).map(str::to_string),
                 arn: c.arn().map(str::to_string),
+                created: c.created_at().map(|t| t.secs()),
+                authentication_mode: c
+                    .access_config()
+                    .and_then(|a| a.authentication_mode())
+                    .map(|m| m.as_str().to_string()),
             }
         }))
     }
@@ -297,6 +306,9 @@ impl Aws {
             .cluster_name(cluster)
             .addon_name(addon)
             .addon_version(version)
+            // Over an unmanaged add-on of the same name (a cluster made with EKS's own
+            // bootstrap): take it over rather than fail with ConfigurationConflict.
+            .resolve_conflicts(ResolveConflicts::Overwrite)
             .set_tags(Some(owner.tag_map(&format!("addon/{addon}"))))
             .client_request_token(token)
             .send()

@@ -17,8 +17,8 @@ use super::ec2::Owner;
 use super::{Aws, AwsError, absent};
 
 /// The actions the VPC CNI needs on `*` in IPv6 mode (amazon-vpc-cni-k8s
-/// `docs/iam-policy.md`, "IPv6 mode", master of 2026-08: `DescribeSubnets` since CNI
-/// 1.18, `DescribeSecurityGroups` listed since 1.23).
+/// `docs/iam-policy.md`, "IPv6 mode", master of 2026-08), which eks6's own policy grants:
+/// [`CNI_IPV6_REQUIRED`] and [`CNI_IPV6_LATER`].
 pub const CNI_IPV6_ACTIONS: &[&str] = &[
     "ec2:AssignIpv6Addresses",
     "ec2:DescribeInstances",
@@ -28,6 +28,22 @@ pub const CNI_IPV6_ACTIONS: &[&str] = &[
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeInstanceTypes",
 ];
+
+/// The IPv6 actions every published form of the policy holds (the EKS user guide's
+/// `AmazonEKS_CNI_IPv6_Policy`, terraform-aws-eks's): without them `aws-node` cannot
+/// hand out addresses. A node role that may not do one of them is refused.
+pub const CNI_IPV6_REQUIRED: &[&str] = &[
+    "ec2:AssignIpv6Addresses",
+    "ec2:DescribeInstances",
+    "ec2:DescribeTags",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeInstanceTypes",
+];
+
+/// The two the CNI's own document added in 2026 (`DescribeSubnets`, used when it makes
+/// ENIs with subnet discovery; `DescribeSecurityGroups`, called only by CNI 1.22.0 and
+/// 1.22.1): without them a node role is warned about, not refused.
+pub const CNI_IPV6_LATER: &[&str] = &["ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"];
 
 /// The action the VPC CNI needs on its network interfaces only.
 pub const CNI_TAG_ACTION: &str = "ec2:CreateTags";
@@ -59,9 +75,16 @@ pub fn managed_policy_arn(partition: &str, name: &str) -> String {
 }
 
 /// The service principal EC2 instances assume roles as: `ec2.amazonaws.com`, and
-/// `ec2.amazonaws.com.cn` in the China partition (as eksctl's `MakeServiceRef` writes it).
+/// `ec2.amazonaws.com.cn` in the China partition (as eksctl's `MakeServiceRef` and AWS's
+/// node-group CloudFormation template write it).
 pub fn ec2_principal(partition: &str) -> &'static str {
     if partition == "aws-cn" { "ec2.amazonaws.com.cn" } else { "ec2.amazonaws.com" }
+}
+
+/// The principals a node role's trust may name in a partition: in China either form
+/// (terraform-aws-eks 20 writes `ec2.amazonaws.com` in every partition).
+pub fn ec2_principals(partition: &str) -> &'static [&'static str] {
+    if partition == "aws-cn" { &["ec2.amazonaws.com.cn", "ec2.amazonaws.com"] } else { &["ec2.amazonaws.com"] }
 }
 
 /// The service principal of EKS (the same in every partition).
@@ -114,6 +137,10 @@ pub(crate) struct PolicyInfo {
 pub(crate) struct Decision {
     pub action: String,
     pub decision: String,
+    /// The simulator could not be sure: condition keys it lacked, or an Organizations
+    /// policy (SCP) that decided (the simulator always applies SCPs, and evaluates their
+    /// conditions without the context a real call has: aws/aws-sdk issue 102).
+    pub uncertain: bool,
 }
 
 impl Decision {
@@ -257,18 +284,26 @@ impl Aws {
         Ok(())
     }
 
-    /// IAM's decision for each action of a principal on one resource (`*` when none).
+    /// IAM's decision for each action of a principal on one resource (`*` when none),
+    /// with the context a call from this region would carry (`aws:RequestedRegion`).
     pub(crate) async fn simulate(
         &self,
         principal_arn: &str,
         actions: &[&str],
         resource: Option<&str>,
     ) -> Result<Vec<Decision>, AwsError> {
+        use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum};
+        let region = ContextEntry::builder()
+            .context_key_name("aws:RequestedRegion")
+            .context_key_type(ContextKeyTypeEnum::String)
+            .context_key_values(self.region())
+            .build();
         let mut req = self
             .iam
             .simulate_principal_policy()
             .policy_source_arn(principal_arn)
-            .set_action_names(Some(actions.iter().map(|a| a.to_string()).collect()));
+            .set_action_names(Some(actions.iter().map(|a| a.to_string()).collect()))
+            .context_entries(region);
         if let Some(r) = resource {
             req = req.resource_arns(r);
         }
@@ -276,8 +311,25 @@ impl Aws {
         Ok(out
             .evaluation_results()
             .iter()
-            .map(|r| Decision { action: r.eval_action_name().to_string(), decision: r.eval_decision().as_str().into() })
+            .map(|r| Decision {
+                action: r.eval_action_name().to_string(),
+                decision: r.eval_decision().as_str().into(),
+                uncertain: !r.missing_context_values().is_empty()
+                    || r.organizations_decision_detail().is_some_and(|o| !o.allowed_by_organizations()),
+            })
             .collect())
+    }
+
+    /// A role's ARN with its path: IAM's, when the caller may read the role; else the
+    /// path-less form a session ARN gives (`arn:aws:iam::A:role/R`).
+    pub(crate) async fn role_arn_with_path(&self, pathless: &str) -> String {
+        if !pathless.contains(":role/") {
+            return pathless.to_string();
+        }
+        match self.role(role_name_of(pathless)).await {
+            Ok(Some(r)) if r.arn.rsplit('/').next() == pathless.rsplit('/').next() => r.arn,
+            _ => pathless.to_string(),
+        }
     }
 }
 
@@ -316,6 +368,11 @@ mod tests {
         assert!(trusts(&trust_policy(EKS_PRINCIPAL, true), EKS_PRINCIPAL));
         assert!(!trusts(&trust_policy(EKS_PRINCIPAL, true), "ec2.amazonaws.com"));
         assert!(trusts(&trust_policy("ec2.amazonaws.com", false), "ec2.amazonaws.com"));
+        assert_eq!(ec2_principals("aws-cn").len(), 2);
+        for a in CNI_IPV6_REQUIRED.iter().chain(CNI_IPV6_LATER) {
+            assert!(CNI_IPV6_ACTIONS.contains(a), "{a} is in eks6's own policy");
+        }
+        assert_eq!(CNI_IPV6_REQUIRED.len() + CNI_IPV6_LATER.len(), CNI_IPV6_ACTIONS.len());
         let listed = r#"{"Statement": {"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}}"#;
         assert!(trusts(listed, "ec2.amazonaws.com"));
         let denied = r#"{"Statement": [{"Effect": "Deny", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}"#;

@@ -28,8 +28,8 @@ pub(crate) mod eks;
 pub(crate) mod iam;
 
 pub use iam::{
-    CLUSTER_ROLE_POLICIES, CNI_IPV6_ACTIONS, CNI_TAG_ACTION, EKS_PRINCIPAL, NODE_ROLE_POLICIES, cni_ipv6_policy,
-    ec2_principal, managed_policy_arn, partition, trust_policy,
+    CLUSTER_ROLE_POLICIES, CNI_IPV6_ACTIONS, CNI_IPV6_LATER, CNI_IPV6_REQUIRED, CNI_TAG_ACTION, EKS_PRINCIPAL,
+    NODE_ROLE_POLICIES, cni_ipv6_policy, ec2_principal, managed_policy_arn, partition, trust_policy,
 };
 
 /// The states eks6 compares, as the SDK's own enums.
@@ -517,6 +517,12 @@ impl AwsError {
         self.kind == ErrorKind::AwsNotFound
     }
 
+    /// Whether the endpoint does not know the operation at all (a 404 without an AWS
+    /// error code, as an emulator without that API answers).
+    pub fn is_missing_operation(&self) -> bool {
+        self.http_status == Some(404) && self.code.is_none()
+    }
+
     /// Whether the code is exactly `code`.
     pub fn has_code(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
@@ -637,8 +643,6 @@ fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorKind {
         {
             ErrorKind::AwsInvalidInput
         }
-        // A 404 without an error code: no such resource (or operation) at the endpoint.
-        None if status == Some(404) => ErrorKind::AwsNotFound,
         _ if status.is_some_and(|s| (400..500).contains(&s)) => ErrorKind::AwsInvalidInput,
         _ => ErrorKind::AwsService,
     }

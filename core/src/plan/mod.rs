@@ -6,7 +6,7 @@
 //! let plan = ClusterPlan::from_toml(r#"
 //!     name = "AWSNewsBlog"
 //!     region = "us-west-2"
-//!     kubernetes_version = "1.34"
+//!     kubernetes_version = "1.35"
 //!     [iam]
 //!     node_role = "arn:aws:iam::123456789012:role/EKSNodeRole"
 //!     [nodegroup]
@@ -50,7 +50,7 @@ pub struct ClusterPlan {
     pub name: String,
     /// The AWS region. The plan's region is the truth: a different client region is an error.
     pub region: String,
-    /// Kubernetes version, e.g. `"1.34"` (IPv6 needs 1.21 or later; EKS creates only
+    /// Kubernetes version, e.g. `"1.35"` (IPv6 needs 1.21 or later; EKS creates only
     /// versions in standard or extended support).
     pub kubernetes_version: String,
     /// The cluster's and the nodes' IAM roles: created by eks6 (the default) or given.
@@ -59,6 +59,13 @@ pub struct ClusterPlan {
     /// Who may administer the cluster besides its creator.
     #[serde(default)]
     pub access: AccessPlan,
+    /// Gone: moved to `[iam] cluster_role`. A value is an error finding that says so
+    /// (instead of "unknown field").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_role_arn: Option<String>,
+    /// Gone: moved to `[iam] node_role` (as `cluster_role_arn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_role_arn: Option<String>,
     /// The network: a new dual-stack VPC (default) or an existing one.
     #[serde(default)]
     pub vpc: VpcPlan,

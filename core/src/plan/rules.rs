@@ -201,12 +201,14 @@ fn tag_rules(plan: &ClusterPlan, o: &mut Out) {
 }
 
 /// Instance families none of whose sizes runs on the Nitro system (the VPC CNI's IPv6
-/// mode needs Nitro). Only families certain at every size: `a1` is Nitro, `i3.metal` and
-/// `p3dn.24xlarge` are (the `i3` and `p3` families are mixed), so they are left to the
-/// live check, which asks `DescribeInstanceTypes` (hypervisor `nitro`, or bare metal).
+/// mode needs Nitro), after the CNI's own table (`pkg/vpc/vpc_ip_resource_limit.go`,
+/// hypervisor `xen`). Only families certain at every size: `a1` is Nitro and `i3.metal`
+/// is bare metal (the `i3` family is mixed), so they are left to the live check, which
+/// asks `DescribeInstanceTypes` (hypervisor `nitro`, or bare metal); `p3dn` is a family
+/// of its own.
 pub const NON_NITRO_FAMILIES: &[&str] = &[
-    "c1", "c3", "c4", "cc2", "cr1", "d2", "g2", "g3", "g3s", "h1", "hs1", "i2", "m1", "m2", "m3", "m4", "p2", "r3",
-    "r4", "t1", "t2", "x1", "x1e",
+    "c1", "c3", "c4", "cc2", "cr1", "d2", "f1", "g2", "g3", "g3s", "h1", "hs1", "i2", "m1", "m2", "m3", "m4", "p2",
+    "p3", "r3", "r4", "t1", "t2", "x1", "x1e",
 ];
 
 /// The EKS access policy eks6 gives `[access] admins` (EKS user guide, "Review access
@@ -401,6 +403,21 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
     }
 
     // Rule 10: identifiers.
+    for (old, new, value) in [
+        ("cluster_role_arn", "cluster_role", &plan.cluster_role_arn),
+        ("node_role_arn", "node_role", &plan.node_role_arn),
+    ] {
+        if let Some(v) = value {
+            o.error(
+                Rule::RoleArn,
+                old,
+                format!(
+                    "{old} moved to [iam] {new} (which also takes \"create\", its default, to let eks6 make the role)"
+                ),
+                &format!("write [iam] {new} = {:?} instead", Q(v)),
+            );
+        }
+    }
     for kind in [RoleKind::Cluster, RoleKind::Node] {
         let field = format!("iam.{}_role", kind.as_str());
         if let Some(arn) = plan.role(kind).arn()
@@ -807,7 +824,7 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
             Rule::ProbeReachability,
             "nodegroup.subnets",
             format!("the nodes sit in private subnets, whose IPv6 egress is an egress-only gateway: it drops connections from outside the VPC, so a probe of port {} from outside times out", p.port),
-            "probe from inside the VPC (eks6 verify's in-cluster probe), or put the nodes in public subnets (nodegroup.subnets = \"public\")",
+            "probe from inside the VPC (from a pod or an instance there), or put the nodes in public subnets (nodegroup.subnets = \"public\")",
         );
     }
     if let Some(p) = &plan.probe {

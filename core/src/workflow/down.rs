@@ -175,7 +175,13 @@ impl Down<'_, '_> {
         let self_managed = self.target.plan().is_some_and(|p| p.cluster.addons == AddonMode::SelfManaged);
         if self.cluster.is_some() && !self_managed {
             for addon in MANAGED_ADDONS {
-                let Some(a) = aws.describe_addon(name, addon).await? else { continue };
+                let a = match aws.describe_addon(name, addon).await {
+                    Ok(Some(a)) => a,
+                    Ok(None) => continue,
+                    // An endpoint without the add-on API has no add-ons to delete.
+                    Err(e) if e.is_missing_operation() => break,
+                    Err(e) => return Err(e.into()),
+                };
                 if !self.owned(&a.tags) {
                     continue;
                 }
@@ -202,9 +208,26 @@ impl Down<'_, '_> {
         let (run, aws) = (self.run, self.run.aws);
         let (name, pid) = (run.cluster.as_str(), run.plan_id.as_str());
         let mut deleted = Vec::new();
+        // A plan that gives both roles made none (and no CNI policy): no IAM call at all.
+        if self.target.plan().is_some_and(|p| p.iam.cluster_role.arn().is_some() && p.iam.node_role.arn().is_some()) {
+            return Ok(deleted);
+        }
         for kind in ["cluster", "node"] {
             let role = iam_name(name, pid, kind);
-            let Some(info) = aws.role(&role).await? else { continue };
+            let info = match aws.role(&role).await {
+                Ok(info) => info,
+                // Without IAM reads eks6 cannot tell its roles: say so, leave them.
+                Err(e) if e.kind() == crate::ErrorKind::AwsCredentials => {
+                    run.finding(Rule::RoleExists.warning(
+                        "iam",
+                        format!("the roles eks6 may have made ({}) were not looked for: {e}", iam_name(name, pid, "*")),
+                        "delete them with IAM rights (their eks6:plan-id tag names this plan), or grant iam:GetRole and run down again",
+                    ));
+                    return Ok(deleted);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let Some(info) = info else { continue };
             if !self.owned(&info.tags) {
                 continue;
             }

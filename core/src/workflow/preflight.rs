@@ -9,11 +9,12 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::run::{InFlight, limited};
-use super::up::{MANAGED_ADDONS, dns_finding, owned_by, usable_zones, zone_finding};
+use super::up::{MANAGED_ADDONS, auto_assign_finding, dns_finding, owned_by, usable_zones, zone_finding};
 use super::{Cancel, WorkflowError};
 use crate::aws::ec2::TAG_PLAN;
 use crate::aws::iam::{
-    CNI_IPV6_ACTIONS, CNI_TAG_ACTION, EKS_PRINCIPAL, cni_ipv6_policy, ec2_principal, role_name_of, trust_policy, trusts,
+    CNI_IPV6_ACTIONS, CNI_IPV6_LATER, CNI_TAG_ACTION, Decision, EKS_PRINCIPAL, cni_ipv6_policy, ec2_principal,
+    ec2_principals, role_name_of, trust_policy, trusts,
 };
 use crate::aws::{Aws, AwsError};
 use crate::error::ErrorKind;
@@ -71,7 +72,7 @@ async fn checks(aws: &Aws, plan: &ClusterPlan, today: Date) -> Result<PlanReport
         return Err(WorkflowError::RegionMismatch { plan: plan.region.clone(), client: aws.region().into() });
     }
     let mut report = plan.report_at(today);
-    let mut live = Live { aws, plan, findings: Vec::new() };
+    let mut live = Live { aws, plan, findings: Vec::new(), cluster_exists: false };
     live.cluster().await?;
     live.role(RoleKind::Cluster).await?;
     live.role(RoleKind::Node).await?;
@@ -88,10 +89,12 @@ async fn checks(aws: &Aws, plan: &ClusterPlan, today: Date) -> Result<PlanReport
 /// The read-only checks `up` makes before its first write: the roles given by ARN (and
 /// the names of the ones it would create), the zones, an existing VPC.
 pub(super) async fn before_writes(aws: &Aws, plan: &ClusterPlan) -> Result<Vec<Finding>, WorkflowError> {
-    let mut live = Live { aws, plan, findings: Vec::new() };
+    let mut live = Live { aws, plan, findings: Vec::new(), cluster_exists: false };
+    live.cluster().await?;
     live.role(RoleKind::Cluster).await?;
     live.role(RoleKind::Node).await?;
     live.zones().await?;
+    live.subnets_auto_assign().await?;
     live.vpc().await?;
     live.addons().await?;
     Ok(live.findings)
@@ -101,6 +104,8 @@ struct Live<'a> {
     aws: &'a Aws,
     plan: &'a ClusterPlan,
     findings: Vec<Finding>,
+    /// A cluster of the plan's name exists (this plan's: `up` resumes).
+    cluster_exists: bool,
 }
 
 impl Live<'_> {
@@ -138,11 +143,14 @@ impl Live<'_> {
             return Ok(());
         };
         match found {
-            Some(c) if owned_by(&c.tags, &plan.plan_id()) => self.add(Rule::ClusterExists.info(
-                "name",
-                format!("cluster {} exists ({}) and is this plan's: up resumes it", plan.name, c.status.as_str()),
-                "nothing to do",
-            )),
+            Some(c) if owned_by(&c.tags, &plan.plan_id()) => {
+                self.cluster_exists = true;
+                self.add(Rule::ClusterExists.info(
+                    "name",
+                    format!("cluster {} exists ({}) and is this plan's: up resumes it", plan.name, c.status.as_str()),
+                    "nothing to do",
+                ));
+            }
             Some(c) => self.add(Rule::ClusterExists.error(
                 "name",
                 format!(
@@ -158,15 +166,17 @@ impl Live<'_> {
         Ok(())
     }
 
-    /// A given role: it exists, trusts its service, and (the node role) may do what the
-    /// CNI needs. A role eks6 would create: its name is free or this plan's.
+    /// A given role: in the caller's account (EKS takes only those: `iam:PassRole` passes
+    /// a role of one's own account), exists under that very ARN, trusts its service, and
+    /// (the node role) may do what the CNI needs. A role eks6 would create: its name, and
+    /// its CNI policy's, are free or this plan's.
     async fn role(&mut self, kind: RoleKind) -> Result<(), WorkflowError> {
         let (aws, plan) = (self.aws, self.plan);
         let field = format!("iam.{}_role", kind.as_str());
         let partition = aws.partition();
-        let (service, tag_session) = match kind {
-            RoleKind::Cluster => (EKS_PRINCIPAL, true),
-            RoleKind::Node => (ec2_principal(partition), false),
+        let (services, shown, tag_session) = match kind {
+            RoleKind::Cluster => (&[EKS_PRINCIPAL][..], EKS_PRINCIPAL, true),
+            RoleKind::Node => (ec2_principals(partition), ec2_principal(partition), false),
         };
         let Some(arn) = plan.role(kind).arn() else {
             let name = iam_name(&plan.name, &plan.plan_id(), kind.as_str());
@@ -174,45 +184,91 @@ impl Live<'_> {
                 && !owned_by(&r.tags, &plan.plan_id())
             {
                 self.add(Rule::RoleExists.error(
-                    field,
+                    &field,
                     format!(
                         "an IAM role named {name} exists and is not this plan's; eks6 would create one of that name"
                     ),
                     "delete or rename that role, or give it by ARN in [iam]",
                 ));
             }
+            if kind == RoleKind::Node {
+                self.cni_policy_name(&field).await?;
+            }
             return Ok(());
         };
+        let account = aws.account_id().await?;
+        let in_arn = arn.split(':').nth(4).unwrap_or_default();
+        if in_arn != account {
+            self.add(Rule::RoleExists.error(
+                field,
+                format!("role {arn} is in account {in_arn}, and eks6 works in {account}: EKS takes roles of the cluster's own account (iam:PassRole passes no other)"),
+                "give a role of this account, or write \"create\"",
+            ));
+            return Ok(());
+        }
         let name = role_name_of(arn);
         let Some(found) = self.denied(aws.role(name).await, Rule::RoleExists, &field, "the role")? else {
             return Ok(());
         };
-        let Some(role) = found else {
-            self.add(Rule::RoleExists.error(
-                field,
-                format!("role {name} ({arn}) does not exist in this account"),
-                "create it as the EKS user guide describes, or write \"create\" to let eks6 make it",
-            ));
-            return Ok(());
+        let role = match found {
+            Some(r) if r.arn == arn => r,
+            Some(r) => {
+                self.add(Rule::RoleExists.error(
+                    field,
+                    format!("the role named {name} is {}, not {arn} (its path differs)", r.arn),
+                    format!("write {} in [iam]", r.arn),
+                ));
+                return Ok(());
+            }
+            None => {
+                self.add(Rule::RoleExists.error(
+                    field,
+                    format!("role {name} ({arn}) does not exist in this account"),
+                    "create it as the EKS user guide describes, or write \"create\" to let eks6 make it",
+                ));
+                return Ok(());
+            }
         };
-        if !role.trust.as_deref().is_some_and(|t| trusts(t, service)) {
+        if !role.trust.as_deref().is_some_and(|t| services.iter().any(|s| trusts(t, s))) {
             self.add(Rule::RoleTrust.error(
                 &field,
-                format!("role {name}'s trust policy does not let {service} assume it (sts:AssumeRole)"),
-                format!("set its trust policy to {}", trust_policy(service, tag_session)),
+                format!("role {name}'s trust policy does not let {shown} assume it (sts:AssumeRole)"),
+                format!("set its trust policy to {}", trust_policy(shown, tag_session)),
             ));
         }
         if kind == RoleKind::Node {
-            self.cni_rights(&field, &role.arn).await?;
+            self.cni_rights(&field, &role.arn, &account).await?;
         }
         Ok(())
     }
 
-    /// Asks IAM whether the node role may do what the VPC CNI needs in IPv6 mode.
-    async fn cni_rights(&mut self, field: &str, arn: &str) -> Result<(), WorkflowError> {
+    /// The name of the CNI policy eks6 would create: free, or this plan's.
+    async fn cni_policy_name(&mut self, field: &str) -> Result<(), WorkflowError> {
+        let (aws, plan) = (self.aws, self.plan);
+        let name = iam_name(&plan.name, &plan.plan_id(), "cni-ipv6");
+        let arn = format!("arn:{}:iam::{}:policy/{name}", aws.partition(), aws.account_id().await?);
+        if let Some(Some(p)) = self.denied(aws.policy(&arn).await, Rule::RoleExists, field, "the policy name")?
+            && !owned_by(&p.tags, &plan.plan_id())
+        {
+            self.add(Rule::RoleExists.error(
+                field,
+                format!("an IAM policy {arn} exists and is not this plan's; eks6 would create one of that name"),
+                "delete or rename that policy, or give the node role by ARN in [iam]",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Asks IAM whether the node role may do what the VPC CNI needs in IPv6 mode. A
+    /// denial of an action every published IPv6 policy holds is an error while the
+    /// cluster does not exist yet; once it does (its CNI may have its rights from IRSA or
+    /// Pod Identity instead, as the EKS user guide advises), and whenever the simulator
+    /// could not be sure (missing context, an Organizations policy), a warning.
+    async fn cni_rights(&mut self, field: &str, arn: &str, account: &str) -> Result<(), WorkflowError> {
         let aws = self.aws;
-        let account = aws.account_id().await?;
-        let eni = format!("arn:{}:ec2:{}:{account}:network-interface/*", aws.partition(), aws.region());
+        // A sample network interface: a policy scoped to `network-interface/eni-*` matches it.
+        let eni =
+            format!("arn:{}:ec2:{}:{account}:network-interface/eni-0123456789abcdef0", aws.partition(), aws.region());
         let what = "the node role's IPv6 rights";
         let Some(mut decisions) =
             self.denied(aws.simulate(arn, CNI_IPV6_ACTIONS, None).await, Rule::NodeRoleIpv6, field, what)?
@@ -225,17 +281,34 @@ impl Live<'_> {
             return Ok(());
         };
         decisions.extend(tags);
-        let refused: Vec<String> =
-            decisions.iter().filter(|d| !d.allowed()).map(|d| format!("{} ({})", d.action, d.decision)).collect();
-        if !refused.is_empty() {
+        let denied: Vec<_> = decisions.iter().filter(|d| !d.allowed()).collect();
+        let says = |ds: &[&Decision]| {
+            ds.iter().map(|d| format!("{} ({})", d.action, d.decision)).collect::<Vec<_>>().join(", ")
+        };
+        let (hard, soft): (Vec<&Decision>, Vec<&Decision>) = denied
+            .iter()
+            .partition(|d| !d.uncertain && !CNI_IPV6_LATER.contains(&d.action.as_str()) && !self.cluster_exists);
+        let fix = format!("attach a policy with this document to the role: {}", cni_ipv6_policy(aws.partition()));
+        if !hard.is_empty() {
             self.add(Rule::NodeRoleIpv6.error(
                 field,
                 format!(
                     "IAM's policy simulator says node role {} may not {}: the VPC CNI cannot hand out IPv6 addresses, aws-node crash-loops and the nodes stay NotReady (AmazonEKS_CNI_Policy has no ec2:AssignIpv6Addresses)",
                     role_name_of(arn),
-                    refused.join(", ")
+                    says(&hard)
                 ),
-                format!("attach a policy with this document to the role: {}", cni_ipv6_policy(aws.partition())),
+                &fix,
+            ));
+        }
+        if !soft.is_empty() {
+            self.add(Rule::NodeRoleIpv6.warning(
+                field,
+                format!(
+                    "IAM's policy simulator says node role {} may not {} (an action newer CNI versions use, a cluster that may give its CNI rights through IRSA or Pod Identity, or an answer the simulator was not sure of)",
+                    role_name_of(arn),
+                    says(&soft)
+                ),
+                &fix,
             ));
         }
         Ok(())
@@ -343,6 +416,30 @@ impl Live<'_> {
                 Ok(usable.into_iter().take(*n as usize).collect())
             }
         }
+    }
+
+    /// Bring-your-own subnets auto-assign IPv6, unless the plan lets eks6 turn it on:
+    /// otherwise nodegroup creation fails (`Ec2SubnetMissingIpv6Assignment`).
+    async fn subnets_auto_assign(&mut self) -> Result<(), WorkflowError> {
+        let (aws, plan) = (self.aws, self.plan);
+        if plan.vpc.subnet_ids.is_empty() || plan.vpc.enable_auto_assign_ipv6 {
+            return Ok(());
+        }
+        let Some(subnets) = self.denied(
+            subnets_or_missing(aws, &plan.vpc.subnet_ids).await,
+            Rule::AutoAssignIpv6,
+            "vpc.subnet_ids",
+            "the subnets",
+        )?
+        else {
+            return Ok(());
+        };
+        for (i, id) in plan.vpc.subnet_ids.iter().enumerate() {
+            if let Some(s) = subnets.iter().find(|s| &s.id == id).filter(|s| !s.assign_ipv6) {
+                self.add(auto_assign_finding(&format!("vpc.subnet_ids[{i}]"), &s.id));
+            }
+        }
+        Ok(())
     }
 
     /// Each instance type: known to EC2, on Nitro, offered in every chosen zone.
@@ -475,7 +572,7 @@ impl Live<'_> {
                 Ok(Some(v)) => v,
                 Ok(None) => return Ok(()),
                 // No add-on API at all (an endpoint such as plain moto).
-                Err(e) if e.is_not_found() => {
+                Err(e) if e.is_missing_operation() => {
                     self.add(Rule::VpcCniVersion.error(
                         field,
                         format!("the EKS endpoint has no add-on API ({e})"),
@@ -558,10 +655,11 @@ impl Live<'_> {
 /// of `v1.18.0`.
 pub(super) fn pinned_version(pinned: &str, offered: &[String]) -> Option<String> {
     let want = format!("v{}", pinned.trim_start_matches('v'));
-    let mut matching: Vec<&String> =
-        offered.iter().filter(|o| **o == want || o.starts_with(&format!("{want}-"))).collect();
-    matching.sort();
-    matching.last().map(|v| (*v).clone())
+    // By the numbers, not the text: eksbuild.10 is newer than eksbuild.2.
+    let numbers = |v: &str| -> Vec<u64> {
+        v.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect()
+    };
+    offered.iter().filter(|o| **o == want || o.starts_with(&format!("{want}-"))).max_by_key(|o| numbers(o)).cloned()
 }
 
 /// A pinned `vpc-cni` version EKS does not offer for the plan's Kubernetes version.
@@ -592,5 +690,17 @@ async fn subnets_or_missing(aws: &Aws, ids: &[String]) -> Result<Vec<crate::aws:
             Ok(found)
         }
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pinned_takes_the_newest_build_by_number() {
+        let offered: Vec<String> =
+            ["v1.18.0-eksbuild.2", "v1.18.0-eksbuild.10", "v1.18.1-eksbuild.1"].map(String::from).to_vec();
+        assert_eq!(super::pinned_version("1.18.0", &offered).as_deref(), Some("v1.18.0-eksbuild.10"));
+        assert_eq!(super::pinned_version("v1.18.1-eksbuild.1", &offered).as_deref(), Some("v1.18.1-eksbuild.1"));
+        assert_eq!(super::pinned_version("1.19.0", &offered), None);
     }
 }

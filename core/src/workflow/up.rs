@@ -191,6 +191,9 @@ struct Network {
     /// The roles' ARNs.
     cluster_role: String,
     node_role: String,
+    /// When the cluster was made (one life of its name), and its authentication mode.
+    cluster_created: Option<i64>,
+    authentication_mode: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -229,6 +232,15 @@ pub(super) fn dns_finding(vpc_id: &str, support: bool, hostnames: bool) -> Findi
 /// The zone names of (name, id) pairs whose ids EKS accepts for control planes.
 pub(super) fn usable_zones(all: &[(String, String)]) -> Vec<String> {
     all.iter().filter(|(_, id)| !EXCLUDED_ZONE_IDS.contains(&id.as_str())).map(|(name, _)| name.clone()).collect()
+}
+
+/// A bring-your-own subnet that does not auto-assign IPv6 addresses.
+pub(super) fn auto_assign_finding(field: &str, id: &str) -> Finding {
+    Rule::AutoAssignIpv6.error(
+        field,
+        format!("subnet {id} does not auto-assign IPv6 addresses; nodegroup creation would fail with Ec2SubnetMissingIpv6Assignment"),
+        "set vpc.enable_auto_assign_ipv6 = true, or turn on \"Auto-assign IPv6 address\" on the subnet",
+    )
 }
 
 /// A zone EKS refuses for control planes.
@@ -331,7 +343,18 @@ impl Up<'_, '_> {
                 let trust = trust_policy(service, tag_session);
                 let what = format!("{} role of EKS cluster {}, made by eks6", kind.as_str(), plan.name);
                 let tag = format!("{}-role", kind.as_str());
-                run.create_once(step, &name, find, || aws.create_role(&self.owner, &tag, &name, &trust, &what)).await?
+                match run
+                    .create_once(step, &name, find, || aws.create_role(&self.owner, &tag, &name, &trust, &what))
+                    .await
+                {
+                    // Made by this run's first try, whose answer was lost while GetRole
+                    // did not see it yet: it is there now, with its tag or not.
+                    Err(WorkflowError::Aws(e)) if e.has_code("EntityAlreadyExists") => match find().await? {
+                        Some(arn) => (arn, false),
+                        None => return Err(e.into()),
+                    },
+                    other => other?,
+                }
             }
         };
         run.record(&key, "iam-role", &name, true)?;
@@ -339,9 +362,13 @@ impl Up<'_, '_> {
         if kind == RoleKind::Node {
             wanted.push(self.cni_policy().await?);
         }
-        let attached = aws.attached_policies(&name).await?;
+        // Right after CreateRole and CreatePolicy IAM may not know them yet everywhere:
+        // NoSuchEntity is waited out as terraform-provider-aws does for attachments.
+        let what = format!("IAM role {name}");
+        let attached =
+            self.until_iam_spreads(step, &what, AwsError::is_not_found, || aws.attached_policies(&name)).await?;
         for policy in wanted.iter().filter(|p| !attached.contains(p)) {
-            aws.attach_policy(&name, policy).await?;
+            self.until_iam_spreads(step, &what, AwsError::is_not_found, || aws.attach_policy(&name, policy)).await?;
             changed = true;
         }
         self.set_role(kind, arn.clone());
@@ -384,18 +411,43 @@ impl Up<'_, '_> {
         }
     }
 
-    /// Runs a create that names a fresh role again while EKS says the role cannot be
-    /// assumed yet, for up to [`IAM_PROPAGATION`] (and never past the wait deadline).
-    async fn while_role_spreads<F, Fut>(&self, step: &str, what: &str, mut create: F) -> Result<(), WorkflowError>
+    /// Runs a create that names a role eks6 made again while EKS says the role cannot
+    /// be assumed yet ([`until_iam_spreads`](Self::until_iam_spreads)). A role the plan
+    /// gives is not waited for: it exists, or `up` refused before any write.
+    async fn while_role_spreads<F, Fut>(
+        &self,
+        kind: RoleKind,
+        step: &str,
+        what: &str,
+        create: F,
+    ) -> Result<(), WorkflowError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<(), AwsError>>,
     {
+        let refused = |e: &AwsError| self.plan.role(kind).arn().is_none() && role_not_ready(e);
+        self.until_iam_spreads(step, what, refused, create).await
+    }
+
+    /// Runs a call again while its answer is one IAM's eventual consistency gives
+    /// (`refused`), for up to [`IAM_PROPAGATION`] and never past the wait deadline (then a
+    /// time-out, as for any wait).
+    async fn until_iam_spreads<T, F, Fut>(
+        &self,
+        step: &str,
+        what: &str,
+        refused: impl Fn(&AwsError) -> bool,
+        mut call: F,
+    ) -> Result<T, WorkflowError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
         let started = std::time::Instant::now();
         let mut attempt = 0;
         loop {
-            match create().await {
-                Err(e) if role_not_ready(&e) && started.elapsed() < IAM_PROPAGATION => {
+            match call().await {
+                Err(e) if refused(&e) && started.elapsed() < IAM_PROPAGATION => {
                     self.run.emit(super::EventKind::Retry {
                         step: step.into(),
                         resource: what.into(),
@@ -421,6 +473,17 @@ impl Up<'_, '_> {
     async fn access(&self) -> Result<Done, WorkflowError> {
         let (aws, run, plan) = (self.aws(), self.run, self.plan);
         if plan.access.admins.is_empty() {
+            return Ok(Done::skipped());
+        }
+        // A cluster made with the aws-auth ConfigMap alone (by an older eks6, or by hand)
+        // has no access entries to add to.
+        let mode = self.net().authentication_mode.clone();
+        if let Some(mode) = mode.filter(|m| m == "CONFIG_MAP") {
+            run.finding(Rule::AccessAdmin.warning(
+                "access.admins",
+                format!("cluster {} authenticates with {mode} only, so it has no access entries: the admins were not added", plan.name),
+                format!("aws eks update-cluster-config --name {} --access-config authenticationMode=API_AND_CONFIG_MAP, then up again", plan.name),
+            ));
             return Ok(Done::skipped());
         }
         let policy = format!("arn:{}:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}", aws.partition());
@@ -483,7 +546,10 @@ impl Up<'_, '_> {
                 Some(a) => owned_by(&a.tags, pid),
                 None => {
                     let version = self.addon_version(addon).await?;
-                    let token = token(pid, &format!("addon-{addon}"), &plan.name);
+                    // One token per life of the cluster's name: a cluster deleted and made
+                    // again gets its add-ons made again, not an old answer.
+                    let life = self.net().cluster_created.unwrap_or_default();
+                    let token = token(pid, &format!("addon-{addon}-{life}"), &plan.name);
                     aws.create_addon(&self.owner, &plan.name, addon, &version, &token).await?;
                     created = true;
                     true
@@ -775,12 +841,7 @@ impl Up<'_, '_> {
                     self.aws().set_assign_ipv6(id).await?;
                     changed = true;
                 } else {
-                    problems.push(network_error(
-                        Rule::AutoAssignIpv6,
-                        &field,
-                        format!("subnet {id} does not auto-assign IPv6 addresses; nodegroup creation would fail with Ec2SubnetMissingIpv6Assignment"),
-                        "set vpc.enable_auto_assign_ipv6 = true, or turn on \"Auto-assign IPv6 address\" on the subnet",
-                    ));
+                    problems.push(auto_assign_finding(&field, id));
                 }
             }
             if EXCLUDED_ZONE_IDS.contains(&s.zone_id.as_str()) {
@@ -1116,7 +1177,7 @@ impl Up<'_, '_> {
                     (net.subnets.iter().map(|s| s.id.clone()).collect(), net.vpc_id.clone(), net.cluster_role.clone())
                 };
                 let token = token(pid, "cluster", &vpc_id);
-                let creator = aws.caller().await?.principal_arn();
+                let creator = aws.role_arn_with_path(&aws.caller().await?.principal_arn()).await;
                 let new = NewCluster {
                     name: &plan.name,
                     version: &plan.kubernetes_version,
@@ -1129,9 +1190,12 @@ impl Up<'_, '_> {
                     creator: &creator,
                     token: &token,
                 };
-                self.while_role_spreads(UpStep::Cluster.name(), &format!("cluster {}", plan.name), || {
-                    aws.create_cluster(&self.owner, &new)
-                })
+                self.while_role_spreads(
+                    RoleKind::Cluster,
+                    UpStep::Cluster.name(),
+                    &format!("cluster {}", plan.name),
+                    || aws.create_cluster(&self.owner, &new),
+                )
                 .await?;
                 outcome = Outcome::Created;
             }
@@ -1161,7 +1225,11 @@ impl Up<'_, '_> {
                 reason: "the cluster is not IPv6, and the family cannot change; delete it and create it again".into(),
             });
         }
-        self.net().cluster_sg = info.security_group_id;
+        let mut net = self.net();
+        net.cluster_sg = info.security_group_id;
+        net.cluster_created = info.created;
+        net.authentication_mode = info.authentication_mode;
+        drop(net);
         Ok(Done::new(outcome, vec![plan.name.clone()]))
     }
 
@@ -1255,9 +1323,12 @@ impl Up<'_, '_> {
                     ami_type: ng.ami_type.as_deref(),
                     token: &token,
                 };
-                self.while_role_spreads(UpStep::Nodegroup.name(), &format!("nodegroup {}", ng.name), || {
-                    aws.create_nodegroup(&self.owner, &new)
-                })
+                self.while_role_spreads(
+                    RoleKind::Node,
+                    UpStep::Nodegroup.name(),
+                    &format!("nodegroup {}", ng.name),
+                    || aws.create_nodegroup(&self.owner, &new),
+                )
                 .await?;
                 outcome = Outcome::Created;
             }
