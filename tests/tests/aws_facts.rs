@@ -348,7 +348,8 @@ async fn refusals_come_before_any_write() {
     // makes it too) is enough: used, with a warning for the two the CNI's document added
     // later.
     let guide = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["ec2:AssignIpv6Addresses", "ec2:DescribeInstances", "ec2:DescribeTags", "ec2:DescribeNetworkInterfaces", "ec2:DescribeInstanceTypes"], "Resource": "*"}, {"Effect": "Allow", "Action": ["ec2:CreateTags"], "Resource": ["arn:aws:ec2:*:*:network-interface/*"]}]}"#;
-    let policy = iam.create_policy().policy_name("AmazonEKS_CNI_IPv6_Policy").policy_document(guide).send().await.unwrap();
+    let policy =
+        iam.create_policy().policy_name("AmazonEKS_CNI_IPv6_Policy").policy_document(guide).send().await.unwrap();
     // (Alone: AmazonEKSWorkerNodePolicy would grant the two Describe actions itself.)
     let node = role(&iam, "guide-node", EC2_TRUST, &[]).await;
     iam.attach_role_policy()
@@ -360,7 +361,11 @@ async fn refusals_come_before_any_write() {
     plan.iam.node_role = RoleSpec::Arn(node);
     let report = preflight(&aws, &plan, &PreflightOptions::default()).await.unwrap();
     assert!(!report.has_errors(), "{:#?}", report.findings);
-    let w = report.findings.iter().find(|f| f.rule == Rule::NodeRoleIpv6).unwrap_or_else(|| panic!("{:#?}", report.findings));
+    let w = report
+        .findings
+        .iter()
+        .find(|f| f.rule == Rule::NodeRoleIpv6)
+        .unwrap_or_else(|| panic!("{:#?}", report.findings));
     assert!(w.severity == Severity::Warning && w.message.contains("ec2:DescribeSubnets"), "{w:?}");
     // A role of another account: EKS takes none.
     plan.iam.node_role = RoleSpec::Arn("arn:aws:iam::999999999999:role/elsewhere".into());
