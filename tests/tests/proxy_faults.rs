@@ -280,19 +280,27 @@ async fn lasting_outage_fails_typed_with_the_journal_intact_then_resumes() {
     // EC2's 503 `Unavailable` is no throttling code: a service error (5xx).
     assert_eq!(err.kind(), ErrorKind::AwsService, "{err}");
     let WorkflowError::Aws(e) = &err else { panic!("{err:?}") };
-    assert_eq!((e.operation(), e.code(), e.http_status()), ("GetRole", Some("ServiceUnavailable"), Some(503)), "{e}");
-    // Bounded by the options, not by a clock: the first call (IAM's GetRole, looking for
-    // the cluster role before any write) made max_attempts = 3 attempts, 10 ms back-off
-    // doubling between them, and the run gave up there; nothing else was tried and
-    // nothing reached the emulator.
+    let expected = ("DescribeCluster", Some("ServiceUnavailableException"), Some(503));
+    assert_eq!((e.operation(), e.code(), e.http_status()), expected, "{e}");
+    // Bounded by the options, not by a clock: the first call (DescribeCluster, looking
+    // for a cluster of the name before any write) made max_attempts = 3 attempts, 10 ms
+    // back-off doubling between them, and the run gave up there; nothing else was tried
+    // and nothing reached the emulator.
     let tried: Vec<_> = proxy.log().into_iter().filter(|(r, _)| r.service != Service::Sts).collect();
     assert_eq!(tried.len(), 3, "{tried:#?}");
-    assert!(tried.iter().all(|(r, f)| r.operation == "GetRole" && f.as_deref() == Some("Status(503)")), "{tried:#?}");
+    assert!(
+        tried.iter().all(|(r, f)| r.operation == "DescribeCluster" && f.as_deref() == Some("Status(503)")),
+        "{tried:#?}"
+    );
     // (Before it, the one STS call that names the account, for the plan's lock.)
     let calls = aws.call_counts();
-    assert_eq!((calls.get("IAM:GetRole"), calls.get("STS:GetCallerIdentity")), (Some(&3), Some(&1)), "{calls:?}");
+    assert_eq!(
+        (calls.get("EKS:DescribeCluster"), calls.get("STS:GetCallerIdentity")),
+        (Some(&3), Some(&1)),
+        "{calls:?}"
+    );
     assert_eq!(aws.total_calls(), 4, "{calls:?}");
-    assert_eq!(proxy.count("GetRole"), 0);
+    assert_eq!(proxy.count("DescribeCluster"), 0);
     assert_journal_intact(&o.journal, &plan);
 
     // The outage ends: the same run again finishes the job.
@@ -323,12 +331,15 @@ async fn stalled_answer_is_a_timeout_with_the_journal_intact() {
     assert_eq!((e.operation(), e.http_status()), ("DescribeVpcs", None), "{e}");
     assert_eq!(proxy.faulted("DescribeVpcs"), 2, "{:#?}", proxy.log());
     assert_eq!(proxy.count("DescribeVpcs"), 0, "a stalled request is dropped when its client gives up");
-    // Before it, the reads `up` makes before any write: the account, the two role names,
-    // the zones; the VPC count is the stalled call.
+    // Before it, the reads `up` makes before any write: the account, a cluster of the
+    // name, the two role names and the CNI policy's, the zones; the VPC count is the
+    // stalled call.
     let calls = aws.call_counts();
     let expected: BTreeMap<String, u64> = [
         ("EC2:DescribeAvailabilityZones", 1),
         ("EC2:DescribeVpcs", 2),
+        ("EKS:DescribeCluster", 1),
+        ("IAM:GetPolicy", 1),
         ("IAM:GetRole", 2),
         ("STS:GetCallerIdentity", 1),
     ]
