@@ -130,6 +130,14 @@ class _Client:
         timeout: Optional[float] = None,
         blocking: bool = False,
     ) -> Any: ...
+    def preflight(
+        self,
+        plan: _Plan,
+        on_event: Optional[Sink] = None,
+        cancel: Optional[_Cancel] = None,
+        timeout: Optional[float] = None,
+        blocking: bool = False,
+    ) -> Any: ...
 
 def _probe(
     target: str,
