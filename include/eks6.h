@@ -142,6 +142,18 @@ enum eks6_status
    */
   EKS6_PROBE_NETWORK = 42,
   /**
+   * The Kubernetes API refused the credentials (401: no access entry, a bad token).
+   */
+  EKS6_KUBE_UNAUTHORIZED = 50,
+  /**
+   * The Kubernetes API answered with an error (status and reason in the message).
+   */
+  EKS6_KUBE_API = 51,
+  /**
+   * The Kubernetes API could not be reached.
+   */
+  EKS6_KUBE_NETWORK = 52,
+  /**
    * A bug in eks6, or a local failure it cannot classify.
    */
   EKS6_INTERNAL = 90,

@@ -11,6 +11,7 @@ mod output;
 mod plan;
 mod probe;
 mod run;
+mod token;
 mod verify;
 
 use std::ffi::OsString;
@@ -56,6 +57,8 @@ enum Command {
     Down(run::DownArgs),
     /// Write a kubeconfig entry for the cluster (as `aws eks update-kubeconfig`), keeping other entries.
     Kubeconfig(kubeconfig::KubeconfigArgs),
+    /// Print the ExecCredential with the cluster's bearer token (as `aws eks get-token`, no AWS CLI needed).
+    Token(token::TokenArgs),
     /// HTTP GET over IPv6 only, as `curl -g -6 http://[addr]/` (exit 3 no connection, 4 time-out).
     Probe(probe::ProbeArgs),
     /// Print addresses in RFC 5952 canonical text (or another form).
@@ -77,6 +80,7 @@ fn run(command: &Command) -> Result<Box<dyn Render>, CliError> {
         Command::Verify(a) => verify::verify(a),
         Command::Down(a) => run::down(a),
         Command::Kubeconfig(a) => kubeconfig::kubeconfig(a),
+        Command::Token(a) => token::token(a),
         Command::Probe(a) => probe::probe(a),
         Command::Canon(a) => net::canon(a),
         Command::Carve(a) => net::carve(a),

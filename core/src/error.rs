@@ -33,6 +33,9 @@
 //! | `probe_refused` | 40 | `EKS6_PROBE_REFUSED` | remote (3) | `ProbeError` |
 //! | `probe_target` | 41 | `EKS6_PROBE_TARGET` | bad input (2) | `ProbeTargetError` |
 //! | `probe_network` | 42 | `EKS6_PROBE_NETWORK` | remote (3) | `ProbeError` |
+//! | `kube_unauthorized` | 50 | `EKS6_KUBE_UNAUTHORIZED` | remote (3) | `KubeUnauthorizedError` |
+//! | `kube_api` | 51 | `EKS6_KUBE_API` | remote (3) | `KubeError` |
+//! | `kube_network` | 52 | `EKS6_KUBE_NETWORK` | remote (3) | `KubeError` |
 //! | `internal` | 90 | `EKS6_INTERNAL` | internal (3) | `InternalError` |
 //!
 //! Numbers are stable and never reused: a retired kind's number stays in [`RETIRED`].
@@ -101,6 +104,13 @@ pub enum ErrorKind {
     ProbeTarget,
     /// The probe's connection failed otherwise (unreachable, reset, a malformed answer).
     ProbeNetwork,
+    /// The Kubernetes API refused the credentials (401: no access entry, a bad or
+    /// expired token).
+    KubeUnauthorized,
+    /// The Kubernetes API answered with an error (its status and reason are kept).
+    KubeApi,
+    /// The Kubernetes API could not be reached.
+    KubeNetwork,
     /// A bug in eks6, or a local failure it cannot classify.
     Internal,
 }
@@ -192,6 +202,16 @@ pub const TABLE: &[KindInfo] = &[
     row(ErrorKind::ProbeRefused, 40, "probe_refused", "EKS6_PROBE_REFUSED", Remote, "ProbeError"),
     row(ErrorKind::ProbeTarget, 41, "probe_target", "EKS6_PROBE_TARGET", BadInput, "ProbeTargetError"),
     row(ErrorKind::ProbeNetwork, 42, "probe_network", "EKS6_PROBE_NETWORK", Remote, "ProbeError"),
+    row(
+        ErrorKind::KubeUnauthorized,
+        50,
+        "kube_unauthorized",
+        "EKS6_KUBE_UNAUTHORIZED",
+        Remote,
+        "KubeUnauthorizedError",
+    ),
+    row(ErrorKind::KubeApi, 51, "kube_api", "EKS6_KUBE_API", Remote, "KubeError"),
+    row(ErrorKind::KubeNetwork, 52, "kube_network", "EKS6_KUBE_NETWORK", Remote, "KubeError"),
     row(ErrorKind::Internal, 90, "internal", "EKS6_INTERNAL", Internal, "InternalError"),
 ];
 

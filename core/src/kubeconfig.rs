@@ -94,13 +94,16 @@ fn upsert(root: &mut Mapping, key: &str, name: &str, entry: Value) {
     }
 }
 
-/// Whose credentials the kubeconfig's `aws eks get-token` uses.
+/// Whose credentials the kubeconfig's token command uses, and which command it is.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Identity<'a> {
     /// `AWS_PROFILE` for the token command.
     pub profile: Option<&'a str>,
     /// A role the token command assumes (`--role-arn`), as `up` ran with.
     pub role_arn: Option<&'a str>,
+    /// The token command: `aws eks get-token` (`None`, as `aws eks update-kubeconfig`
+    /// writes it), or `<program> token` of an `eks6` program (no AWS CLI needed).
+    pub eks6: Option<&'a Path>,
 }
 
 /// What [`write()`] did.
@@ -160,16 +163,21 @@ pub async fn write(aws: &Aws, cluster: &str, who: Identity<'_>, path: &Path) -> 
         cluster_fields.insert(0, ("certificate-authority-data", s(ca)));
     }
     upsert(&mut root, "clusters", &name, map(vec![("cluster", map(cluster_fields)), ("name", s(&name))]));
-    let mut args = vec!["--region", aws.region(), "eks", "get-token", "--cluster-name", cluster, "--output", "json"];
+    let program = who.eks6.map(|p| p.to_string_lossy().into_owned());
+    let (command, mut args) = match &program {
+        Some(p) => (p.as_str(), vec!["token", "--cluster", cluster, "--region", aws.region()]),
+        None => {
+            ("aws", vec!["--region", aws.region(), "eks", "get-token", "--cluster-name", cluster, "--output", "json"])
+        }
+    };
     if let Some(r) = who.role_arn {
-        // `aws eks get-token --role-arn` (the AWS CLI's update-kubeconfig writes the same
-        // argument for `--role-arn`).
+        // `--role-arn` of `aws eks get-token` (and of `eks6 token`).
         args.extend(["--role-arn", r]);
     }
     let mut exec = vec![
-        ("apiVersion", s("client.authentication.k8s.io/v1beta1")),
+        ("apiVersion", s(crate::k8s::EXEC_API_V1BETA1)),
         ("args", Value::Sequence(args.iter().map(|a| s(a)).collect())),
-        ("command", s("aws")),
+        ("command", s(command)),
     ];
     if let Some(p) = who.profile {
         exec.push(("env", Value::Sequence(vec![map(vec![("name", s("AWS_PROFILE")), ("value", s(p))])])));

@@ -42,6 +42,8 @@ pub mod plan;
 #[cfg(feature = "aws")]
 pub mod aws;
 #[cfg(feature = "aws")]
+pub mod k8s;
+#[cfg(feature = "aws")]
 pub mod kubeconfig;
 #[cfg(feature = "aws")]
 pub mod log;

@@ -90,6 +90,12 @@ pub enum Status {
     PROBE_TARGET = 41,
     /// The probe's connection failed otherwise (unreachable, reset, a malformed answer).
     PROBE_NETWORK = 42,
+    /// The Kubernetes API refused the credentials (401: no access entry, a bad token).
+    KUBE_UNAUTHORIZED = 50,
+    /// The Kubernetes API answered with an error (status and reason in the message).
+    KUBE_API = 51,
+    /// The Kubernetes API could not be reached.
+    KUBE_NETWORK = 52,
     /// A bug in eks6, or a local failure it cannot classify.
     INTERNAL = 90,
     /// A required pointer argument was NULL.
@@ -132,6 +138,9 @@ impl Status {
         Self::PROBE_REFUSED,
         Self::PROBE_TARGET,
         Self::PROBE_NETWORK,
+        Self::KUBE_UNAUTHORIZED,
+        Self::KUBE_API,
+        Self::KUBE_NETWORK,
         Self::INTERNAL,
         Self::NULL_ARGUMENT,
         Self::INVALID_UTF8,

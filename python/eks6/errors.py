@@ -32,6 +32,8 @@ __all__ = [
     "IoError",
     "ProbeError",
     "ProbeTargetError",
+    "KubeError",
+    "KubeUnauthorizedError",
     "InternalError",
 ]
 
@@ -137,6 +139,16 @@ class ProbeError(Eks6Error):
 
 class ProbeTargetError(ProbeError, ValueError):
     """The probe target is not IPv6 (an IPv4 address, or a name without AAAA)."""
+
+
+class KubeError(Eks6Error):
+    """The Kubernetes API answered with an error (``details`` has its status and reason),
+    or could not be reached."""
+
+
+class KubeUnauthorizedError(KubeError):
+    """The Kubernetes API refused the credentials: the identity has no access entry on
+    the cluster, or the token is bad or expired."""
 
 
 class InternalError(Eks6Error):

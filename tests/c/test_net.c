@@ -170,7 +170,8 @@ static void test_status_names(void) {
                                EKS6_PLAN_REJECTED, EKS6_REGION_MISMATCH, EKS6_AWS_INVALID_INPUT, EKS6_AWS_NOT_FOUND,
                                EKS6_AWS_CONFLICT, EKS6_AWS_THROTTLED, EKS6_AWS_SERVICE, EKS6_AWS_NETWORK,
                                EKS6_AWS_CREDENTIALS, EKS6_AWS_QUOTA, EKS6_TIMEOUT, EKS6_CANCELLED, EKS6_IO, EKS6_LOCKED,
-                               EKS6_PROBE_REFUSED, EKS6_PROBE_TARGET, EKS6_PROBE_NETWORK, EKS6_INTERNAL,
+                               EKS6_PROBE_REFUSED, EKS6_PROBE_TARGET, EKS6_PROBE_NETWORK, EKS6_KUBE_UNAUTHORIZED,
+                               EKS6_KUBE_API, EKS6_KUBE_NETWORK, EKS6_INTERNAL,
                                EKS6_NULL_ARGUMENT, EKS6_INVALID_UTF8,
                                EKS6_BUFFER_TOO_SMALL, EKS6_PANIC};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {

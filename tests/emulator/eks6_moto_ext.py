@@ -3,10 +3,14 @@
 Apply it with ``apply()`` in the process that runs the moto server (see
 ``launch.py``), before the server is created; it monkeypatches
 ``moto.eks.models.EKSBackend``, ``moto.eks.responses.EKSResponse`` (and the EKS
-URL table), ``moto.iam.responses.IamResponse`` and two EC2 pieces. Everything
+URL table), ``moto.iam.responses.IamResponse``, two EC2 pieces, STS's
+``TokenResponse.call_action``, the server's service dispatch
+(``DomainDispatcherApplication.infer_service_region_host``), the ``/moto-api/``
+URL table and ``MotoAPIBackend.reset``; ``remove()`` undoes all of it. Everything
 it keeps lives on moto's own per-account, per-region backend objects, so
 accounts selected with the ``x-moto-account-id`` header stay isolated, and
-``POST /moto-api/reset`` wipes it like the rest of moto. It is pinned to
+``POST /moto-api/reset`` wipes it like the rest of moto; the one exception, the
+control-plane registry of (14), is module state that the reset clears too. It is pinned to
 moto 5.2.5 because it reaches into moto's internals. ``launch.py`` also sets
 MOTO_IAM_LOAD_MANAGED_POLICIES=true (in plain mode too), so AWS-managed
 policies such as AmazonEKSClusterPolicy can be attached and simulated.
@@ -237,24 +241,151 @@ What it changes, and why (what real EKS does that moto lacks):
     DescribeInstanceTypeOfferings (LocationType availability-zone), zone ids of
     DescribeAvailabilityZones and Describe/ModifyVpcAttribute for the two DNS
     attributes work in moto as they are.
+
+13. IPv6 prefixes on nodes. moto's instances have no IPv6 prefixes. In an ipv6
+    EKS cluster the VPC CNI runs in prefix-delegation mode and each node's
+    network interface gets a /80 IPv6 prefix from its subnet's /64, from which
+    pods take their addresses (EKS user guide, "IPv6 addresses for clusters,
+    Pods, and services": "assigns a /80 IPv6 prefix to each node";
+    amazon-vpc-cni-k8s docs). Here each instance a nodegroup of an ipv6 cluster
+    launches (2) gets one /80 on its primary network interface, reported as
+    EC2 reports it: DescribeInstances networkInterfaceSet/item/ipv6PrefixSet/
+    item/ipv6Prefix and DescribeNetworkInterfaces ipv6PrefixSet/item/
+    ipv6Prefix (botocore: InstanceNetworkInterface.Ipv6Prefixes,
+    NetworkInterface.Ipv6Prefixes). The /80 is the lowest one in the first IPv6
+    CIDR of the instance's subnet that is free: not the first /80 (it holds the
+    four addresses EC2 reserves at the start of a subnet) nor the last (the
+    reserved last address), none holding an IPv6 address of a network interface
+    in that subnet, none delegated already to another interface there. So the
+    prefixes of a subnet are distinct, in launch order, and never contain an
+    interface's own address; an instance whose address (random in the /64, as
+    moto draws it) falls in a /80 delegated earlier gets its address drawn
+    again. Instances of ipv4 clusters, and instances in subnets without IPv6,
+    get none. No moto code is patched for this: moto 5.2.5 renders both calls
+    with its ActionResult serializer (no Jinja template), which picks each
+    member from the model object by the member's name in snake case, so a list
+    ``ipv6_prefixes`` = [{"Ipv6Prefix": "<cidr>"}] set on moto's
+    NetworkInterface object appears in both answers. A prefix goes with its
+    interface (deleted when the node terminates). Prefix APIs
+    (AssignIpv6Addresses Ipv6PrefixCount, UnassignIpv6Addresses Ipv6Prefixes)
+    and prefix filters are not emulated.
+
+14. Kubernetes control planes. moto's clusters report a placeholder endpoint
+    (https://<random>.<random>.<region>.eks.amazonaws.com/) and 1400 random
+    characters as certificateAuthority.data; no client can reach them. Tests
+    may start a real kube-apiserver and register it on the server with the
+    route /moto-api/eks6/control-planes (added to moto's own /moto-api/ URL
+    table, moto.moto_api._internal.urls, so it needs no credentials):
+      POST, a JSON object {"account": 12 digits, "region", "cluster",
+        "endpoint": "https://...", "certificateAuthority": base64 of the PEM CA
+        certificate(s), "serviceIpv6Cidr": an IPv6 CIDR (optional)}: registers
+        it, replacing an earlier registration of that account, region and
+        cluster; 200 {"controlPlane": <the registration>};
+      DELETE, account, region and cluster as a JSON object (or query
+        parameters): removes it; 200 {"removed": true | false};
+      GET: 200 {"controlPlanes": [registrations sorted by account, region,
+        cluster]};
+    a malformed request gets 400 {"error": "<why>"}, another method 405.
+    While a registration exists, every answer that carries that cluster
+    (CreateCluster, DescribeCluster, DeleteCluster; ListClusters carries only
+    names), whether the cluster existed at registration or is created later,
+    reports endpoint, certificateAuthority.data and, for an ipv6 cluster,
+    kubernetesNetworkConfig.serviceIpv6Cidr from it (an ipv4 cluster keeps
+    reporting no IPv6 range); once it is removed, moto's placeholders and the
+    serviceIpv6Cidr of (3) come back. A registration creates no cluster and is
+    not checked against the endpoint. The registry is this module's state
+    (_CONTROL_PLANES, keyed by (account, region, cluster)), not a moto backend;
+    POST /moto-api/reset clears it as well (MotoAPIBackend.reset is wrapped).
+
+15. STS GetCallerIdentity presigned, as EKS's token authenticator calls it. An
+    EKS bearer token is k8s-aws-v1.<unpadded base64url of a presigned
+    GetCallerIdentity URL>; aws-iam-authenticator (pkg/token/token.go) sends
+    GET <that URL> with the headers x-k8s-aws-id: <cluster> and Accept:
+    application/json, and STS checks the signature in the query. moto checks no
+    query signature, and cannot even route such a request: it has no
+    Authorization header, so moto's server (moto_server/werkzeug_app.py,
+    DomainDispatcherApplication.infer_service_region_host) finds the service
+    neither there nor in the (empty) body of a GET and hands the request to S3,
+    its default. Here a request without Authorization whose query carries
+    X-Amz-Credential with a credential scope of service sts goes to STS. Then
+    an STS request with X-Amz-Signature in its query is checked as STS checks
+    it (TokenResponse.call_action is wrapped; every other STS request is
+    moto's, unchanged):
+    (a) X-Amz-Algorithm AWS4-HMAC-SHA256, X-Amz-Credential <key>/<yyyymmdd>/
+        <region>/sts/aws4_request, X-Amz-Date (the scope's day) and
+        X-Amz-SignedHeaders naming host must be there and well formed, else
+        HTTP 400 IncompleteSignature.
+    (b) Time: STS honours a presigned GetCallerIdentity for 15 minutes after
+        X-Amz-Date whatever X-Amz-Expires says (the authenticator's comment),
+        so X-Amz-Expires is not checked. Older -> HTTP 403 SignatureDoesNotMatch
+        "Signature expired: <X-Amz-Date> is now earlier than <now - 15 min>
+        (<now> - 15 min.)", the message and code STS gives for a stale
+        signature (aws-cli issue 6676 quotes it for GetCallerIdentity;
+        ExpiredToken is STS's code for expired session credentials, below);
+        more than 15 minutes ahead -> 403 SignatureDoesNotMatch "Signature not
+        yet current: <X-Amz-Date> is still later than <now + 15 min> (<now> +
+        15 min.)". Times as yyyymmddThhmmssZ.
+    (c) The key must be one moto issued: an IAM user's access key (Active), or
+        the temporary key of an STS AssumeRole, whose X-Amz-Security-Token must
+        be that session's token and whose expiration must not have passed
+        (else 403 ExpiredToken "The security token included in the request is
+        expired"); or one given in the environment variable
+        EKS6_MOTO_STATIC_KEYS, "AKID:secret[,AKID:secret...]" (read at each
+        call; the test suite's static key). Anything else (also moto's fixed
+        GetSessionToken/GetFederationToken example key) -> 403
+        InvalidClientTokenId "The security token included in the request is
+        invalid."
+    (d) The signature is computed again (SigV4: method, path, the query without
+        X-Amz-Signature, the headers X-Amz-SignedHeaders names, the SHA-256 of
+        the empty body as botocore, the Go SDK and aws-sigv4 sign it, or
+        UNSIGNED-PAYLOAD) with the key's secret; a mismatch -> 403
+        SignatureDoesNotMatch "The request signature we calculated does not
+        match the signature you provided. Check your AWS Secret Access Key and
+        signing method. Consult the service documentation for details." The
+        URL was signed for host sts.<region>.amazonaws.com but reaches the
+        emulator with the emulator's Host, so the host of the canonical request
+        is the value of the header x-eks6-signed-host when the request has one
+        (the one emulator-only header: a real client talks to STS's own host),
+        else sts.<the scope's region>.amazonaws.com (.amazonaws.com.cn for
+        cn- regions). The other signed headers (x-k8s-aws-id) must come with
+        the values that were signed.
+    (e) The answer is the caller of that key as moto's GetCallerIdentity maps
+        it: for an assumed-role key arn:aws:sts::<role's account>:assumed-role/
+        <role>/<session> whatever x-moto-account-id says, for an IAM user key
+        the user, for a static key moto's default arn:aws:sts::<account>:user/
+        moto (the account from x-moto-account-id, else moto's default). With
+        Accept naming application/json it is JSON, as STS answers the
+        authenticator: {"GetCallerIdentityResponse": {"GetCallerIdentityResult":
+        {"Account", "Arn", "UserId"}, "ResponseMetadata": {"RequestId"}}};
+        errors then {"Error": {"Code", "Message", "Type": "Sender"},
+        "RequestId"} (the body aws-cli issue 5447 shows). Otherwise STS's XML
+        (GetCallerIdentityResponse, or ErrorResponse). A presigned STS action
+        other than GetCallerIdentity is checked the same way, then left to moto.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
+import datetime
 import hashlib
+import hmac
 import ipaddress
 import json
 import os
 import re
 import threading
 from typing import Any
+from urllib.parse import parse_qsl, quote
+from xml.sax.saxutils import escape
 
-from moto.core.responses import ActionResult, EmptyResult
+from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
 from moto.ec2.models import instance_types as ec2_instance_types
 from moto.ec2.responses.account_attributes import AccountAttributes
+from moto.ec2.utils import random_private_ip
 from moto.eks import models as eks_models
 from moto.eks import urls as eks_urls
 from moto.eks.exceptions import (
@@ -269,7 +400,12 @@ from moto.iam.exceptions import InvalidInput, NotFoundException
 from moto.iam.models import iam_backends
 from moto.iam.responses import IamResponse
 from moto.moto_api._internal import mock_random as random
+from moto.moto_api._internal import urls as moto_api_urls
+from moto.moto_api._internal.models import MotoAPIBackend
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sts.models import sts_backends
+from moto.sts.responses import TokenResponse
+from moto.utilities.utils import get_partition
 
 ENV_DESCRIBES = "EKS6_MOTO_CREATING_DESCRIBES"
 DEFAULT_DESCRIBES = 2
@@ -325,12 +461,32 @@ COREDNS_ISSUE = {
 }
 NODE_JOIN_ISSUE_MSG = "Instances failed to join the kubernetes cluster"
 I3_METAL = "i3.metal"
+NODE_PREFIX_LENGTH = 80  # (13): the IPv6 prefix each node of an ipv6 cluster gets
+CONTROL_PLANES_PATH = "/moto-api/eks6/control-planes"  # (14)
+ACCOUNT_RE = re.compile(r"^\d{12}$")
+REGION_RE = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+CLUSTER_NAME_RE = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+# (15) presigned STS requests
+SIGNED_HOST_HEADER = "x-eks6-signed-host"
+ENV_STATIC_KEYS = "EKS6_MOTO_STATIC_KEYS"
+SIGNATURE_WINDOW = datetime.timedelta(minutes=15)
+AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+SIGNATURE_MISMATCH_MSG = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS "
+    "Secret Access Key and signing method. Consult the service documentation for details."
+)
+INVALID_TOKEN_MSG = "The security token included in the request is invalid."
+EXPIRED_TOKEN_MSG = "The security token included in the request is expired"
 
 # Serialises the patched calls: the server is threaded and the lifecycle
 # counters are read-modify-write.
 _LOCK = threading.RLock()
 _ORIGINAL: dict[str, Any] = {}
 _ADDED: dict[str, Any] = {}
+# (14): (account, region, cluster) -> registration, as POSTed (normalized).
+_CONTROL_PLANES: dict[tuple[str, str, str], dict[str, str]] = {}
 
 
 class UnsupportedAvailabilityZoneException(EKSError):
@@ -628,7 +784,7 @@ def create_cluster(self: Any, name: str, role_arn: str, resources_vpc_config: di
         creator = kwargs.pop("creator_arn", None)
         token = kwargs.get("client_request_token")
         if _repeat(self.clusters.get(name), token):
-            return self.clusters[name]
+            return _control_plane_view(self, self.clusters[name])
         if name in self.clusters:  # moto raises its ResourceInUseException
             return _ORIGINAL["create_cluster"](
                 self, name=name, role_arn=role_arn, resources_vpc_config=resources_vpc_config
@@ -662,7 +818,7 @@ def create_cluster(self: Any, name: str, role_arn: str, resources_vpc_config: di
             entry.associate(CLUSTER_ADMIN_POLICY, {"type": "cluster", "namespaces": []})
             cluster.eks6_access_entries[creator] = entry
         _start(cluster, "CREATING", "ACTIVE")
-        return cluster
+        return _control_plane_view(self, cluster)
 
 
 def update_cluster_config(self: Any, name: str, resources_vpc_config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
@@ -690,7 +846,7 @@ def describe_cluster(self: Any, name: str) -> Any:
                 _remove_cluster(self, name)
                 return _ORIGINAL["describe_cluster"](self, name=name)  # raises not found
             cluster.status = "ACTIVE"
-        return cluster
+        return _control_plane_view(self, cluster)
 
 
 def delete_cluster(self: Any, name: str) -> Any:
@@ -700,11 +856,116 @@ def delete_cluster(self: Any, name: str) -> Any:
             return _ORIGINAL["delete_cluster"](self, name=name)  # raises not found
         eks_models.validate_safe_to_delete(cluster)  # ResourceInUseException
         if cluster.status == "DELETING":
-            return cluster
+            return _control_plane_view(self, cluster)
         _start(cluster, "DELETING", "DELETING")
         if cluster.eks6_pending is None:
             _remove_cluster(self, name)
+        return _control_plane_view(self, cluster)
+
+
+# --- (14) registered control planes -----------------------------------------------
+
+
+def _control_plane_view(backend: Any, cluster: Any) -> Any:
+    """Make ``cluster`` report its registered control plane, or moto's placeholders when none."""
+    with _LOCK:
+        own = getattr(cluster, "eks6_placeholders", None)
+        if own is None:  # the first look: what moto and (3) made, before any registration applied
+            own = cluster.eks6_placeholders = {
+                "endpoint": cluster.endpoint,
+                "certificateAuthority": cluster.certificate_authority,
+                "serviceIpv6Cidr": cluster.kubernetes_network_config.get("serviceIpv6Cidr"),
+            }
+        registered = _CONTROL_PLANES.get((backend.account_id, backend.region_name, cluster.name))
+        if registered is None:
+            endpoint, authority, service = own["endpoint"], own["certificateAuthority"], own["serviceIpv6Cidr"]
+        else:
+            endpoint = registered["endpoint"]
+            authority = {"data": registered["certificateAuthority"]}
+            service = registered.get("serviceIpv6Cidr") or own["serviceIpv6Cidr"]
+        cluster.endpoint, cluster.certificate_authority = endpoint, authority
+        config = cluster.kubernetes_network_config
+        if config.get("ipFamily") == "ipv6" and service and config.get("serviceIpv6Cidr") != service:
+            cluster.kubernetes_network_config = {**config, "serviceIpv6Cidr": service}
         return cluster
+
+
+class ControlPlaneError(ValueError):
+    pass
+
+
+def _control_plane_key(document: dict[str, Any]) -> tuple[str, str, str]:
+    values = []
+    for name, pattern in (("account", ACCOUNT_RE), ("region", REGION_RE), ("cluster", CLUSTER_NAME_RE)):
+        value = document.get(name)
+        if not isinstance(value, str) or not pattern.match(value):
+            raise ControlPlaneError(f"{name} is missing or malformed: {value!r}")
+        values.append(value)
+    return values[0], values[1], values[2]
+
+
+def _registration(document: dict[str, Any]) -> dict[str, str]:
+    account, region, cluster = _control_plane_key(document)
+    endpoint = document.get("endpoint")
+    if not isinstance(endpoint, str) or not re.match(r"^https://[^/\s]+", endpoint):
+        raise ControlPlaneError(f"endpoint must be an https:// URL: {endpoint!r}")
+    authority = document.get("certificateAuthority")
+    try:
+        pem = base64.b64decode(authority, validate=True) if isinstance(authority, str) else b""
+    except (binascii.Error, ValueError):
+        pem = b""
+    if b"-----BEGIN CERTIFICATE-----" not in pem:
+        raise ControlPlaneError("certificateAuthority must be the base64 of a PEM CA certificate")
+    registration: dict[str, str] = {
+        "account": account, "region": region, "cluster": cluster,
+        "endpoint": endpoint, "certificateAuthority": str(authority),
+    }
+    service = document.get("serviceIpv6Cidr")
+    if service is not None:
+        try:
+            registration["serviceIpv6Cidr"] = str(ipaddress.IPv6Network(service))
+        except (TypeError, ValueError):
+            raise ControlPlaneError(f"serviceIpv6Cidr must be an IPv6 CIDR: {service!r}") from None
+    return registration
+
+
+def _json_answer(status: int, document: dict[str, Any]) -> tuple[int, dict[str, str], str]:
+    return status, {"Content-Type": "application/json"}, json.dumps(document)
+
+
+def handle_control_planes(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
+    """The route of (14): POST registers, DELETE removes, GET lists."""
+    method = request.method
+    if method == "GET":
+        with _LOCK:
+            planes = [dict(_CONTROL_PLANES[key]) for key in sorted(_CONTROL_PLANES)]
+        return _json_answer(200, {"controlPlanes": planes})
+    if method not in ("POST", "DELETE"):
+        return _json_answer(405, {"error": f"{method} is not supported; use GET, POST or DELETE"})
+    try:
+        raw = request.get_data() or b""
+        document = json.loads(raw) if raw.strip() else {}
+        if not isinstance(document, dict):
+            raise ControlPlaneError("the body must be a JSON object")
+        if method == "DELETE":
+            document = {**{k: v for k, v in request.args.items()}, **document}
+            key = _control_plane_key(document)
+            with _LOCK:
+                removed = _CONTROL_PLANES.pop(key, None) is not None
+            return _json_answer(200, {"removed": removed})
+        registration = _registration(document)
+    except (ControlPlaneError, ValueError) as error:
+        return _json_answer(400, {"error": str(error)})
+    with _LOCK:
+        _CONTROL_PLANES[(registration["account"], registration["region"], registration["cluster"])] = registration
+    return _json_answer(200, {"controlPlane": registration})
+
+
+def reset_moto_api(self: Any) -> None:
+    """MotoAPIBackend.reset (POST /moto-api/reset), clearing the registry of (14) too."""
+    with _LOCK:
+        _CONTROL_PLANES.clear()
+    _ORIGINAL["MotoAPIBackend.reset"](self)
 
 
 # --- (8) access entries ---------------------------------------------------------
@@ -1042,8 +1303,52 @@ def _launch_nodes(self: Any, cluster: Any, nodegroup: Any, subnets: list[Any]) -
             ipv6_address_count=1 if _auto_assigns_ipv6(subnet) else None,
             tags={"instance": dict(tags)},
         )
+        if cluster.kubernetes_network_config.get("ipFamily") == "ipv6":
+            for instance in reservation.instances:
+                delegate_ipv6_prefix(ec2, instance.nics[0])
         ids.extend(instance.id for instance in reservation.instances)
     return ids
+
+
+# --- (13) IPv6 prefixes on nodes ---------------------------------------------------
+
+
+def _subnet_ipv6_cidr(subnet: Any) -> ipaddress.IPv6Network | None:
+    for association in subnet.ipv6_cidr_block_associations.values():
+        cidr = association.get("ipv6CidrBlock")
+        if cidr:
+            return ipaddress.IPv6Network(cidr, strict=False)
+    return None
+
+
+def _covering(address: str) -> ipaddress.IPv6Network:
+    return ipaddress.IPv6Network((address, NODE_PREFIX_LENGTH), strict=False)
+
+
+def delegate_ipv6_prefix(ec2: Any, eni: Any) -> str | None:
+    """Give ``eni`` the lowest free /80 of its subnet's IPv6 CIDR (see 13); None without IPv6."""
+    cidr = _subnet_ipv6_cidr(eni.subnet)
+    if cidr is None or cidr.prefixlen > NODE_PREFIX_LENGTH:
+        return None
+    others = [e for e in list(ec2.enis.values()) if e is not eni and e.subnet.id == eni.subnet.id]
+    delegated = {
+        ipaddress.IPv6Network(p["Ipv6Prefix"]) for e in others for p in getattr(e, "ipv6_prefixes", None) or []
+    }
+    # This interface's addresses stay out of every delegated /80 (moto draws them at random).
+    for index, address in enumerate(eni.ipv6_addresses):
+        while _covering(address) in delegated:
+            address = random_private_ip(str(cidr), ipv6=True)
+        eni.ipv6_addresses[index] = address
+    first = cidr.network_address
+    taken = delegated | {_covering(str(first)), _covering(str(cidr.broadcast_address))}
+    taken |= {_covering(a) for e in [*others, eni] for a in e.ipv6_addresses if a}
+    size = 1 << (128 - NODE_PREFIX_LENGTH)
+    for index in range(1 << (NODE_PREFIX_LENGTH - cidr.prefixlen)):
+        candidate = ipaddress.IPv6Network((int(first) + index * size, NODE_PREFIX_LENGTH))
+        if candidate not in taken:
+            eni.ipv6_prefixes = [{"Ipv6Prefix": str(candidate)}]
+            return str(candidate)
+    return None
 
 
 def create_nodegroup(self: Any, cluster_name: str, node_role: str, nodegroup_name: str, subnets: list[str], **kwargs: Any) -> Any:
@@ -1434,6 +1739,195 @@ def _remove_i3_metal() -> None:
     ec2_instance_types.INSTANCE_TYPES.pop(I3_METAL, None)
 
 
+# --- (15) STS GetCallerIdentity presigned ------------------------------------------
+
+
+class StsAuthError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _credential_scope(query: str) -> list[str] | None:
+    """[key, day, region, service, terminator] of the query's X-Amz-Credential, if well formed."""
+    credential = dict(parse_qsl(query, keep_blank_values=True)).get("X-Amz-Credential", "")
+    parts = credential.split("/")
+    if len(parts) != 5 or not all(parts) or not re.fullmatch(r"[a-z0-9-]+", parts[2]):
+        return None
+    return parts
+
+
+def infer_service_region_host(self: Any, environ: dict[str, Any], path: str) -> str | None:
+    """moto's server dispatch, plus: no Authorization, an sts credential scope in the query -> STS."""
+    if not environ.get("HTTP_AUTHORIZATION"):
+        scope = _credential_scope(environ.get("QUERY_STRING", ""))
+        if scope is not None and scope[3] == "sts":
+            return f"sts.{scope[2]}.amazonaws.com"
+    return _ORIGINAL["DomainDispatcherApplication.infer_service_region_host"](self, environ, path)
+
+
+def static_keys() -> dict[str, str]:
+    """EKS6_MOTO_STATIC_KEYS, "AKID:secret[,AKID:secret...]", as {AKID: secret}."""
+    keys = {}
+    for item in os.environ.get(ENV_STATIC_KEYS, "").split(","):
+        key, sep, secret = item.strip().partition(":")
+        if key and sep and secret:
+            keys[key] = secret
+    return keys
+
+
+def _amz_date(value: datetime.datetime) -> str:
+    return value.strftime(AMZ_DATE_FORMAT)
+
+
+def _check_time(amz_date: str, signed_at: datetime.datetime) -> None:
+    now = utcnow().replace(tzinfo=None)
+    if now - SIGNATURE_WINDOW > signed_at:
+        raise StsAuthError(403, "SignatureDoesNotMatch", (
+            f"Signature expired: {amz_date} is now earlier than {_amz_date(now - SIGNATURE_WINDOW)} "
+            f"({_amz_date(now)} - 15 min.)"
+        ))
+    if signed_at > now + SIGNATURE_WINDOW:
+        raise StsAuthError(403, "SignatureDoesNotMatch", (
+            f"Signature not yet current: {amz_date} is still later than {_amz_date(now + SIGNATURE_WINDOW)} "
+            f"({_amz_date(now)} + 15 min.)"
+        ))
+
+
+def _find_key(key_id: str, token: str | None, region: str) -> tuple[str, str | None, str]:
+    """(secret, account or None, partition) of an access key (see 15 c), else StsAuthError."""
+    sts: Any
+    for _, partition, sts in list(sts_backends.iter_backends()):
+        role = sts.get_assumed_role_from_access_key(key_id)
+        if role is not None:
+            if token != role.session_token:
+                raise StsAuthError(403, "InvalidClientTokenId", INVALID_TOKEN_MSG)
+            if role.expiration.replace(tzinfo=None) <= utcnow().replace(tzinfo=None):
+                raise StsAuthError(403, "ExpiredToken", EXPIRED_TOKEN_MSG)
+            return role.secret_access_key, role.account_id, partition
+    iam: Any
+    for account, partition, iam in list(iam_backends.iter_backends()):
+        key = iam.access_keys.get(key_id)
+        if key is not None and key.user_name is not None:
+            if key.status != "Active":
+                raise StsAuthError(403, "InvalidClientTokenId", INVALID_TOKEN_MSG)
+            return key.secret_access_key, account, partition
+    secret = static_keys().get(key_id)
+    if secret is None:
+        raise StsAuthError(403, "InvalidClientTokenId", INVALID_TOKEN_MSG)
+    return secret, None, get_partition(region)
+
+
+def _uri_encode(value: str) -> str:
+    return quote(value, safe="-_.~")
+
+
+def _hmac(key: bytes, message: str) -> bytes:
+    return hmac.new(key, message.encode(), hashlib.sha256).digest()
+
+
+def presigned_signatures(
+    secret: str, method: str, path: str, params: list[tuple[str, str]], headers: list[tuple[str, str]],
+    signed_headers: str, amz_date: str, scope: list[str],
+) -> list[str]:
+    """The SigV4 query signatures of a request (one per accepted payload hash)."""
+    query = "&".join(f"{k}={v}" for k, v in sorted(
+        (_uri_encode(k), _uri_encode(v)) for k, v in params if k != "X-Amz-Signature"
+    ))
+    canonical_headers = "".join(f"{name}:{' '.join(value.split())}\n" for name, value in headers)
+    day, region, service, terminator = scope[1:]
+    key = _hmac(_hmac(_hmac(_hmac(("AWS4" + secret).encode(), day), region), service), terminator)
+    signatures = []
+    for payload in (EMPTY_SHA256, "UNSIGNED-PAYLOAD"):
+        canonical = "\n".join(
+            [method, quote(path or "/", safe="/~"), query, canonical_headers, signed_headers, payload]
+        )
+        to_sign = "\n".join([
+            "AWS4-HMAC-SHA256", amz_date, "/".join(scope[1:]), hashlib.sha256(canonical.encode()).hexdigest(),
+        ])
+        signatures.append(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest())
+    return signatures
+
+
+def verify_presigned(method: str, path: str, raw_query: str, headers: Any) -> tuple[str, str | None, str]:
+    """Check a presigned STS request as STS does (see 15): (key id, its account or None, partition)."""
+    params = parse_qsl(raw_query, keep_blank_values=True)
+    query = dict(params)
+    incomplete = StsAuthError(400, "IncompleteSignature", "The request signature does not conform to AWS standards.")
+    scope = _credential_scope(raw_query)
+    amz_date = query.get("X-Amz-Date", "")
+    signed_headers = query.get("X-Amz-SignedHeaders", "")
+    names = signed_headers.split(";")
+    try:
+        signed_at = datetime.datetime.strptime(amz_date, AMZ_DATE_FORMAT)
+    except ValueError:
+        raise incomplete from None
+    if (query.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or scope is None or scope[3] != "sts"
+            or scope[4] != "aws4_request" or scope[1] != amz_date[:8] or not query.get("X-Amz-Signature")
+            or "host" not in names or names != sorted(set(names)) or signed_headers != signed_headers.lower()):
+        raise incomplete
+    _check_time(amz_date, signed_at)
+    region = scope[2]
+    secret, account, partition = _find_key(scope[0], query.get("X-Amz-Security-Token"), region)
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    host = headers.get(SIGNED_HOST_HEADER) or f"sts.{region}.{domain}"
+    values = [(name, host if name == "host" else headers.get(name)) for name in names]
+    if any(value is None for _, value in values):
+        raise StsAuthError(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH_MSG)
+    expected = presigned_signatures(secret, method, path, params, values, signed_headers, amz_date, scope)
+    if not any(hmac.compare_digest(query["X-Amz-Signature"], signature) for signature in expected):
+        raise StsAuthError(403, "SignatureDoesNotMatch", SIGNATURE_MISMATCH_MSG)
+    return scope[0], account, partition
+
+
+def _sts_answer(status: int, wants_json: bool, document: dict[str, Any], xml: str, request_id: str
+                ) -> tuple[int, dict[str, str], str]:
+    headers = {"x-amzn-RequestId": request_id}
+    if wants_json:
+        headers["Content-Type"] = "application/json"
+        return status, headers, json.dumps(document)
+    headers["Content-Type"] = "text/xml"
+    return status, headers, xml
+
+
+def sts_call_action(self: Any) -> Any:
+    """TokenResponse.call_action: presigned requests are checked (15); the rest is moto's."""
+    original = _ORIGINAL["TokenResponse.call_action"]
+    original = BaseResponse.call_action if original is _ABSENT else original
+    if "X-Amz-Signature" not in self.querystring:
+        return original(self)
+    wants_json = "application/json" in (self.headers.get("Accept") or "")
+    request_id = str(random.uuid4())
+    try:
+        with _LOCK:
+            key, account, partition = verify_presigned(self.method, self.path, self.parsed_url.query, self.headers)
+    except StsAuthError as error:
+        fields = {"Type": "Sender", "Code": error.code, "Message": error.message}
+        xml = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in fields.items())
+        return _sts_answer(
+            error.status, wants_json, {"Error": fields, "RequestId": request_id},
+            f'<ErrorResponse xmlns="{STS_XMLNS}"><Error>{xml}</Error><RequestId>{request_id}</RequestId>'
+            "</ErrorResponse>",
+            request_id,
+        )
+    if self._get_action() != "GetCallerIdentity":
+        return original(self)
+    region = (_credential_scope(self.parsed_url.query) or ["", "", ""])[2]  # well formed: checked above
+    account = account or self.current_account  # a static key: x-moto-account-id, else moto's default
+    user_id, arn, account = sts_backends[account][partition].get_caller_identity(key, region)
+    result = {"Account": account, "Arn": arn, "UserId": user_id}
+    xml = "".join(f"<{k}>{escape(v)}</{k}>" for k, v in (("Arn", arn), ("UserId", user_id), ("Account", account)))
+    return _sts_answer(
+        200, wants_json,
+        {"GetCallerIdentityResponse": {
+            "GetCallerIdentityResult": result, "ResponseMetadata": {"RequestId": request_id},
+        }},
+        f'<GetCallerIdentityResponse xmlns="{STS_XMLNS}"><GetCallerIdentityResult>{xml}</GetCallerIdentityResult>'
+        f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+        request_id,
+    )
+
+
 _PATCHES = {
     "create_cluster": create_cluster,
     "describe_cluster": describe_cluster,
@@ -1469,7 +1963,14 @@ _RESPONSE_PATCHES = [
         AccountAttributes, "describe_account_attributes", handle_describe_account_attributes,
         "AccountAttributes.describe_account_attributes",
     ),
+    (TokenResponse, "call_action", sts_call_action, "TokenResponse.call_action"),
+    (
+        DomainDispatcherApplication, "infer_service_region_host", infer_service_region_host,
+        "DomainDispatcherApplication.infer_service_region_host",
+    ),
+    (MotoAPIBackend, "reset", reset_moto_api, "MotoAPIBackend.reset"),
 ]
+_MOTO_API_PATHS = {"{0}" + CONTROL_PLANES_PATH + "$": handle_control_planes}
 
 
 def apply() -> None:
@@ -1488,6 +1989,10 @@ def apply() -> None:
             if path not in eks_urls.url_paths:
                 eks_urls.url_paths[path] = handler
                 _ADDED.setdefault("url_paths", []).append(path)
+        for path, handler in _MOTO_API_PATHS.items():
+            if path not in moto_api_urls.url_paths:
+                moto_api_urls.url_paths[path] = handler
+                _ADDED.setdefault("moto_api_paths", []).append(path)
         _add_i3_metal()
 
 
@@ -1503,4 +2008,7 @@ def remove() -> None:
         _ORIGINAL.clear()
         for path in _ADDED.pop("url_paths", []):
             eks_urls.url_paths.pop(path, None)
+        for path in _ADDED.pop("moto_api_paths", []):
+            moto_api_urls.url_paths.pop(path, None)
+        _CONTROL_PLANES.clear()
         _remove_i3_metal()

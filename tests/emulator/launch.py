@@ -16,8 +16,10 @@ Options:
   --port N        port to bind (default 0: any free port)
   --verbose       keep werkzeug's per-request log on stderr (off by default so an
                   unread stderr pipe cannot fill up and stall the server)
-The extension reads EKS6_MOTO_CREATING_DESCRIBES and EKS6_MOTO_IAM_PROPAGATION
-from the environment.
+The extension reads EKS6_MOTO_CREATING_DESCRIBES, EKS6_MOTO_IAM_PROPAGATION and
+EKS6_MOTO_STATIC_KEYS ("AKID:secret[,...]": static keys whose presigned STS
+GetCallerIdentity requests it accepts) from the environment, and adds the route
+/moto-api/eks6/control-planes (see README.md).
 
 Configuration, in both modes: MOTO_IAM_LOAD_MANAGED_POLICIES defaults to "true"
 (set before moto is imported; an explicit value in the environment wins), so

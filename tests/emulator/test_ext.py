@@ -7,6 +7,9 @@ and creates its IAM roles there (EKS refuses roles that do not exist).
 
 from __future__ import annotations
 
+import base64
+import datetime
+import http.client
 import ipaddress
 import itertools
 import json
@@ -14,12 +17,16 @@ import os
 import signal
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
+import botocore.auth
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from harness import TEST_KEY_ID, TEST_SECRET
 
 HERE = Path(__file__).resolve().parent
 REGION = "us-west-2"
@@ -29,6 +36,8 @@ ROLE_MSG = (
     "Role with arn: {}, could not be assumed because it does not exist or the trusted entity is not correct"
 )
 _accounts = itertools.count(int.from_bytes(os.urandom(3), "big") * 1000)
+STATIC_KEYS = f"AKIAEKS6OTHERKEY0002:other-secret,{TEST_KEY_ID}:{TEST_SECRET}"  # EKS6_MOTO_STATIC_KEYS
+CONTROL_PLANES = "/moto-api/eks6/control-planes"
 
 
 def _launch(*flags: str, tmp: Path, **env: str) -> tuple[subprocess.Popen, int]:
@@ -56,7 +65,7 @@ def _finish(proc: subprocess.Popen) -> int:
 
 @pytest.fixture(scope="session")
 def port(tmp_path_factory):
-    proc, port = _launch(tmp=tmp_path_factory.mktemp("ext"))
+    proc, port = _launch(tmp=tmp_path_factory.mktemp("ext"), EKS6_MOTO_STATIC_KEYS=STATIC_KEYS)
     yield port
     proc.stdin.close()  # EOF on stdin stops the launcher
     assert proc.stdout.read() == b"", "launch.py printed more than the port line"
@@ -971,3 +980,327 @@ def test_ec2_preflight(port):
         )["InstanceTypeOfferings"]
         assert {o["Location"] for o in offerings} == set(zones), name
         assert {o["LocationType"] for o in offerings} == {"availability-zone"}
+
+
+# --- (13) IPv6 prefixes on nodes ----------------------------------------------------------------
+
+
+def _free_prefixes(subnet_64, addresses, count):
+    """The first ``count`` /80s of the subnet the extension may delegate (README: lowest free first)."""
+    holding = {ipaddress.IPv6Network((a, 80), strict=False) for a in addresses}
+    free = []
+    for candidate in itertools.islice(subnet_64.subnets(new_prefix=80), 1, None):  # the first /80 is reserved
+        if candidate not in holding:
+            free.append(candidate)
+        if len(free) == count:
+            return free
+
+
+def test_ipv6_prefixes_on_nodes(port):
+    ec2, eks, iam = _clients(port)
+    _, _, subnets = _active_cluster(eks, ec2, iam, "pfx")
+    per_subnet = dict(subnets)
+    _nodegroup(eks, iam, "pfx", "ng", subnets, scalingConfig={"minSize": 1, "maxSize": 4, "desiredSize": 3})
+    nodes = _instances(ec2, **{"tag:eks:nodegroup-name": "ng"})
+    assert len(nodes) == 3
+    seen = {}
+    for node in nodes:
+        [eni] = node["NetworkInterfaces"]
+        [prefix] = eni["Ipv6Prefixes"]  # networkInterfaceSet/item/ipv6PrefixSet/item/ipv6Prefix
+        delegated = ipaddress.IPv6Network(prefix["Ipv6Prefix"])
+        assert delegated.prefixlen == 80 and delegated.subnet_of(per_subnet[node["SubnetId"]])
+        [address] = eni["Ipv6Addresses"]
+        assert ipaddress.IPv6Address(address["Ipv6Address"]) not in delegated
+        [described] = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni["NetworkInterfaceId"]])[
+            "NetworkInterfaces"]
+        assert described["Ipv6Prefixes"] == [prefix]  # ipv6PrefixSet/item/ipv6Prefix
+        seen[node["InstanceId"]] = (node["SubnetId"], delegated)
+    assert len({d for _, d in seen.values()}) == 3
+    # Deterministic: a subnet's nodes hold its lowest free /80s.
+    for subnet_id, subnet_64 in subnets:
+        enis = ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet_id]}])[
+            "NetworkInterfaces"]
+        addresses = [a["Ipv6Address"] for e in enis for a in e.get("Ipv6Addresses", [])]
+        mine = sorted(d for s, d in seen.values() if s == subnet_id)
+        assert mine == _free_prefixes(subnet_64, addresses, len(mine))
+
+    # An ipv4 cluster's nodes (IPv6 addresses and all) get no prefix, nor do other interfaces.
+    _, _, subnets4 = _active_cluster(eks, ec2, iam, "pfx4", ip_family="ipv4")
+    _nodegroup(eks, iam, "pfx4", "ng4", subnets4, scalingConfig={"minSize": 1, "maxSize": 1, "desiredSize": 1})
+    [node] = _instances(ec2, **{"tag:eks:nodegroup-name": "ng4"})
+    [eni] = node["NetworkInterfaces"]
+    assert eni["Ipv6Addresses"] and not eni.get("Ipv6Prefixes")
+    other = ec2.create_network_interface(SubnetId=subnets[0][0], Ipv6AddressCount=1)["NetworkInterface"]
+    assert not other.get("Ipv6Prefixes")
+    # Terminating the nodes frees their prefixes with their interfaces.
+    eks.delete_nodegroup(clusterName="pfx", nodegroupName="ng")
+    left = ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [s for s, _ in subnets]}])
+    assert [e["NetworkInterfaceId"] for e in left["NetworkInterfaces"]] == [other["NetworkInterfaceId"]]
+
+
+def test_prefix_delegation_rules():
+    """The allocation rule on stand-ins (moto's random addresses rarely hit these cases)."""
+    from types import SimpleNamespace as NS
+
+    import eks6_moto_ext  # in this process; nothing is patched
+
+    cidr = ipaddress.IPv6Network("2600:1f14:aaa:bb00::/64")
+    nets = list(itertools.islice(cidr.subnets(new_prefix=80), 5))
+    subnet = NS(id="subnet-1", ipv6_cidr_block_associations={"a": {"ipv6CidrBlock": str(cidr)}})
+    elsewhere = NS(id="subnet-2", ipv6_cidr_block_associations=subnet.ipv6_cidr_block_associations)
+    holder = NS(subnet=subnet, ipv6_addresses=[str(nets[1][5])], ipv6_prefixes=[{"Ipv6Prefix": str(nets[2])}])
+    new = NS(subnet=subnet, ipv6_addresses=[str(nets[2][7])])  # inside a delegated /80: drawn again
+    ec2 = NS(enis={"a": holder, "b": NS(subnet=elsewhere, ipv6_addresses=[str(nets[3][9])]), "c": new})
+    delegated = eks6_moto_ext.delegate_ipv6_prefix(ec2, new)
+    [address] = new.ipv6_addresses
+    assert ipaddress.IPv6Address(address) in cidr and ipaddress.IPv6Address(address) not in nets[2]
+    # nets[0] is reserved, nets[1] holds an address, nets[2] is delegated; the other subnet does not count.
+    expected = nets[3] if ipaddress.IPv6Address(address) not in nets[3] else nets[4]
+    assert delegated == str(expected) and new.ipv6_prefixes == [{"Ipv6Prefix": str(expected)}]
+    v4_only = NS(subnet=NS(id="subnet-3", ipv6_cidr_block_associations={}), ipv6_addresses=[])
+    assert eks6_moto_ext.delegate_ipv6_prefix(NS(enis={"d": v4_only}), v4_only) is None
+    assert not hasattr(v4_only, "ipv6_prefixes")
+
+
+# --- (14) registered control planes -------------------------------------------------------------
+
+
+def _http(port, method, path, body=None, headers=None):
+    """(status, headers, body) of one raw HTTP request to the emulator."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        if isinstance(body, dict):
+            body, headers = json.dumps(body), {"Content-Type": "application/json", **(headers or {})}
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def _json(port, method, path, body=None):
+    status, _, data = _http(port, method, path, body)
+    return status, json.loads(data)
+
+
+def _pem_b64(tag):
+    pem = f"-----BEGIN CERTIFICATE-----\nMIIB{tag}\n-----END CERTIFICATE-----\n"
+    return base64.b64encode(pem.encode()).decode()
+
+
+def test_control_plane_registry(tmp_path):
+    proc, port = _launch(tmp=tmp_path)  # its own server: the test ends with /moto-api/reset
+    try:
+        ec2, eks, iam = _clients(port)
+        account = eks.eks6_account
+        _, subnets = _network(ec2)
+        ids = [s for s, _ in subnets]
+        before = _create_cluster(eks, iam, "cp", ids)
+        placeholder, own_ca = before["endpoint"], before["certificateAuthority"]["data"]
+        own_service = before["kubernetesNetworkConfig"]["serviceIpv6Cidr"]
+        assert placeholder.endswith(f".{REGION}.eks.amazonaws.com/")
+
+        plane = {"account": account, "region": REGION, "cluster": "cp", "endpoint": "https://[::1]:6443",
+                 "certificateAuthority": _pem_b64("one"), "serviceIpv6Cidr": "fd00:e6::/108"}
+        assert _json(port, "POST", CONTROL_PLANES, plane) == (200, {"controlPlane": plane})
+        described = eks.describe_cluster(name="cp")["cluster"]
+        assert described["endpoint"] == "https://[::1]:6443"
+        assert described["certificateAuthority"] == {"data": plane["certificateAuthority"]}
+        assert described["kubernetesNetworkConfig"] == {"ipFamily": "ipv6", "serviceIpv6Cidr": "fd00:e6::/108"}
+        assert described["status"] == "CREATING"  # the lifecycle goes on
+
+        # Registered before the cluster exists: CreateCluster answers with it already.
+        later = dict(plane, cluster="later", endpoint="https://127.0.0.1:7443", serviceIpv6Cidr=None)
+        del later["serviceIpv6Cidr"]
+        assert _json(port, "POST", CONTROL_PLANES, later)[0] == 200
+        created = _create_cluster(eks, iam, "later", ids)
+        assert created["endpoint"] == "https://127.0.0.1:7443"
+        assert created["certificateAuthority"]["data"] == later["certificateAuthority"]
+        assert created["kubernetesNetworkConfig"]["serviceIpv6Cidr"] != "fd00:e6::/108"  # (3)'s, none given
+        assert _json(port, "GET", CONTROL_PLANES) == (200, {"controlPlanes": [plane, later]})
+
+        # A new POST replaces; other accounts and regions are not affected; an ipv4 cluster gets no IPv6 range.
+        replaced = dict(plane, endpoint="https://[::1]:7000", certificateAuthority=_pem_b64("two"))
+        assert _json(port, "POST", CONTROL_PLANES, replaced)[0] == 200
+        assert eks.describe_cluster(name="cp")["cluster"]["endpoint"] == "https://[::1]:7000"
+        ec2_b, eks_b, iam_b = _clients(port)
+        _, subnets_b = _network(ec2_b)
+        assert _create_cluster(eks_b, iam_b, "cp", [s for s, _ in subnets_b])["endpoint"] != "https://[::1]:7000"
+        _create_cluster(eks, iam, "v4", ids, ip_family="ipv4")
+        assert _json(port, "POST", CONTROL_PLANES, dict(plane, cluster="v4"))[0] == 200
+        v4 = eks.describe_cluster(name="v4")["cluster"]
+        assert v4["endpoint"] == "https://[::1]:6443" and "serviceIpv6Cidr" not in v4["kubernetesNetworkConfig"]
+
+        # DELETE brings moto's placeholders back.
+        key = {"account": account, "region": REGION, "cluster": "cp"}
+        assert _json(port, "DELETE", CONTROL_PLANES, key) == (200, {"removed": True})
+        assert _json(port, "DELETE", CONTROL_PLANES, key) == (200, {"removed": False})
+        back = eks.describe_cluster(name="cp")["cluster"]
+        assert (back["endpoint"], back["certificateAuthority"]["data"]) == (placeholder, own_ca)
+        assert back["kubernetesNetworkConfig"]["serviceIpv6Cidr"] == own_service
+        query = f"?account={account}&region={REGION}&cluster=v4"
+        assert _json(port, "DELETE", CONTROL_PLANES + query) == (200, {"removed": True})
+
+        # DeleteCluster's answer carries it too.
+        assert _json(port, "POST", CONTROL_PLANES, plane)[0] == 200
+        assert eks.delete_cluster(name="cp")["cluster"]["endpoint"] == "https://[::1]:6443"
+
+        for bad in (dict(plane, account="1234"), dict(plane, endpoint="http://[::1]:6443"),
+                    dict(plane, certificateAuthority="not base64!"),
+                    dict(plane, certificateAuthority=base64.b64encode(b"no pem").decode()),
+                    dict(plane, serviceIpv6Cidr="10.0.0.0/16"), {k: v for k, v in plane.items() if k != "region"}):
+            status, answer = _json(port, "POST", CONTROL_PLANES, bad)
+            assert status == 400 and answer["error"], bad
+        assert _http(port, "POST", CONTROL_PLANES, "[1]")[0] == 400
+        assert _http(port, "PUT", CONTROL_PLANES, "{}")[0] == 405
+
+        # POST /moto-api/reset clears the registry with the rest.
+        assert _json(port, "GET", CONTROL_PLANES)[1]["controlPlanes"]
+        assert _http(port, "POST", "/moto-api/reset")[0] == 200
+        assert _json(port, "GET", CONTROL_PLANES) == (200, {"controlPlanes": []})
+    finally:
+        proc.stdin.close()  # EOF on stdin stops the launcher
+        rc = _finish(proc)
+    assert rc == 0
+
+
+# --- (15) STS GetCallerIdentity presigned -------------------------------------------------------
+
+
+def _presign(cluster, region=REGION, **creds):
+    """A token's URL, as `aws eks get-token` makes it (awscli/customizations/eks/get_token.py)."""
+    sts = boto3.client("sts", region_name=region, **creds)  # no endpoint: signed for STS's own host
+
+    def add_cluster(request, **_):
+        request.headers["x-k8s-aws-id"] = cluster
+
+    sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_cluster)
+    url = urlsplit(sts.generate_presigned_url("get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET"))
+    assert url.netloc == f"sts.{region}.amazonaws.com" and url.path == "/"
+    return url
+
+
+def _verify(port, url, cluster, accept="application/json", query=None, **headers):
+    """What aws-iam-authenticator sends, through the emulator (plus x-eks6-signed-host)."""
+    sent = {"x-k8s-aws-id": cluster, "x-eks6-signed-host": url.netloc, **headers}
+    if accept:
+        sent["accept"] = accept
+    sent = {k: v for k, v in sent.items() if v is not None}
+    status, answer_headers, body = _http(port, "GET", f"{url.path}?{query or url.query}", headers=sent)
+    if answer_headers.get("content-type") == "application/json":
+        return status, json.loads(body)
+    return status, ET.fromstring(body)
+
+
+def _identity(answer):
+    return answer["GetCallerIdentityResponse"]["GetCallerIdentityResult"]
+
+
+def _sts_error(answer):
+    assert answer["Error"]["Type"] == "Sender" and answer["RequestId"]
+    return answer["Error"]["Code"], answer["Error"]["Message"]
+
+
+def test_presigned_caller_identity_of_an_assumed_role(port):
+    ec2, eks, iam, sts = _clients(port, services=("ec2", "eks", "iam", "sts"))
+    account = eks.eks6_account
+    admin = _role(iam, "admin", "eks.amazonaws.com", path="/team/")
+    session = sts.assume_role(RoleArn=admin, RoleSessionName="ci")["Credentials"]
+    creds = {"aws_access_key_id": session["AccessKeyId"], "aws_secret_access_key": session["SecretAccessKey"],
+             "aws_session_token": session["SessionToken"]}
+    url = _presign("my-cluster", **creds)
+    assert "X-Amz-Security-Token=" in url.query and "X-Amz-SignedHeaders=host%3Bx-k8s-aws-id" in url.query
+
+    # The role's account, whatever account the request names.
+    status, answer = _verify(port, url, "my-cluster", **{"x-moto-account-id": _account()})
+    assert status == 200, answer
+    role_id = iam.get_role(RoleName="admin")["Role"]["RoleId"]
+    assert _identity(answer) == {
+        "Account": account, "Arn": f"arn:aws:sts::{account}:assumed-role/admin/ci", "UserId": f"{role_id}:ci",
+    }
+    assert answer["GetCallerIdentityResponse"]["ResponseMetadata"]["RequestId"]
+    # Without x-eks6-signed-host the host is sts.<region>.amazonaws.com; XML without Accept: application/json.
+    status, xml = _verify(port, url, "my-cluster", accept=None, **{"x-eks6-signed-host": None})
+    ns = {"s": "https://sts.amazonaws.com/doc/2011-06-15/"}
+    assert status == 200 and xml.findtext("s:GetCallerIdentityResult/s:Arn", namespaces=ns) == (
+        f"arn:aws:sts::{account}:assumed-role/admin/ci"
+    )
+
+    mismatch = ("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you "
+                "provided. Check your AWS Secret Access Key and signing method. Consult the service documentation "
+                "for details.")
+    signature = url.query.rsplit("X-Amz-Signature=", 1)[1]
+    changed = url.query.replace(signature, signature[:-1] + ("0" if signature[-1] != "0" else "1"))
+    for kwargs in (
+        {"query": changed},
+        {"cluster": "other-cluster"},  # x-k8s-aws-id is signed
+        {"x-eks6-signed-host": "sts.amazonaws.com"},
+        {"x-eks6-signed-host": None, "query": url.query.replace("us-west-2", "us-east-2")},
+    ):
+        status, answer = _verify(port, url, **{"cluster": "my-cluster", **kwargs})
+        assert (status, _sts_error(answer)) == (403, mismatch), kwargs
+    status, xml = _verify(port, url, "my-cluster", accept=None, query=changed)
+    assert status == 403 and xml.findtext("s:Error/s:Code", namespaces=ns) == "SignatureDoesNotMatch"
+
+    # The session token belongs to the key.
+    token = url.query.split("X-Amz-Security-Token=", 1)[1].split("&", 1)[0]
+    wrong_token = url.query.replace(token, token[:-4] + "AAAA")
+    for query in (wrong_token, url.query.replace(f"X-Amz-Security-Token={token}&", "")):
+        status, answer = _verify(port, url, "my-cluster", query=query)
+        assert (status, _sts_error(answer)[0]) == (403, "InvalidClientTokenId")
+
+    # moto's own STS calls are unchanged.
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:sts::{account}:user/moto"
+
+
+def test_presigned_caller_identity_keys_and_clock(port, monkeypatch):
+    _, iam, sts = _clients(port, services=("ec2", "iam", "sts"))
+    account = iam.eks6_account
+    static = {"aws_access_key_id": TEST_KEY_ID, "aws_secret_access_key": TEST_SECRET}
+    status, answer = _verify(port, _presign("c", **static), "c", **{"x-moto-account-id": account})
+    assert status == 200 and _identity(answer)["Arn"] == f"arn:aws:sts::{account}:user/moto"
+    assert _identity(answer)["Account"] == account
+
+    iam.create_user(UserName="dev")
+    key = iam.create_access_key(UserName="dev")["AccessKey"]
+    user = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+    status, answer = _verify(port, _presign("c", region="eu-west-1", **user), "c")
+    assert status == 200 and _identity(answer)["Arn"] == f"arn:aws:iam::{account}:user/dev"
+
+    for unknown in ({"aws_access_key_id": "AKIAEKS6UNKNOWN00000", "aws_secret_access_key": TEST_SECRET},
+                    {"aws_access_key_id": key["AccessKeyId"] + "X", "aws_secret_access_key": "x"}):
+        status, answer = _verify(port, _presign("c", **unknown), "c")
+        assert (status, _sts_error(answer)) == (
+            403, ("InvalidClientTokenId", "The security token included in the request is invalid.")
+        )
+    wrong_secret = dict(static, aws_secret_access_key="other-secret")
+    assert _sts_error(_verify(port, _presign("c", **wrong_secret), "c")[1])[0] == "SignatureDoesNotMatch"
+    iam.update_access_key(UserName="dev", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    assert _sts_error(_verify(port, _presign("c", **user), "c")[1])[0] == "InvalidClientTokenId"
+
+    # STS honours the signature for 15 minutes from X-Amz-Date, whatever X-Amz-Expires says (60).
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+    def signed_at(offset):
+        monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda remove_tzinfo=True: now + offset)
+        url = _presign("c", **static)
+        monkeypatch.undo()
+        return url, (now + offset).strftime("%Y%m%dT%H%M%SZ")
+
+    url, _ = signed_at(datetime.timedelta(minutes=-14))
+    assert _verify(port, url, "c")[0] == 200
+    url, stamp = signed_at(datetime.timedelta(minutes=-16))
+    status, answer = _verify(port, url, "c")
+    code, message = _sts_error(answer)
+    assert (status, code) == (403, "SignatureDoesNotMatch")
+    assert message.startswith(f"Signature expired: {stamp} is now earlier than ") and message.endswith(" - 15 min.)")
+    url, stamp = signed_at(datetime.timedelta(minutes=17))
+    code, message = _sts_error(_verify(port, url, "c")[1])
+    assert code == "SignatureDoesNotMatch" and message.startswith(f"Signature not yet current: {stamp} is still later")
+
+    # Malformed query signatures.
+    url = _presign("c", **static)
+    for query in (url.query.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1"),
+                  url.query.replace("X-Amz-Date=", "X-Amz-Date=x")):
+        status, answer = _verify(port, url, "c", query=query)
+        assert (status, _sts_error(answer)[0]) == (400, "IncompleteSignature")

@@ -281,5 +281,6 @@ pub fn clients(region: &str, ec2_rules: &[Rule], eks_rules: &[Rule], attempts: u
         eks: aws_sdk_eks::Client::from_conf(eks),
         iam: aws_sdk_iam::Client::from_conf(iam),
         sts: aws_sdk_sts::Client::from_conf(sts),
+        credentials: None,
     }
 }

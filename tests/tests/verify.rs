@@ -125,7 +125,7 @@ async fn kubeconfig_entry_keeps_other_entries() {
         "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://other.example\n  name: other\ncontexts:\n- context:\n    cluster: other\n    user: other\n  name: other\ncurrent-context: other\nusers:\n- name: other\n  user:\n    token: keep-me\n",
     )
     .unwrap();
-    let who = |profile| Identity { profile, role_arn: None };
+    let who = |profile| Identity { profile, role_arn: None, eks6: None };
     let written = eks6::kubeconfig::write(&aws, "AWSNewsBlog", who(Some("acct")), &path).await.unwrap();
     let context = written.context;
     assert!(context.starts_with("arn:aws:eks:us-west-2:") && context.ends_with(":cluster/AWSNewsBlog"), "{context}");
@@ -186,9 +186,14 @@ async fn kubeconfig_entry_keeps_other_entries() {
     // A role to sign in as: `--role-arn` in the token command, and, since that role is
     // neither the creator nor an admin, a warning naming the creator.
     let other = format!("arn:aws:iam::{account}:role/reader");
-    let w = eks6::kubeconfig::write(&aws, "AWSNewsBlog", Identity { profile: None, role_arn: Some(&other) }, &fresh)
-        .await
-        .unwrap();
+    let w = eks6::kubeconfig::write(
+        &aws,
+        "AWSNewsBlog",
+        Identity { profile: None, role_arn: Some(&other), eks6: None },
+        &fresh,
+    )
+    .await
+    .unwrap();
     let v = serde_norway_to_json(&std::fs::read_to_string(&fresh).unwrap());
     let args = v["users"][0]["user"]["exec"]["args"].as_array().unwrap();
     assert_eq!(&args[args.len() - 2..], [serde_json::json!("--role-arn"), serde_json::json!(other)]);
@@ -202,9 +207,14 @@ async fn kubeconfig_entry_keeps_other_entries() {
     let mut with_admin = plan.clone();
     with_admin.access.admins = vec![other.clone()];
     up(&aws, &with_admin, &opts(&account)).await.unwrap();
-    let w = eks6::kubeconfig::write(&aws, "AWSNewsBlog", Identity { profile: None, role_arn: Some(&other) }, &fresh)
-        .await
-        .unwrap();
+    let w = eks6::kubeconfig::write(
+        &aws,
+        "AWSNewsBlog",
+        Identity { profile: None, role_arn: Some(&other), eks6: None },
+        &fresh,
+    )
+    .await
+    .unwrap();
     assert!(w.warnings.is_empty(), "{:?}", w.warnings);
     down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
 }

@@ -139,6 +139,7 @@ pub struct Aws {
     endpoint: Option<String>,
     calls: Arc<CallLog>,
     caller: Arc<tokio::sync::OnceCell<Caller>>,
+    pub(crate) credentials: Option<aws_sdk_ec2::config::SharedCredentialsProvider>,
 }
 
 /// Who the clients act as (STS `GetCallerIdentity`).
@@ -184,6 +185,9 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     /// STS (the caller's account).
     pub sts: aws_sdk_sts::Client,
+    /// The credentials the clients sign with, for what eks6 signs itself (the EKS
+    /// token); `None` leaves it unable to.
+    pub credentials: Option<aws_sdk_ec2::config::SharedCredentialsProvider>,
 }
 
 impl Clients {
@@ -194,6 +198,7 @@ impl Clients {
             eks: aws_sdk_eks::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
+            credentials: sdk.credentials_provider(),
         }
     }
 }
@@ -379,6 +384,7 @@ impl Aws {
             endpoint: None,
             calls,
             caller: Arc::new(tokio::sync::OnceCell::new()),
+            credentials: c.credentials,
         })
     }
 
