@@ -20,13 +20,13 @@ VECTORS ?= $(if $(EKS6_VECTORS),$(EKS6_VECTORS),tests/vectors/ipv6.json)
 # Debian packages: apt-get as root, else through sudo.
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: ctools check-vectors valgrind bench-python test-python test-python-lite header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
+.PHONY: controlplane ctools check-vectors valgrind bench-python test-python test-python-lite header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
 
 # The whole walkthrough against the local emulator (moto + the test extension), with a
 # real nginx on [::1] standing in for a pod, then teardown.
 # Built with the workspace's one feature set (not `cargo run -p`, which would resolve the
 # AWS SDK's features differently and compile part of it again after `make test`).
-demo: venv nginx
+demo: venv nginx controlplane
 	$(CARGO) build -q $(FEATURES)
 	$(CARGO_TARGET_DIR)/debug/eks6-demo
 
@@ -46,7 +46,7 @@ doc:
 check-light:
 	$(CARGO) check -p eks6 -p eks6-ffi -p eks6-python --no-default-features
 
-test-rust:
+test-rust: controlplane
 	$(CARGO) test $(FEATURES)
 
 # Benches compile and run once each in test mode (no timing); `make bench` times them.
@@ -72,6 +72,18 @@ ctools:
 check-vectors:
 	@if [ -f ../shared/vectors/ipv6.json ]; then cmp -s ../shared/vectors/ipv6.json tests/vectors/ipv6.json || \
 		{ echo "tests/vectors/ipv6.json differs from ../shared/vectors/ipv6.json: copy the set over"; exit 1; }; fi
+
+# The Kubernetes control plane of the tests and the demo (tests/controlplane: kube-apiserver,
+# kube-controller-manager and kube-scheduler of one k8s.io/kubernetes release with an
+# embedded etcd, and the documented kubelet and add-on harness), built with Go, its module
+# and build caches under ~/.cache so later runs reuse them. Go builds only this test program.
+GO ?= go
+export GOMODCACHE := $(HOME)/.cache/eks6/go-mod
+export GOCACHE := $(HOME)/.cache/go-build
+export EKS6_CONTROLPLANE ?= $(CARGO_TARGET_DIR)/eks6-controlplane/controlplane
+
+controlplane:
+	cd tests/controlplane && $(GO) build -trimpath -o $(EKS6_CONTROLPLANE) .
 
 # Debian's nginx, for the IPv6 probe tests and the demo.
 nginx:

@@ -296,6 +296,14 @@ pub trait ErrorDetails: std::error::Error {
     fn input(&self) -> Option<&str> {
         self.inner()?.input()
     }
+    /// The HTTP status a Kubernetes API server answered with.
+    fn http_status(&self) -> Option<u16> {
+        self.inner()?.http_status()
+    }
+    /// The status reason a Kubernetes API server gave (`Forbidden`, `NotFound`).
+    fn reason(&self) -> Option<&str> {
+        self.inner()?.reason()
+    }
     /// The byte offset of the problem in [`input`](Self::input).
     fn offset(&self) -> Option<usize> {
         self.inner()?.offset()

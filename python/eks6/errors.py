@@ -142,8 +142,13 @@ class ProbeTargetError(ProbeError, ValueError):
 
 
 class KubeError(Eks6Error):
-    """The Kubernetes API answered with an error (``details`` has its status and reason),
-    or could not be reached."""
+    """The Kubernetes API answered with an error (``status``, the HTTP status, and
+    ``reason``, the status reason, say which), or could not be reached (both ``None``)."""
+
+    def __init__(self, message: str, details: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(message, details)
+        self.status: Optional[int] = self._details.get("http_status")
+        self.reason: Optional[str] = self._details.get("reason")
 
 
 class KubeUnauthorizedError(KubeError):

@@ -33,6 +33,8 @@ fn error_instance<'py, E: ErrorDetails + ?Sized>(py: Python<'py>, e: &E) -> PyRe
     details.set_item("kind", info.name)?;
     details.set_item("code", e.aws_code())?;
     details.set_item("aws_message", e.aws_message())?;
+    details.set_item("http_status", e.http_status())?;
+    details.set_item("reason", e.reason())?;
     if let Some(f) = e.findings() {
         details
             .set_item("findings_json", serde_json::to_string(f).map_err(|x| PyTypeError::new_err(x.to_string()))?)?;

@@ -85,6 +85,9 @@ func kubeletPass(ctx context.Context, s settings, c *kubernetes.Clientset, lastB
 		have[n.Name] = n
 	}
 	for name, i := range live {
+		if n, ok := have[name]; ok && len(n.Status.Conditions) == 0 {
+			delete(have, name)
+		}
 		if _, ok := have[name]; !ok {
 			n, err := registerNode(ctx, s, c, name, i)
 			if err != nil {
@@ -121,14 +124,33 @@ func registerNode(ctx context.Context, s settings, c *kubernetes.Clientset, name
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: annotations},
 		Spec:       corev1.NodeSpec{ProviderID: fmt.Sprintf("aws:///%s/%s", i.Zone, i.ID)},
 	}
-	created, err := c.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		return c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
-	}
-	if err != nil {
+	_, err := c.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, err
 	}
-	created.Status = corev1.NodeStatus{
+	return setNodeStatus(ctx, c, name, i)
+}
+
+// setNodeStatus writes the status a kubelet reports at registration, on the node as it
+// is now (the controller manager's TTL controller annotates new nodes at once, so a
+// write on the object as created would conflict).
+func setNodeStatus(ctx context.Context, c *kubernetes.Clientset, name string, i instance) (*corev1.Node, error) {
+	for attempt := 0; ; attempt++ {
+		fresh, err := c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		fresh.Status = registeredStatus(name, i)
+		updated, err := c.CoreV1().Nodes().UpdateStatus(ctx, fresh, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) && attempt < 10 {
+			continue
+		}
+		return updated, err
+	}
+}
+
+func registeredStatus(name string, i instance) corev1.NodeStatus {
+	return corev1.NodeStatus{
 		Addresses: []corev1.NodeAddress{
 			{Type: corev1.NodeInternalIP, Address: i.IPv6[0]},
 			{Type: corev1.NodeHostName, Address: name},
@@ -152,7 +174,6 @@ func registerNode(ctx context.Context, s settings, c *kubernetes.Clientset, name
 		},
 		Conditions: readyConditions(time.Now()),
 	}
-	return c.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{})
 }
 
 func readyConditions(now time.Time) []corev1.NodeCondition {

@@ -20,6 +20,16 @@ pub fn walkthrough() -> ClusterPlan {
     plan
 }
 
+/// The walkthrough's plan with its Kubernetes half on: the sample (`[sample]` with the
+/// guide's defaults: namespace aws-news-blog, 3 nginx replicas, a ClusterIP Service).
+/// `up` applies it through the cluster's API, so a test with it needs a
+/// [`ControlPlane`](crate::controlplane::ControlPlane).
+pub fn walkthrough_kubernetes() -> ClusterPlan {
+    let mut plan = walkthrough();
+    plan.sample = Some(eks6::plan::SamplePlan::default());
+    plan
+}
+
 /// The text of `fixtures/walkthrough.toml` with another Kubernetes version.
 pub fn walkthrough_text(version: &str) -> String {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/walkthrough.toml"))

@@ -195,6 +195,10 @@ pub(crate) struct InstanceInfo {
     pub id: String,
     pub subnet_id: String,
     pub ipv6: Vec<String>,
+    /// The prefixes delegated to its ENIs (`Ipv6Prefixes`): the VPC CNI's /80 per node
+    /// with prefix delegation, which EKS turns on for IPv6 clusters (EKS user guide,
+    /// "IPv6 addresses for clusters, Pods, and services": each node gets a /80).
+    pub ipv6_prefixes: Vec<String>,
     pub security_groups: Vec<String>,
 }
 
@@ -800,6 +804,12 @@ impl Aws {
                     .iter()
                     .flat_map(|n| n.ipv6_addresses())
                     .filter_map(|a| a.ipv6_address().map(str::to_string))
+                    .collect(),
+                ipv6_prefixes: i
+                    .network_interfaces()
+                    .iter()
+                    .flat_map(|n| n.ipv6_prefixes())
+                    .filter_map(|p| p.ipv6_prefix().map(str::to_string))
                     .collect(),
                 security_groups: {
                     let mut g: Vec<String> = i

@@ -1,7 +1,14 @@
 //! The Kubernetes side of the walkthrough: the EKS bearer token (made here, no AWS CLI
 //! needed), and what `kubectl` would be used for, through the Kubernetes API.
 
+mod client;
+mod ops;
 mod token;
+
+pub use client::{CONNECT_TIMEOUT, Kube, KubeError, READ_TIMEOUT, TOKEN_REFRESH};
+pub use ops::{
+    FIELD_MANAGER, MANAGED_BY, NodeView, PLAN_ANNOTATION, PROBE_IMAGE, PROBE_LABEL, PodView, instance_of_provider_id,
+};
 
 pub use token::{
     CLUSTER_HEADER, EXEC_API_V1BETA1, EksToken, ExecCredential, ExecCredentialStatus, PRESIGN_SECONDS, TOKEN_LIFETIME,

@@ -129,6 +129,12 @@ pub enum Rule {
     RoleExists,
     /// A role whose trust policy does not let the right service assume it.
     RoleTrust,
+    /// The sample's image is not an image reference.
+    SampleImage,
+    /// The sample's namespace is not a Kubernetes name, or not the sample's own.
+    SampleNamespace,
+    /// The sample's replica count.
+    SampleReplicas,
     /// `serviceIpv4Cidr` on an IPv6 cluster.
     ServiceIpv4Cidr,
     /// SSH open to the world.

@@ -51,7 +51,8 @@ pub struct ClusterPlan {
     /// The AWS region. The plan's region is the truth: a different client region is an error.
     pub region: String,
     /// Kubernetes version, e.g. `"1.35"` (IPv6 needs 1.21 or later; EKS creates only
-    /// versions in standard or extended support).
+    /// versions in standard or extended support). Default [`KUBERNETES_VERSION`].
+    #[serde(default = "default_kubernetes_version")]
     pub kubernetes_version: String,
     /// The cluster's and the nodes' IAM roles: created by eks6 (the default) or given.
     #[serde(default)]
@@ -77,6 +78,10 @@ pub struct ClusterPlan {
     /// The probe rule and check; `None` opens no port.
     #[serde(default)]
     pub probe: Option<ProbePlan>,
+    /// The walkthrough's sample nginx Deployment and Service, applied after the nodegroup
+    /// and checked by `verify`; `None` (the default) applies nothing.
+    #[serde(default)]
+    pub sample: Option<SamplePlan>,
     /// Extra tags for every resource eks6 creates.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -504,6 +509,62 @@ pub struct ProbePlan {
     /// Who may reach it (default `::/0`; a narrower IPv6 prefix is allowed).
     #[serde(default = "default_allow_from")]
     pub allow_from: String,
+}
+
+/// The Kubernetes version of a plan that names none: the one `k8s-openapi`'s feature in
+/// the workspace (`v1_35`) and the test control plane (`k8s.io/kubernetes` v1.35.x in
+/// `tests/controlplane/go.mod`) are of; a test checks that the three agree.
+pub const KUBERNETES_VERSION: &str = "1.35";
+
+fn default_kubernetes_version() -> String {
+    KUBERNETES_VERSION.into()
+}
+
+/// The walkthrough's sample application: the EKS user guide's `sample-service.yml`
+/// ("Deploy a sample application on Linux": a Deployment of nginx from Amazon ECR Public
+/// and a ClusterIP Service on port 80), in the namespace of the AWS blog's IPv6
+/// walkthrough ("Amazon EKS launches IPv6 support": `kubectl create namespace
+/// aws-news-blog`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplePlan {
+    /// The namespace (default `aws-news-blog`); `down` deletes it, so it must be the
+    /// sample's own (not `default` or a `kube-` namespace).
+    #[serde(default = "default_sample_namespace")]
+    pub namespace: String,
+    /// Replicas of the Deployment (default 3, as the guide's).
+    #[serde(default = "default_sample_replicas")]
+    pub replicas: u32,
+    /// The container image (default the guide's `public.ecr.aws/nginx/nginx:1.23`).
+    #[serde(default = "default_sample_image")]
+    pub image: String,
+}
+
+/// The sample's Deployment and Service name (the guide's).
+pub const SAMPLE_DEPLOYMENT: &str = "eks-sample-linux-deployment";
+/// The sample's Service name (the guide's).
+pub const SAMPLE_SERVICE: &str = "eks-sample-linux-service";
+/// The sample pods' `app` label (the guide's).
+pub const SAMPLE_APP_LABEL: &str = "eks-sample-linux-app";
+
+fn default_sample_namespace() -> String {
+    "aws-news-blog".into()
+}
+fn default_sample_replicas() -> u32 {
+    3
+}
+fn default_sample_image() -> String {
+    "public.ecr.aws/nginx/nginx:1.23".into()
+}
+
+impl Default for SamplePlan {
+    fn default() -> Self {
+        Self {
+            namespace: default_sample_namespace(),
+            replicas: default_sample_replicas(),
+            image: default_sample_image(),
+        }
+    }
 }
 
 fn default_port() -> u32 {

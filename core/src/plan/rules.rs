@@ -846,7 +846,70 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
         }
     }
 
+    if let Some(sample) = &plan.sample {
+        sample_rules(sample, o);
+    }
+
     Validation::new(&plan.name, out.0)
+}
+
+/// Largest sample replica count: the sample is a probe of the network, not a load test.
+pub const MAX_SAMPLE_REPLICAS: u32 = 100;
+
+/// A Kubernetes namespace name: an RFC 1123 label (lower-case alphanumerics and `-`,
+/// starting and ending alphanumeric, at most 63 characters).
+pub(crate) fn dns_label_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("is empty".into());
+    }
+    if name.len() > 63 {
+        return Some(format!("has {} characters; a Kubernetes name has at most 63", name.len()));
+    }
+    if let Some((i, c)) =
+        name.char_indices().find(|(_, c)| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Some(format!("has {c:?} at offset {i}; only a-z, 0-9 and '-' are allowed"));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Some("starts or ends with '-'".into());
+    }
+    None
+}
+
+fn sample_rules(sample: &crate::plan::SamplePlan, o: &mut Out) {
+    let ns = &sample.namespace;
+    if let Some(problem) = dns_label_problem(ns) {
+        o.error(
+            Rule::SampleNamespace,
+            "sample.namespace",
+            format!("namespace {:?} {problem}", Q(ns)),
+            "use a name such as aws-news-blog",
+        );
+    } else if ns == "default" || ns.starts_with("kube-") {
+        o.error(
+            Rule::SampleNamespace,
+            "sample.namespace",
+            format!("namespace {ns:?} is not the sample's own: down deletes the sample's namespace, and this one holds the cluster's own objects"),
+            "use a namespace of its own, such as aws-news-blog",
+        );
+    }
+    if sample.replicas == 0 || sample.replicas > MAX_SAMPLE_REPLICAS {
+        o.error(
+            Rule::SampleReplicas,
+            "sample.replicas",
+            format!("{} replicas is not in 1..={MAX_SAMPLE_REPLICAS}", sample.replicas),
+            "use 3, as the EKS user guide's sample",
+        );
+    }
+    let img = &sample.image;
+    if img.is_empty() || img.chars().any(|c| c.is_whitespace() || c.is_control()) || img.starts_with(['/', ':', '@']) {
+        o.error(
+            Rule::SampleImage,
+            "sample.image",
+            format!("{:?} is not a container image reference", Q(img)),
+            "use an image such as public.ecr.aws/nginx/nginx:1.23",
+        );
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use super::{Outcome, RunOptions, RunReport, Target, WorkflowError};
 use crate::aws::ec2::probe_description;
 use crate::aws::eks::ClusterInfo;
 use crate::aws::{Aws, ClusterStatus, NatGatewayState, NodegroupStatus};
+use crate::error::ErrorKind;
+use crate::k8s::Kube;
 use crate::plan::{AddonMode, Rule, iam_name};
 
 /// A step of `down`, in the order they run.
@@ -17,6 +19,9 @@ use crate::plan::{AddonMode, Rule, iam_name};
 #[strum(serialize_all = "kebab-case")]
 #[non_exhaustive]
 pub enum DownStep {
+    /// The sample's namespace (every namespace eks6 made for the plan), waited until gone:
+    /// its pods hold addresses of the nodes' ENIs.
+    Sample,
     /// The plan's nodegroups, waited until gone.
     Nodegroup,
     /// The probe's ingress rule.
@@ -96,6 +101,7 @@ impl Down<'_, '_> {
     /// Runs a step; returns what it deleted.
     async fn step(&self, step: DownStep) -> Result<Vec<String>, WorkflowError> {
         match step {
+            DownStep::Sample => self.sample().await,
             DownStep::Nodegroup => self.nodegroups().await,
             DownStep::ProbeRule => self.probe_rule().await,
             DownStep::Addons => self.addons().await,
@@ -107,6 +113,47 @@ impl Down<'_, '_> {
 
     fn owned(&self, tags: &std::collections::BTreeMap<String, String>) -> bool {
         owned_by(tags, &self.run.plan_id)
+    }
+
+    /// The namespaces eks6 made for this plan (annotated with its id), deleted and
+    /// waited for. A Kubernetes API that refuses or cannot be reached is a warning, not a
+    /// stop: deleting the cluster takes them with it.
+    async fn sample(&self) -> Result<Vec<String>, WorkflowError> {
+        let run = self.run;
+        let Some(cluster) = self.cluster else { return Ok(Vec::new()) };
+        // A plan without [sample] made no namespace; a cluster not ACTIVE has no API.
+        if matches!(self.target, Target::Plan(p) if p.sample.is_none()) || cluster.status != ClusterStatus::Active {
+            return Ok(Vec::new());
+        }
+        match self.sample_namespaces().await {
+            Ok(deleted) => Ok(deleted),
+            Err(WorkflowError::Kube(e)) if matches!(e.kind(), ErrorKind::KubeNetwork | ErrorKind::KubeUnauthorized) => {
+                run.finding(Rule::SampleNamespace.warning(
+                    "sample.namespace",
+                    format!("the sample's namespace was not deleted through the Kubernetes API: {e}"),
+                    "deleting the cluster deletes it too; nothing is left behind",
+                ));
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn sample_namespaces(&self) -> Result<Vec<String>, WorkflowError> {
+        let run = self.run;
+        let kube = Kube::for_cluster(run.aws, &run.cluster).await?;
+        let namespaces = kube.plan_namespaces(&run.plan_id).await?;
+        for ns in &namespaces {
+            kube.delete_namespace(ns).await?;
+            run.wait_until(DownStep::Sample.name(), &format!("namespace {ns}"), || async {
+                Ok(match kube.namespace_owner(ns).await? {
+                    None => Poll::Ready(()),
+                    Some(_) => Poll::Pending("Terminating".into()),
+                })
+            })
+            .await?;
+        }
+        Ok(namespaces.into_iter().map(|n| format!("namespace/{n}")).collect())
     }
 
     async fn nodegroups(&self) -> Result<Vec<String>, WorkflowError> {

@@ -47,7 +47,7 @@ pub use journal::{Journal, JournalEntry, state_dir};
 pub(crate) use journal::{Mode as FileMode, write_private};
 pub use preflight::{DEFAULT_VPC_QUOTA, PreflightOptions, preflight};
 pub use up::{IAM_PROPAGATION, MANAGED_ADDONS, UpStep, up};
-pub use verify::{Check, CheckStatus, VerifyOptions, VerifyReport, verify};
+pub use verify::{Check, CheckStatus, KubeAccess, PROBE_POD_DEADLINE, VerifyOptions, VerifyReport, verify};
 pub use wait::WaitPolicy;
 
 use crate::aws::AwsError;
@@ -345,6 +345,9 @@ pub enum WorkflowError {
     /// An AWS call failed.
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// A Kubernetes API call failed.
+    #[error(transparent)]
+    Kube(#[from] crate::k8s::KubeError),
     /// The client's region is not the plan's.
     #[error(
         "the client region {client:?} differs from the plan's region {plan:?}; the plan's region is used for everything, so fix the --region, profile or AWS_REGION"
@@ -491,6 +494,7 @@ impl WorkflowError {
         match self {
             Self::Plan(e) => e.kind(),
             Self::Aws(e) => e.kind(),
+            Self::Kube(e) => e.kind(),
             Self::RegionMismatch { .. } => ErrorKind::RegionMismatch,
             Self::Timeout { .. } | Self::RunTimeout { .. } => ErrorKind::Timeout,
             Self::Cancelled { .. } => ErrorKind::Cancelled,
@@ -513,6 +517,7 @@ impl ErrorDetails for WorkflowError {
         match self {
             Self::Plan(e) => Some(e),
             Self::Aws(e) => Some(e),
+            Self::Kube(e) => Some(e),
             _ => None,
         }
     }

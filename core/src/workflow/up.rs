@@ -20,6 +20,7 @@ use crate::aws::iam::{
 };
 use crate::aws::{Aws, AwsError, ClusterStatus, NatGatewayState, NodegroupStatus};
 use crate::error::ErrorKind;
+use crate::k8s::Kube;
 use crate::net::NetError;
 use crate::plan::{
     AddonMode, AzSpec, CLUSTER_ADMIN_POLICY, ClusterPlan, EXCLUDED_ZONE_IDS, Finding, NatGateways, NodeSubnets,
@@ -74,6 +75,9 @@ pub enum UpStep {
     Nodegroup,
     /// `coredns` waited to `ACTIVE` (it is `DEGRADED` until a node can run it).
     Coredns,
+    /// The plan's `[sample]` (namespace, nginx Deployment, ClusterIP Service) applied
+    /// through the Kubernetes API, waited until its pods are Ready.
+    Sample,
 }
 
 impl UpStep {
@@ -100,6 +104,7 @@ impl UpStep {
             // terraform-aws-eks `before_compute`: the CNI before any node.
             Nodegroup => &[NodeRole, Cluster, RouteTables, Addons],
             Coredns => &[Addons, Nodegroup],
+            Sample => &[Access, Nodegroup, Coredns],
         }
     }
 }
@@ -301,6 +306,7 @@ impl Up<'_, '_> {
             UpStep::ProbeRule => self.probe_rule().await,
             UpStep::Nodegroup => self.nodegroup().await,
             UpStep::Coredns => self.coredns().await,
+            UpStep::Sample => self.sample().await,
         }
     }
 
@@ -596,6 +602,62 @@ impl Up<'_, '_> {
                 }
             })
             .await
+    }
+
+    /// The sample, applied with server-side apply (field manager `eks6`) in a namespace
+    /// eks6 makes and marks as the plan's, then waited until every replica is Ready. A
+    /// pod that cannot start (its image refused) fails the step with its events.
+    async fn sample(&self) -> Result<Done, WorkflowError> {
+        let Some(sample) = &self.plan.sample else { return Ok(Done::skipped()) };
+        let (aws, run) = (self.aws(), self.run);
+        let kube = Kube::for_cluster(aws, &self.plan.name).await?;
+        // A namespace of that name that eks6 did not make for this plan is someone
+        // else's: down would delete it with everything in it.
+        if let Some(owner) = kube.namespace_owner(&sample.namespace).await? {
+            if owner.as_deref() != Some(self.plan_id()) {
+                return Err(WorkflowError::NotOwned {
+                    resource: "namespace".into(),
+                    id: sample.namespace.clone(),
+                    found: owner,
+                });
+            }
+        }
+        let changed = kube.apply_sample(sample, self.plan_id()).await?;
+        let step = UpStep::Sample.name();
+        let resource = format!("deployment {}/{}", sample.namespace, crate::plan::SAMPLE_DEPLOYMENT);
+        run.wait_until(step, &resource, || async {
+            let (ready, wanted, waiting) = kube.sample_rollout(sample).await?;
+            if wanted > 0 && ready >= wanted {
+                return Ok(Poll::Ready(()));
+            }
+            // An image reference the runtime refuses never starts: no wait helps.
+            if let Some(p) =
+                waiting.iter().find(|p| matches!(p.waiting.as_deref(), Some("InvalidImageName" | "ErrImageNeverPull")))
+            {
+                let events = kube.events_of(&p.namespace, &p.name).await.unwrap_or_default();
+                return Err(WorkflowError::Failed {
+                    resource: format!("pod {}/{}", p.namespace, p.name),
+                    status: p.waiting.clone().unwrap_or_default(),
+                    reason: if events.is_empty() { "no events".into() } else { events.join("; ") },
+                });
+            }
+            let mut status = format!("{ready}/{wanted} ready");
+            if let Some(p) = waiting.first() {
+                let why = p.waiting.clone().unwrap_or_else(|| p.phase.clone());
+                let last = kube.events_of(&p.namespace, &p.name).await.unwrap_or_default().pop();
+                status.push_str(&format!("; {} {why}{}", p.name, last.map(|e| format!(" ({e})")).unwrap_or_default()));
+            }
+            Ok(Poll::Pending(status))
+        })
+        .await?;
+        let pods = kube.pods(&sample.namespace, Some(&format!("app={}", crate::plan::SAMPLE_APP_LABEL))).await?;
+        let mut resources = vec![
+            format!("namespace/{}", sample.namespace),
+            resource,
+            format!("service {}/{}", sample.namespace, crate::plan::SAMPLE_SERVICE),
+        ];
+        resources.extend(pods.iter().map(|p| format!("pod {} {}", p.name, p.ips.join(","))));
+        Ok(Done::created_if(changed, resources))
     }
 
     /// `coredns` waited to `ACTIVE`, now that nodes can run it.

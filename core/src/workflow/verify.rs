@@ -14,9 +14,11 @@ use crate::aws::ec2::{InstanceInfo, RouteTableInfo, SubnetInfo, VpcInfo};
 use crate::aws::eks::ClusterInfo;
 use crate::aws::{Aws, AwsError};
 use crate::error::ErrorKind;
+use crate::k8s::{Kube, NodeView, PodView};
 use crate::kubectl::addresses_from_kubectl;
 use crate::net::{contains, contains_prefix, parse_addr, parse_prefix, supernet};
 use crate::plan::{ClusterPlan, NatGateways, SCHEMA_VERSION};
+use crate::plan::{SAMPLE_APP_LABEL, SAMPLE_SERVICE, SamplePlan};
 use crate::probe::{ProbeOptions, probe};
 
 /// What to check besides the cluster itself.
@@ -39,7 +41,29 @@ pub struct VerifyOptions {
     pub cancel: Cancel,
     /// The whole run's limit ([`WorkflowError::RunTimeout`]; default: none).
     pub timeout: Option<std::time::Duration>,
+    /// The Kubernetes checks and how to reach the API (default: none). An API that
+    /// refuses the credentials or cannot be reached stops `verify` with
+    /// [`WorkflowError::Kube`], whose kind says which.
+    pub kubernetes: Option<KubeAccess>,
 }
+
+/// How `verify` reaches the cluster's Kubernetes API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KubeAccess {
+    /// As EKS publishes it: `DescribeCluster`'s endpoint and CA, eks6's own token.
+    Eks,
+    /// A kubeconfig context (`kubeconfig`, else `$KUBECONFIG` or `~/.kube/config`).
+    Context {
+        /// The kubeconfig file.
+        kubeconfig: Option<std::path::PathBuf>,
+        /// The context.
+        context: String,
+    },
+}
+
+/// How long the probe pod may take to start and finish before it is a failure (with its
+/// events): its own limit is 60 s (`activeDeadlineSeconds`), an image pull comes first.
+pub const PROBE_POD_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl VerifyOptions {
     /// Sets the probe port (`port`, else the plan's) for the security-group check and,
@@ -64,6 +88,7 @@ impl fmt::Debug for VerifyOptions {
             .field("events", &self.events.as_ref().map(|_| "<sink>"))
             .field("cancel", &self.cancel)
             .field("timeout", &self.timeout)
+            .field("kubernetes", &self.kubernetes)
             .finish()
     }
 }
@@ -267,6 +292,19 @@ async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Resu
     checks.push(probe_port_open(aws, &facts, target, opts).await?);
     checks.push(addresses(&facts, opts));
     checks.push(http_probe(&facts, opts).await);
+    if let Some(access) = &opts.kubernetes {
+        let kube = match access {
+            KubeAccess::Eks => Kube::for_cluster(aws, name).await?,
+            KubeAccess::Context { kubeconfig, context } => Kube::from_context(kubeconfig.as_deref(), context).await?,
+        };
+        let sample = target.plan().and_then(|p| p.sample.clone()).unwrap_or_default();
+        let k = KubeFacts::gather(&kube, &sample).await?;
+        checks.push(k8s_nodes(&facts, &k));
+        checks.push(k8s_pods(&facts, &k));
+        checks.push(k8s_service(&facts, &k, &sample));
+        checks.push(k8s_addons(&k));
+        checks.push(k8s_probe(&kube, &k, &sample).await?);
+    }
     Ok(VerifyReport {
         schema_version: SCHEMA_VERSION,
         cluster: name.into(),
@@ -572,4 +610,299 @@ async fn http_probe(f: &Facts, opts: &VerifyOptions) -> Check {
             Check::new("http-probe", false, format!("GET over IPv6 to {target} failed"), evidence, fix)
         }
     }
+}
+
+/// What the Kubernetes checks read once.
+struct KubeFacts {
+    nodes: Vec<NodeView>,
+    pods: Vec<PodView>,
+    service: Option<Vec<String>>,
+    /// `aws-node`: (desired, ready, ENABLE_IPv6 value).
+    aws_node: Option<(i32, i32, Option<String>)>,
+    /// `coredns`: (wanted, ready).
+    coredns: Option<(i32, i32)>,
+}
+
+impl KubeFacts {
+    async fn gather(kube: &Kube, sample: &SamplePlan) -> Result<Self, WorkflowError> {
+        let nodes = kube.nodes().await?;
+        let pods = kube.pods(&sample.namespace, Some(&format!("app={SAMPLE_APP_LABEL}"))).await?;
+        let service = kube.service_ips(&sample.namespace, SAMPLE_SERVICE).await?;
+        let aws_node = kube.daemonset("kube-system", "aws-node").await?.map(|d| {
+            let st = d.status.unwrap_or_default();
+            let env = d
+                .spec
+                .and_then(|s| s.template.spec)
+                .and_then(|s| s.containers.into_iter().find(|c| c.name == "aws-node"))
+                .and_then(|c| c.env)
+                .and_then(|env| env.into_iter().find(|e| e.name == "ENABLE_IPv6"))
+                .and_then(|e| e.value);
+            (st.desired_number_scheduled, st.number_ready, env)
+        });
+        let coredns = kube.deployment("kube-system", "coredns").await?.map(|d| {
+            let wanted = d.spec.and_then(|s| s.replicas).unwrap_or(1);
+            (wanted, d.status.and_then(|s| s.ready_replicas).unwrap_or(0))
+        });
+        Ok(Self { nodes, pods, service, aws_node, coredns })
+    }
+}
+
+/// At most this many evidence lines per check for what passed; every failure is listed.
+const EVIDENCE_OK_LINES: usize = 20;
+
+fn capped(mut ok: Vec<String>, bad: Vec<String>) -> Vec<String> {
+    let total = ok.len();
+    ok.truncate(EVIDENCE_OK_LINES);
+    if total > EVIDENCE_OK_LINES {
+        ok.push(format!("... and {} more that pass", total - EVIDENCE_OK_LINES));
+    }
+    bad.into_iter().chain(ok).collect()
+}
+
+/// Every node Ready, with an IPv6 InternalIP that is one of its EC2 instance's addresses
+/// (`kubectl get nodes -o wide`: INTERNAL-IP is IPv6).
+fn k8s_nodes(f: &Facts, k: &KubeFacts) -> Check {
+    if k.nodes.is_empty() {
+        return Check::new(
+            "k8s-nodes",
+            false,
+            "no node has registered with the cluster",
+            vec![format!("{} instance(s) in the nodegroup", f.instances.len())],
+            "nodes register once the VPC CNI runs and the node role is mapped: check the nodegroup's health and the aws-node pods",
+        );
+    }
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for n in &k.nodes {
+        let v6: Vec<&String> = n.internal_ips.iter().filter(|a| parse_addr(a).is_ok()).collect();
+        let instance = n.instance_id.as_deref().and_then(|id| f.instances.iter().find(|i| i.id == id));
+        let own =
+            |a: &String| instance.is_some_and(|i| i.ipv6.iter().any(|x| parse_addr(x).ok() == parse_addr(a).ok()));
+        let line = format!(
+            "{} {} InternalIP {} ({})",
+            n.name,
+            if n.ready { "Ready" } else { "NotReady" },
+            if n.internal_ips.is_empty() { "none".to_string() } else { n.internal_ips.join(", ") },
+            match (n.instance_id.as_deref(), instance) {
+                (Some(id), Some(_)) => format!("instance {id}"),
+                (Some(id), None) => format!("instance {id} is not a running instance of the nodegroup"),
+                (None, _) => format!("providerID {:?} names no EC2 instance", n.provider_id.as_deref().unwrap_or("")),
+            }
+        );
+        let ok = n.ready && !v6.is_empty() && v6.iter().all(|a| own(a));
+        let why = if !n.ready {
+            ""
+        } else if v6.is_empty() {
+            ": no IPv6 InternalIP"
+        } else if !v6.iter().all(|a| own(a)) {
+            ": the InternalIP is not one of the instance's IPv6 addresses"
+        } else {
+            ""
+        };
+        if ok { good.push(line) } else { bad.push(format!("{line}{why}")) }
+    }
+    let n = k.nodes.len();
+    Check::new(
+        "k8s-nodes",
+        bad.is_empty(),
+        format!("{} of {n} node(s) Ready with an IPv6 InternalIP of their instance", n - bad.len()),
+        capped(good, bad),
+        "a node without an IPv6 InternalIP is in a subnet without IPv6 auto-assign, or of an IPv4 cluster: replace the nodes",
+    )
+}
+
+/// Every sample pod Running and Ready, its address inside the /80 the VPC CNI delegated
+/// to its node's ENI (EC2 `Ipv6Prefixes`).
+fn k8s_pods(f: &Facts, k: &KubeFacts) -> Check {
+    if k.pods.is_empty() {
+        return Check::skipped("k8s-pods", "no sample pods (app=eks-sample-linux-app) to check");
+    }
+    let node_instance: BTreeMap<&str, &str> =
+        k.nodes.iter().filter_map(|n| Some((n.name.as_str(), n.instance_id.as_deref()?))).collect();
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for p in &k.pods {
+        let node = p.node.as_deref().unwrap_or("");
+        let prefixes: Vec<Ipv6Net> = node_instance
+            .get(node)
+            .and_then(|id| f.instances.iter().find(|i| i.id == *id))
+            .map(|i| i.ipv6_prefixes.iter().filter_map(|x| parse_prefix(x).ok()).collect())
+            .unwrap_or_default();
+        let addr = p.ips.iter().find_map(|a| parse_addr(a).ok());
+        let inside = addr.is_some_and(|a| prefixes.iter().any(|b| contains(*b, a)));
+        let running = p.phase == "Running" && p.ready;
+        let line = format!(
+            "{} on {} {} {} {} {}",
+            p.name,
+            if node.is_empty() { "(no node)" } else { node },
+            if running { "Running" } else { p.phase.as_str() },
+            addr.map_or("no IPv6 address".to_string(), |a| crate::net::canonical(a).to_string()),
+            if inside { "inside" } else { "NOT inside" },
+            if prefixes.is_empty() {
+                "its node's /80 (EC2 reports no delegated prefix)".to_string()
+            } else {
+                prefixes.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            }
+        );
+        if running && inside { good.push(line) } else { bad.push(line) }
+    }
+    let n = k.pods.len();
+    Check::new(
+        "k8s-pods",
+        bad.is_empty(),
+        format!("{} of {n} sample pod(s) Running with an address in their node's /80", n - bad.len()),
+        capped(good, bad),
+        "pod addresses come from the /80 the VPC CNI delegates to the node's ENI: check aws-node (ENABLE_IPv6, ENABLE_PREFIX_DELEGATION) on that node",
+    )
+}
+
+/// The sample Service's cluster IP inside the cluster's `serviceIpv6Cidr`.
+fn k8s_service(f: &Facts, k: &KubeFacts, sample: &SamplePlan) -> Check {
+    let Some(ips) = &k.service else {
+        return Check::skipped("k8s-service", format!("no service {}/{SAMPLE_SERVICE}", sample.namespace));
+    };
+    let range = f.cluster.service_ipv6_cidr.as_deref().and_then(|c| parse_prefix(c).ok());
+    let Some(range) = range else {
+        return Check::new(
+            "k8s-service",
+            false,
+            "the cluster reports no serviceIpv6Cidr",
+            ips.clone(),
+            "an IPv6 cluster has a service range: this cluster is not of the IPv6 family",
+        );
+    };
+    let evidence: Vec<String> = ips
+        .iter()
+        .map(|ip| {
+            let inside = parse_addr(ip).is_ok_and(|a| contains(range, a));
+            format!(
+                "{}/{SAMPLE_SERVICE} clusterIP {ip} {} {range}",
+                sample.namespace,
+                if inside { "inside" } else { "NOT inside" }
+            )
+        })
+        .collect();
+    let ok = !ips.is_empty() && evidence.iter().all(|e| !e.contains("NOT inside"));
+    Check::new(
+        "k8s-service",
+        ok,
+        format!("the sample Service's cluster IP is inside serviceIpv6Cidr {range}"),
+        evidence,
+        "service addresses come from the cluster's serviceIpv6Cidr: a Service with another address was made with another range",
+    )
+}
+
+/// `aws-node` running everywhere with `ENABLE_IPv6=true`, CoreDNS Ready.
+fn k8s_addons(k: &KubeFacts) -> Check {
+    let mut evidence = Vec::new();
+    let mut ok = true;
+    match &k.aws_node {
+        Some((desired, ready, v6)) => {
+            let good = *desired > 0 && ready >= desired && v6.as_deref() == Some("true");
+            ok &= good;
+            evidence.push(format!(
+                "kube-system/aws-node: {ready}/{desired} ready, ENABLE_IPv6={}",
+                v6.as_deref().unwrap_or("(not set)")
+            ));
+        }
+        None => {
+            ok = false;
+            evidence.push("kube-system/aws-node: no such DaemonSet (the VPC CNI is not installed)".into());
+        }
+    }
+    match k.coredns {
+        Some((wanted, ready)) => {
+            ok &= wanted > 0 && ready >= wanted;
+            evidence.push(format!("kube-system/coredns: {ready}/{wanted} ready"));
+        }
+        None => {
+            ok = false;
+            evidence.push("kube-system/coredns: no such Deployment".into());
+        }
+    }
+    Check::new(
+        "k8s-addons",
+        ok,
+        "aws-node runs with IPv6 enabled on every node; CoreDNS is Ready",
+        evidence,
+        "the vpc-cni add-on of an IPv6 cluster sets ENABLE_IPv6=true: check the add-on's health (aws eks describe-addon) and the aws-node pods",
+    )
+}
+
+/// The walkthrough's `curl -g -6 http://[pod-ip]` from inside the VPC: a probe pod in the
+/// sample's namespace GETs each sample pod and reports through its termination message;
+/// then it is deleted. A probe pod that never runs is a failure with its events.
+async fn k8s_probe(kube: &Kube, k: &KubeFacts, sample: &SamplePlan) -> Result<Check, WorkflowError> {
+    let targets: Vec<String> = k.pods.iter().filter(|p| p.ready).filter_map(|p| p.ips.first().cloned()).collect();
+    if targets.is_empty() {
+        return Ok(Check::skipped("k8s-probe", "no Ready sample pod to probe"));
+    }
+    let ns = &sample.namespace;
+    let name = format!("eks6-probe-{:08x}", rand_suffix());
+    kube.create_probe_pod(ns, &name, &targets, 80).await?;
+    let started = Instant::now();
+    let mut delay = std::time::Duration::from_millis(200);
+    let outcome = loop {
+        let (view, message) = match kube.pod_result(ns, &name).await? {
+            Some(r) => r,
+            None => break Err(format!("pod {ns}/{name} disappeared before it reported")),
+        };
+        if matches!(view.phase.as_str(), "Succeeded" | "Failed") {
+            break Ok((view, message.unwrap_or_default()));
+        }
+        let stuck = matches!(view.waiting.as_deref(), Some("ErrImagePull" | "ImagePullBackOff" | "InvalidImageName"));
+        if stuck || started.elapsed() >= PROBE_POD_DEADLINE {
+            let events = kube.events_of(ns, &name).await.unwrap_or_default();
+            break Err(format!(
+                "probe pod {ns}/{name} did not run ({}{}){}",
+                view.phase,
+                view.waiting.map(|w| format!(", {w}")).unwrap_or_default(),
+                if events.is_empty() { String::new() } else { format!("; events: {}", events.join("; ")) }
+            ));
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(std::time::Duration::from_secs(5));
+    };
+    kube.delete_pod(ns, &name).await?;
+    Ok(match outcome {
+        Err(why) => Check::new(
+            "k8s-probe",
+            false,
+            format!("the probe pod in {ns} could not GET the sample pods"),
+            vec![why],
+            "the probe pod needs a node with room and Amazon ECR Public reachable (a NAT gateway or an egress-only route for IPv6)",
+        ),
+        Ok((_, message)) => {
+            let (mut good, mut bad) = (Vec::new(), Vec::new());
+            for t in &targets {
+                let line = message.lines().find(|l| l.split_whitespace().next() == Some(t.as_str()));
+                match line {
+                    Some(l) if l.split_whitespace().nth(1) == Some("ok") => {
+                        good.push(format!("GET http://[{t}]/ from {name}: {}", l.splitn(3, ' ').nth(2).unwrap_or("")))
+                    }
+                    Some(l) => bad.push(format!(
+                        "GET http://[{t}]/ from {name}: {}",
+                        l.splitn(3, ' ').nth(2).unwrap_or("failed")
+                    )),
+                    None => bad.push(format!("GET http://[{t}]/ from {name}: no result reported")),
+                }
+            }
+            Check::new(
+                "k8s-probe",
+                bad.is_empty(),
+                format!(
+                    "{} of {} sample pod(s) answered HTTP over IPv6 from inside the VPC",
+                    good.len(),
+                    targets.len()
+                ),
+                capped(good, bad),
+                "check the pod listens on port 80 and no NetworkPolicy or security group for pods blocks it",
+            )
+        }
+    })
+}
+
+/// A suffix for the probe pod's name, unique enough for one at a time.
+fn rand_suffix() -> u32 {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    nanos ^ std::process::id().rotate_left(16)
 }
