@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use eks6::ErrorKind;
-use eks6::workflow::{self, CheckStatus, Journal, VerifyOptions};
+use eks6::workflow::{self, CheckStatus, Journal, KubeAccess, VerifyOptions};
 
 use crate::common::{AwsArgs, TargetArgs, run_interruptible};
 use crate::output::{CliError, Doc, Render};
@@ -26,6 +26,21 @@ pub struct VerifyArgs {
     /// Port for the probe and for the security-group check (default: the plan's).
     #[arg(long)]
     probe_port: Option<u16>,
+    /// Check the Kubernetes side too (nodes, sample pods in their node's /80, the
+    /// Service's address, aws-node and CoreDNS, a probe pod inside the VPC), through the
+    /// cluster's endpoint with eks6's own token. On by default when the plan has [sample].
+    #[arg(long, conflicts_with = "no_kubernetes")]
+    kubernetes: bool,
+    /// Only the AWS side, even when the plan has [sample].
+    #[arg(long)]
+    no_kubernetes: bool,
+    /// Reach the Kubernetes API through this kubeconfig context instead (turns the
+    /// Kubernetes checks on).
+    #[arg(long, conflicts_with = "no_kubernetes")]
+    context: Option<String>,
+    /// The kubeconfig file of --context (default: $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, requires = "context")]
+    kubeconfig: Option<PathBuf>,
     #[command(flatten)]
     aws: AwsArgs,
     /// Exit 1 unless every check ran and passed: a check skipped for want of data (no
@@ -49,14 +64,23 @@ pub fn verify(a: &VerifyArgs) -> Result<Box<dyn Render>, CliError> {
         None => None,
     };
     // The report prints every check at the end: no event sink.
+    let kubernetes = match (&a.context, a.kubernetes, a.no_kubernetes) {
+        (Some(context), _, _) => {
+            Some(KubeAccess::Context { kubeconfig: a.kubeconfig.clone(), context: context.clone() })
+        }
+        (None, true, _) => Some(KubeAccess::Eks),
+        _ => None,
+    };
     let opts = VerifyOptions {
         nodegroup,
         addresses: a.addresses.clone(),
         kubectl,
         timeout: a.aws.limit(),
+        kubernetes,
         ..Default::default()
     }
     .with_probe(a.probe_address.clone(), a.probe_port, t.plan.as_ref());
+    let opts = if a.no_kubernetes { opts } else { opts.with_kubernetes_default(t.plan.as_ref()) };
     let report = run_interruptible(async {
         let aws = a.aws.connect(&t.region).await?;
         Ok(workflow::verify(&aws, t.target(), &opts).await?)

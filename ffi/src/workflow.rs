@@ -414,7 +414,11 @@ pub unsafe extern "C" fn eks6_down_cluster(
 
 /// Checks the plan's cluster (read-only): IPv6 family, subnets, routes, node addresses,
 /// the probe port, and, when `probe_address` is not NULL, an HTTP GET over IPv6 to
-/// `http://[probe_address]:<plan's probe port>/`. A failed check is not an error: the
+/// `http://[probe_address]:<plan's probe port>/`. When the plan has `[sample]`, the
+/// Kubernetes side too, through the cluster's endpoint and eks6's own token (nodes, the
+/// sample's pods in their node's /80, the Service's address, aws-node and CoreDNS, a
+/// probe pod inside the VPC); an API that refuses the token is `EKS6_KUBE_UNAUTHORIZED`,
+/// one that cannot be reached `EKS6_KUBE_NETWORK`. A failed check is not an error: the
 /// status is `EKS6_OK` and `eks6_report_passed` says false. `on_event` gets each check
 /// as it completes (`{"event": "check", "name", "status", "summary", ...}`).
 /// `timeout_secs`, `cancel`, `on_event` and `user_data` as for `eks6_up`. On success
@@ -437,8 +441,31 @@ pub unsafe extern "C" fn eks6_verify(
         let (tx, events) = channel(on_event);
         let opts =
             VerifyOptions { events: tx.map(sink), cancel: c.cancel.clone(), timeout: c.limit, ..Default::default() }
-                .with_probe(probe, None, Some(plan));
+                .with_probe(probe, None, Some(plan))
+                .with_kubernetes_default(Some(plan));
         c.drive(events, user_data, workflow::verify(&c.client.aws, Target::Plan(plan), &opts), |v| v.passed(), out)
+    })
+}
+
+/// The EKS bearer token for `cluster`, made with the client's credentials for its
+/// region (no AWS CLI), as the ExecCredential JSON `aws eks get-token` prints
+/// (`client.authentication.k8s.io/v1beta1`; `status.token`, `status.expirationTimestamp`).
+/// On success `*out_report` owns it (`eks6_report_json` gives the JSON).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn eks6_eks_token(
+    client: *const eks6_client,
+    cluster: *const c_char,
+    out_report: *mut *mut eks6_report,
+) -> Status {
+    guard(|| {
+        let (timeout_secs, cancel): (u32, *const eks6_cancel) = (0, std::ptr::null());
+        let (c, cluster, out) = (call!(client, timeout_secs, cancel), arg_str!(cluster), arg_mut!(out_report));
+        let aws = &c.client.aws;
+        let made = async {
+            let t = aws.eks_token(cluster).await?;
+            Ok::<_, WorkflowError>(eks6_core::k8s::ExecCredential::new(&t, None))
+        };
+        c.drive(None, std::ptr::null_mut(), made, |_| true, out)
     })
 }
 

@@ -129,7 +129,11 @@ class _Client:
         cancel: Optional[_Cancel] = None,
         timeout: Optional[float] = None,
         blocking: bool = False,
+        kubernetes: Optional[bool] = None,
+        context: Optional[str] = None,
+        kubeconfig: Optional[str] = None,
     ) -> Any: ...
+    def eks_token(self, cluster: str) -> str: ...
     def preflight(
         self,
         plan: _Plan,

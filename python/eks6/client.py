@@ -187,10 +187,12 @@ def _change(workflow: str) -> Callable[..., Any]:
 def _verify(
     self: "Client", sink: Any, cancel: Any, blocking: bool, plan: "ClusterPlan", *,
     probe_address: Optional[str] = None, probe_port: Optional[int] = None, addresses: Iterable[str] = (),
-    kubectl: Optional[str] = None, timeout: Optional[float] = None,
+    kubectl: Optional[str] = None, timeout: Optional[float] = None, kubernetes: Optional[bool] = None,
+    context: Optional[str] = None, kubeconfig: Optional[str] = None,
 ) -> Any:
     return self._native.verify(
-        plan._native, probe_address, probe_port, list(addresses), kubectl, sink, cancel, timeout, blocking
+        plan._native, probe_address, probe_port, list(addresses), kubectl, sink, cancel, timeout, blocking,
+        kubernetes, context, None if kubeconfig is None else os.fspath(kubeconfig),
     )
 
 
@@ -248,8 +250,13 @@ class Client:
         1,
         VerifyReport.from_json,
         "``verify(plan, *, probe_address=None, probe_port=None, addresses=(), kubectl=None, on_event=None, "
-        "timeout=None)``: the walkthrough's checks, read-only; a failed check is in the report, not raised. "
-        "``on_event`` gets each check as it completes (an ``Event`` of kind ``check``).",
+        "timeout=None, kubernetes=None, context=None, kubeconfig=None)``: the walkthrough's checks, read-only; a "
+        "failed check is in the report, not raised. ``on_event`` gets each check as it completes (an ``Event`` of "
+        "kind ``check``). The Kubernetes checks (nodes, the sample's pods in their node's /80, the Service's "
+        "address, aws-node and CoreDNS, a probe pod inside the VPC) run when ``kubernetes`` is true, when a "
+        "kubeconfig ``context`` is given, or by default when the plan has ``[sample]`` (``kubernetes=False`` "
+        "turns them off); an API that refuses the token raises ``KubeUnauthorizedError``, one that cannot be "
+        "reached ``KubeError``.",
     )
 
     preflight, preflight_sync = _twins(
@@ -261,6 +268,12 @@ class Client:
         "an existing VPC, Elastic IP headroom, a cluster of the same name). Error findings are in the report "
         "(``report.has_errors``), not raised.",
     )
+
+    def eks_token(self, cluster: str) -> dict[str, Any]:
+        """The EKS bearer token for ``cluster``, made with this client's credentials (no AWS
+        CLI), as the ExecCredential ``aws eks get-token`` prints:
+        ``{"kind": "ExecCredential", "apiVersion": ..., "status": {"token", "expirationTimestamp"}}``."""
+        return json.loads(self._native.eks_token(cluster))
 
     async def probe(self, target: str, port: int = 80, path: str = "/", *, timeout: float = 10.0) -> ProbeAnswer:
         """An HTTP GET to ``http://[target]:port/path`` over IPv6 only."""

@@ -17,7 +17,8 @@ use eks6::error::{ArgumentError, ErrorDetails, positive_seconds};
 use eks6::plan::ClusterPlan;
 use eks6::probe::ProbeOptions;
 use eks6::workflow::{
-    self, Cancel as CoreCancel, Event, EventSink, PreflightOptions, RunOptions, Target, VerifyOptions, WaitPolicy,
+    self, Cancel as CoreCancel, Event, EventSink, KubeAccess, PreflightOptions, RunOptions, Target, VerifyOptions,
+    WaitPolicy,
 };
 use pyo3_async_runtimes::tokio::{future_into_py, get_runtime};
 
@@ -229,7 +230,7 @@ impl NativeClient {
     }
 
     /// The checks: an awaitable, or with `blocking` the report's JSON.
-    #[pyo3(signature = (plan, probe_address=None, probe_port=None, addresses=Vec::new(), kubectl=None, on_event=None, cancel=None, timeout=None, blocking=false))]
+    #[pyo3(signature = (plan, probe_address=None, probe_port=None, addresses=Vec::new(), kubectl=None, on_event=None, cancel=None, timeout=None, blocking=false, kubernetes=None, context=None, kubeconfig=None))]
     #[allow(clippy::too_many_arguments)]
     fn verify<'py>(
         &self,
@@ -243,22 +244,41 @@ impl NativeClient {
         cancel: Option<&Cancel>,
         timeout: Option<f64>,
         blocking: bool,
+        kubernetes: Option<bool>,
+        context: Option<String>,
+        kubeconfig: Option<std::path::PathBuf>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.call(plan, cancel, timeout)?;
+        let access = match (context, kubernetes) {
+            (Some(context), _) => Some(KubeAccess::Context { kubeconfig, context }),
+            (None, Some(true)) => Some(KubeAccess::Eks),
+            _ => None,
+        };
         let opts = VerifyOptions {
             addresses,
             kubectl,
             events: on_event.map(sink),
             cancel: c.cancel.clone(),
             timeout: c.limit,
+            kubernetes: access,
             ..Default::default()
         }
         .with_probe(probe_address, probe_port, Some(&c.plan));
+        // None: as every surface defaults it (on when the plan has [sample]); False: off.
+        let opts = if kubernetes == Some(false) { opts } else { opts.with_kubernetes_default(Some(&c.plan)) };
         dispatch(
             py,
             blocking,
             async move { workflow::verify(&c.aws, Target::Plan(&c.plan), &opts).await.map(|r| json(&r)) },
         )
+    }
+
+    /// The EKS token for `cluster` as the ExecCredential JSON `aws eks get-token`
+    /// prints, made with the client's credentials (blocking: it signs locally).
+    fn eks_token(&self, py: Python<'_>, cluster: String) -> PyResult<String> {
+        let aws = self.aws.clone();
+        let t = py.detach(|| get_runtime().block_on(aws.eks_token(&cluster))).map_err(|e| to_pyerr(&e))?;
+        Ok(json(&eks6::k8s::ExecCredential::new(&t, None)))
     }
 
     /// The live pre-flight (`eks6 plan --live`): an awaitable, or with `blocking` the

@@ -111,11 +111,13 @@ impl Kube {
         }))
     }
 
-    pub(crate) async fn daemonset(&self, namespace: &str, name: &str) -> Result<Option<DaemonSet>, KubeError> {
+    /// A DaemonSet, or `None`.
+    pub async fn daemonset(&self, namespace: &str, name: &str) -> Result<Option<DaemonSet>, KubeError> {
         self.get_opt(Api::namespaced(self.client().await?, namespace), "daemonset", name).await
     }
 
-    pub(crate) async fn deployment(&self, namespace: &str, name: &str) -> Result<Option<Deployment>, KubeError> {
+    /// A Deployment, or `None`.
+    pub async fn deployment(&self, namespace: &str, name: &str) -> Result<Option<Deployment>, KubeError> {
         self.get_opt(Api::namespaced(self.client().await?, namespace), "deployment", name).await
     }
 

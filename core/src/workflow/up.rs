@@ -622,8 +622,23 @@ impl Up<'_, '_> {
                 });
             }
         }
-        let changed = kube.apply_sample(sample, self.plan_id()).await?;
         let step = UpStep::Sample.name();
+        // The cluster's own workloads first: the CNI on every node, and CoreDNS (the
+        // managed add-ons are ACTIVE in EKS's eyes before their pods are all Ready).
+        run.wait_until(step, "kube-system/aws-node and kube-system/coredns", || async {
+            let cni = kube.daemonset("kube-system", "aws-node").await?.and_then(|d| d.status);
+            let dns = kube.deployment("kube-system", "coredns").await?;
+            let (desired, ready) = cni.map_or((0, 0), |s| (s.desired_number_scheduled, s.number_ready));
+            let wanted = dns.as_ref().and_then(|d| d.spec.as_ref()?.replicas).unwrap_or(0);
+            let dns_ready = dns.as_ref().and_then(|d| d.status.as_ref()?.ready_replicas).unwrap_or(0);
+            if desired > 0 && ready >= desired && wanted > 0 && dns_ready >= wanted {
+                Ok(Poll::Ready(()))
+            } else {
+                Ok(Poll::Pending(format!("aws-node {ready}/{desired} ready, coredns {dns_ready}/{wanted} ready")))
+            }
+        })
+        .await?;
+        let changed = kube.apply_sample(sample, self.plan_id()).await?;
         let resource = format!("deployment {}/{}", sample.namespace, crate::plan::SAMPLE_DEPLOYMENT);
         run.wait_until(step, &resource, || async {
             let (ready, wanted, waiting) = kube.sample_rollout(sample).await?;

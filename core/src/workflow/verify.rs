@@ -77,6 +77,18 @@ impl VerifyOptions {
     }
 }
 
+impl VerifyOptions {
+    /// The Kubernetes checks as every surface defaults them: unless already chosen, on
+    /// (through the EKS endpoint and eks6's token) when the plan has a `[sample]`, so a
+    /// plan that runs the walkthrough's Kubernetes half is verified on both halves.
+    pub fn with_kubernetes_default(mut self, plan: Option<&ClusterPlan>) -> Self {
+        if self.kubernetes.is_none() && plan.is_some_and(|p| p.sample.is_some()) {
+            self.kubernetes = Some(KubeAccess::Eks);
+        }
+        self
+    }
+}
+
 impl fmt::Debug for VerifyOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifyOptions")

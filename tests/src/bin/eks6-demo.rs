@@ -2,20 +2,24 @@
 //! teardown, printed as a user would want to read it; `--bench N` runs it N times and
 //! reports the median wall time and API calls per step (`make bench-walkthrough`).
 //!
-//! The emulator is moto with the test extension that launches nodegroup instances; a
-//! real nginx on `[::1]` stands in for a pod. Exits non-zero if anything unexpected fails.
+//! The emulator is moto with the test extension that launches nodegroup instances; the
+//! cluster's Kubernetes API is a real kube-apiserver (with controller manager and
+//! scheduler) from `tests/controlplane`, whose harness plays the kubelets; a real nginx
+//! on `[::1]` stands in for every pod. Exits non-zero if anything unexpected fails.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use eks6::plan::{ClusterPlan, Date, Rule, Severity, newest_standard_version};
+use eks6::k8s::Kube;
+use eks6::plan::{ClusterPlan, Date, Rule, SamplePlan, Severity, newest_standard_version};
 use eks6::probe::ProbeOptions;
 use eks6::workflow::{
     CheckStatus, Event, EventKind, Outcome, RunOptions, Target, VerifyOptions, VerifyReport, WaitPolicy, down, up,
     verify,
 };
+use eks6_tests::controlplane::ControlPlane;
 use eks6_tests::emulator::{Emulator, repo_root};
 use eks6_tests::nginx::Nginx;
 
@@ -23,6 +27,15 @@ use eks6_tests::nginx::Nginx;
 /// one), and the curl target with an 8-digit group.
 const WALKTHROUGH_ADDRESSES: [&str; 3] =
     ["2600:1f13:812:0:46f9::", "2600:1f13:812:0:46f9::1", "2600:0000:0000:35000000:46f9::1"];
+
+/// The test control plane's Kubernetes release (tests/controlplane/go.mod).
+fn cp_version() -> String {
+    let gomod = std::fs::read_to_string(repo_root().join("tests/controlplane/go.mod")).unwrap_or_default();
+    gomod
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("k8s.io/kubernetes ").map(|v| v.trim().to_string()))
+        .unwrap_or_else(|| "?".into())
+}
 
 fn say(line: impl AsRef<str>) {
     let mut out = std::io::stdout().lock();
@@ -36,7 +49,17 @@ fn heading(title: &str) {
 }
 
 fn event_printer(quiet: bool) -> impl Fn(&Event) + Send + Sync + 'static {
+    // A wait prints when its status changes, not at every poll.
+    let last = std::sync::Mutex::new(String::new());
     move |e: &Event| {
+        if let EventKind::Waiting { resource, status, .. } = &e.kind {
+            let key = format!("{resource}\u{0}{status}");
+            let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+            if *last == key {
+                return;
+            }
+            *last = key;
+        }
         if quiet {
             return;
         }
@@ -72,7 +95,12 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
     // standard support, and says so.
     let today = Date::today();
     let newest = newest_standard_version(today).ok_or("no version in standard support in the table")?;
-    let plan = ClusterPlan { kubernetes_version: newest.clone(), ..as_written.clone() };
+    // The Kubernetes half on: the guide's sample nginx Deployment and Service.
+    let plan =
+        ClusterPlan { kubernetes_version: newest.clone(), sample: Some(SamplePlan::default()), ..as_written.clone() };
+    // The cluster's Kubernetes control plane (real kube-apiserver, controller manager and
+    // scheduler), which the emulator's DescribeCluster points at.
+    let cp = ControlPlane::start(emu, account, &plan.region, &plan.name, nginx.port);
     let mut rows = Vec::new();
     let mut ok = true;
     let journal = std::env::temp_dir().join(format!("eks6-demo-{account}.journal.json"));
@@ -114,7 +142,7 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
 
     if !quiet {
         heading(
-            "2. up: IAM roles, dual-stack VPC, subnets, gateways, routes, IPv6 cluster, access, add-ons, probe rule, nodegroup",
+            "2. up: IAM roles, dual-stack VPC, subnets, gateways, routes, IPv6 cluster, access, add-ons, probe rule, nodegroup, sample",
         );
         say("   $ eks6 up --config walkthrough.toml --endpoint-url <emulator>");
     }
@@ -124,25 +152,54 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
         rows.push((format!("up/{}", s.step), s.api_calls, s.elapsed_ms));
     }
 
+    // The walkthrough's kubectl, through the API with eks6's own token.
+    let kube = Kube::for_cluster(&aws, &plan.name).await.map_err(|e| format!("the Kubernetes API: {e}"))?;
+    let nodes = kube.nodes().await.map_err(|e| format!("list nodes: {e}"))?;
+    let ns = plan.sample.as_ref().map_or("aws-news-blog", |s| s.namespace.as_str());
+    let pods = kube.pods(ns, None).await.map_err(|e| format!("list pods: {e}"))?;
     if !quiet {
-        heading("3. verify: the walkthrough's checks, with evidence");
+        heading("3. the Kubernetes side, through the API with eks6's own token (no AWS CLI, no kubectl)");
+        say(format!("   API server {} (kube-apiserver {}, from DescribeCluster)", kube.endpoint(), cp_version()));
+        say("   $ kubectl get nodes -o wide");
+        say(format!("   {:<44} {:<9} {:<13} {}", "NAME", "STATUS", "VERSION", "INTERNAL-IP"));
+        for n in &nodes {
+            say(format!(
+                "   {:<44} {:<9} {:<13} {}",
+                n.name,
+                if n.ready { "Ready" } else { "NotReady" },
+                n.version,
+                n.internal_ips.join(",")
+            ));
+        }
+        say(format!("   $ kubectl get pods -n {ns} -o wide"));
+        say(format!("   {:<46} {:<6} {:<9} {:<34} {}", "NAME", "READY", "STATUS", "IP", "NODE"));
+        for p in &pods {
+            say(format!(
+                "   {:<46} {:<6} {:<9} {:<34} {}",
+                p.name,
+                if p.ready { "1/1" } else { "0/1" },
+                p.phase,
+                p.ips.join(","),
+                p.node.as_deref().unwrap_or("<none>")
+            ));
+        }
+    }
+    let pod_ips: Vec<String> = pods.iter().flat_map(|p| p.ips.clone()).collect();
+
+    if !quiet {
+        heading("4. verify: the walkthrough's checks on both halves, with evidence (the in-VPC probe from a pod)");
         say(format!(
-            "   $ eks6 verify --config walkthrough.toml --from-kubectl pods.txt --probe-address ::1 --probe-port {}",
+            "   $ eks6 verify --config walkthrough.toml {} --probe-address ::1 --probe-port {}",
+            pod_ips.iter().map(|a| format!("--address {a}")).collect::<Vec<_>>().join(" "),
             nginx.port
         ));
     }
-    let kubectl = emu.kubectl_listing(account, &plan.region, &plan.name).await;
-    if !quiet {
-        say("   pods.txt (made from the emulator's real node subnets):");
-        for l in kubectl.lines() {
-            say(format!("     {l}"));
-        }
-    }
     let vo = VerifyOptions {
-        kubectl: Some(kubectl),
+        addresses: pod_ips,
         probe: Some(("::1".into(), ProbeOptions { port: nginx.port, ..Default::default() })),
         ..Default::default()
-    };
+    }
+    .with_kubernetes_default(Some(&plan));
     let t = Instant::now();
     let calls = aws.total_calls();
     let good: VerifyReport = verify(&aws, Target::Plan(&plan), &vo).await.map_err(|e| format!("verify failed: {e}"))?;
@@ -160,13 +217,14 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
     let checks = (count(CheckStatus::Pass), count(CheckStatus::Fail), count(CheckStatus::Skipped));
 
     if !quiet {
-        heading("4. verify the walkthrough's own printed addresses (expected to fail)");
+        heading("5. verify the walkthrough's own printed addresses (expected to fail)");
         say(format!(
             "   $ eks6 verify --config walkthrough.toml {}",
             WALKTHROUGH_ADDRESSES.map(|a| format!("--address {a}")).join(" ")
         ));
     }
     let vo = VerifyOptions { addresses: WALKTHROUGH_ADDRESSES.map(String::from).to_vec(), ..Default::default() };
+    // (AWS-side checks only here: the Kubernetes half was verified above.)
     let bad = verify(&aws, Target::Plan(&plan), &vo).await.map_err(|e| format!("verify failed: {e}"))?;
     let addresses = bad.checks.iter().find(|c| c.name == "addresses");
     let expected = addresses.is_some_and(|c| {
@@ -189,7 +247,9 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
     ok &= expected;
 
     if !quiet {
-        heading("5. down: only what eks6 created (add-ons, roles and policy included), in reverse order");
+        heading(
+            "6. down: only what eks6 created (the sample first, then add-ons, roles and policy included), in reverse order",
+        );
         say("   $ eks6 down --config walkthrough.toml");
     }
     let gone = down(&aws, Target::Plan(&plan), &opts).await.map_err(|e| format!("down failed: {e}"))?;
@@ -197,6 +257,7 @@ async fn walkthrough(emu: &Emulator, nginx: &Nginx, account: &str, quiet: bool) 
     for s in &gone.steps {
         rows.push((format!("down/{}", s.step), s.api_calls, s.elapsed_ms));
     }
+    drop(cp);
     Ok(Pass { rows, ok, checks, created, deleted })
 }
 
