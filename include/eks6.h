@@ -514,7 +514,11 @@ eks6_status eks6_down_cluster(const eks6_client *client,
 /**
  * Checks the plan's cluster (read-only): IPv6 family, subnets, routes, node addresses,
  * the probe port, and, when `probe_address` is not NULL, an HTTP GET over IPv6 to
- * `http://[probe_address]:<plan's probe port>/`. A failed check is not an error: the
+ * `http://[probe_address]:<plan's probe port>/`. When the plan has `[sample]`, the
+ * Kubernetes side too, through the cluster's endpoint and eks6's own token (nodes, the
+ * sample's pods in their node's /80, the Service's address, aws-node and CoreDNS, a
+ * probe pod inside the VPC); an API that refuses the token is `EKS6_KUBE_UNAUTHORIZED`,
+ * one that cannot be reached `EKS6_KUBE_NETWORK`. A failed check is not an error: the
  * status is `EKS6_OK` and `eks6_report_passed` says false. `on_event` gets each check
  * as it completes (`{"event": "check", "name", "status", "summary", ...}`).
  * `timeout_secs`, `cancel`, `on_event` and `user_data` as for `eks6_up`. On success
@@ -528,6 +532,16 @@ eks6_status eks6_verify(const eks6_client *client,
                         eks6_event_callback on_event,
                         void *user_data,
                         eks6_report **out_report);
+
+/**
+ * The EKS bearer token for `cluster`, made with the client's credentials for its
+ * region (no AWS CLI), as the ExecCredential JSON `aws eks get-token` prints
+ * (`client.authentication.k8s.io/v1beta1`; `status.token`, `status.expirationTimestamp`).
+ * On success `*out_report` owns it (`eks6_report_json` gives the JSON).
+ */
+eks6_status eks6_eks_token(const eks6_client *client,
+                           const char *cluster,
+                           eks6_report **out_report);
 
 /**
  * The live pre-flight (`eks6 plan --live`): the plan's offline report with the findings

@@ -589,3 +589,67 @@ fn plan_live_checks_the_account() {
     let o = s.run(&["plan", "--config", missing.to_str().unwrap(), "--output", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
 }
+
+/// The Kubernetes half from the terminal: `up` with `[sample]` against a real control
+/// plane, `verify` (the Kubernetes checks on by default for such a plan), `token` (the
+/// ExecCredential the kubeconfig's exec entry runs), a kubeconfig context that is not
+/// there (exit 2, saying which there are), `down` (the sample first); and a bad
+/// `[sample]` refused by `plan` with its findings.
+#[test]
+fn the_kubernetes_half_from_the_terminal() {
+    use eks6_tests::controlplane::ControlPlane;
+    let s = CliSetup::new();
+    let bad = s.dir.join("bad-sample.toml");
+    let toml = std::fs::read_to_string(s.plan()).unwrap();
+    std::fs::write(&bad, format!("{toml}\n[sample]\nnamespace = \"kube-system\"\nreplicas = 0\n")).unwrap();
+    let o = s.run(&["plan", "--config", bad.to_str().unwrap(), "--output", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text_of(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules: Vec<&str> = v["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(rules.contains(&"sample-namespace") && rules.contains(&"sample-replicas"), "{v}");
+
+    let plan = s.dir.join("sample.toml");
+    std::fs::write(&plan, format!("{toml}\n[sample]\n")).unwrap();
+    let plan = plan.to_str().unwrap();
+    let nginx = eks6_tests::nginx::Nginx::start();
+    let cp = ControlPlane::start(Emulator::shared(), &s.account, "us-west-2", "AWSNewsBlog", nginx.port);
+    let common = ["--profile", "acct", "--endpoint-url", &s.endpoint, "--poll-interval", "0.02"];
+    let with = |head: &[&str]| -> Vec<String> { head.iter().chain(common.iter()).map(|a| a.to_string()).collect() };
+    let run = |args: Vec<String>| s.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let o = run(with(&["up", "--config", plan]));
+    assert_eq!(o.status.code(), Some(0), "{}", text_of(&o));
+    let o = run(with(&["verify", "--config", plan, "--output", "json"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text_of(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for name in ["k8s-nodes", "k8s-pods", "k8s-service", "k8s-addons", "k8s-probe"] {
+        let c = report["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).cloned();
+        assert_eq!(c.map(|c| c["status"].clone()), Some(serde_json::json!("pass")), "{name}: {report}");
+    }
+    let o = run(with(&["verify", "--config", plan, "--no-kubernetes", "--output", "json"]));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!report["checks"].as_array().unwrap().iter().any(|c| c["name"] == "k8s-nodes"), "{report}");
+
+    let o = s.run(&["token", "--cluster", "AWSNewsBlog", "--profile", "acct", "--endpoint-url", &s.endpoint]);
+    assert_eq!(o.status.code(), Some(0), "{}", text_of(&o));
+    let cred: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(cred["apiVersion"], "client.authentication.k8s.io/v1beta1");
+    assert!(cred["status"]["token"].as_str().unwrap().starts_with("k8s-aws-v1."), "{cred}");
+
+    let admin = cp.admin_kubeconfig.to_str().unwrap();
+    let o = run(with(&["verify", "--config", plan, "--context", "nope", "--kubeconfig", admin, "--output", "json"]));
+    assert_eq!(o.status.code(), Some(2), "{}", text_of(&o));
+    assert!(text(&o.stderr).contains("has no context \"nope\" (it has admin)"), "{}", text_of(&o));
+    let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(e["error"]["kind"], "invalid_argument", "{e}");
+
+    let o = run(with(&["down", "--config", plan, "--output", "json"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text_of(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["steps"][0]["step"], "sample", "{report}");
+    assert_eq!(report["steps"][0]["outcome"], "deleted", "{report}");
+}
+
+fn text_of(o: &Output) -> String {
+    format!("stdout:\n{}\nstderr:\n{}", text(&o.stdout), text(&o.stderr))
+}

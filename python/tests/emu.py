@@ -70,3 +70,60 @@ def ipv4_only_node_role(endpoint, account, name):
     for p in ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy"):
         iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{p}")
     return arn
+
+
+class ControlPlane:
+    """The tests' real Kubernetes control plane (tests/controlplane: kube-apiserver,
+    controller manager and scheduler, and the documented kubelet harness) for one
+    emulated cluster, registered with the emulator so that DescribeCluster points at it.
+    Built by ``make controlplane``; its path is ``$EKS6_CONTROLPLANE``."""
+
+    def __init__(self, endpoint, account, cluster, probe_port, region="us-west-2"):
+        import json
+        import subprocess
+        import tempfile
+
+        binary = os.environ.get("EKS6_CONTROLPLANE", "")
+        if not os.path.exists(binary):
+            raise RuntimeError(f"the control plane {binary!r} is not built: run `make controlplane`")
+        self._dir = tempfile.mkdtemp(prefix="eks6-py-cp-")
+        self._log = open(os.path.join(self._dir, "controlplane.log"), "wb")
+        self._proc = subprocess.Popen(
+            [binary, "--dir", self._dir, "--cluster", cluster, "--account", account, "--region", region,
+             "--aws-endpoint", endpoint, "--nginx-port", str(probe_port)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+        )
+        for line in self._proc.stdout:
+            if line.startswith(b"EKS6_CONTROL_PLANE="):
+                doc = json.loads(line.split(b"=", 1)[1])
+                break
+        else:
+            raise RuntimeError(f"the control plane stopped; its log: {self._log.name}")
+        self.endpoint, self.ca = doc["endpoint"], doc["ca"]
+        self.admin_kubeconfig = doc["admin_kubeconfig"]
+        self._key = {"account": account, "region": region, "cluster": cluster}
+        self._emulator = endpoint
+        self._moto_api("POST", {**self._key, "endpoint": self.endpoint, "certificateAuthority": self.ca,
+                                "serviceIpv6Cidr": doc["service_cidr"]})
+
+    def _moto_api(self, method, body):
+        import json
+        import urllib.request
+
+        req = urllib.request.Request(f"{self._emulator}/moto-api/eks6/control-planes", method=method,
+                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req) as answer:
+            assert answer.status == 200
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        import shutil
+
+        self._moto_api("DELETE", self._key)
+        self._proc.stdin.close()
+        self._proc.wait(timeout=30)
+        self._proc.stdout.close()
+        self._log.close()
+        shutil.rmtree(self._dir, ignore_errors=True)

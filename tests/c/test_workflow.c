@@ -365,6 +365,44 @@ int main(void) {
         CHECK(sv[i].status == EKS6_OK && sv[i].passed, "verify on thread %d: %s", i, eks6_status_name(sv[i].status));
     }
 
+    /* 4c. The EKS token, made by libeks6 with the client's credentials. */
+    CHECK(eks6_eks_token(client, NULL, &report) == EKS6_NULL_ARGUMENT, "token NULL cluster");
+    s = eks6_eks_token(client, "c-abi", &report);
+    CHECK(s == EKS6_OK, "token: %s: %s", eks6_status_name(s), last_error());
+    if (s == EKS6_OK) {
+        char *json = report_json(report);
+        CHECK(strstr(json, "\"kind\":\"ExecCredential\"") && strstr(json, "\"token\":\"k8s-aws-v1.") &&
+                  strstr(json, "client.authentication.k8s.io/v1beta1"),
+              "token: %.80s", json);
+        free(json);
+        eks6_report_free(report);
+        report = NULL;
+    }
+
+    /* 4d. A plan with [sample]: verify checks the Kubernetes side too, by default. This
+     * cluster has no Kubernetes API behind it (no control plane registered with the
+     * emulator), so verify stops with the kind that says so. A bad [sample] is refused. */
+    char with_sample[sizeof PLAN + 64];
+    snprintf(with_sample, sizeof with_sample, "%s[sample]\n", PLAN);
+    eks6_plan *sampled = NULL;
+    CHECK(eks6_plan_from_toml(with_sample, &sampled) == EKS6_OK, "plan with [sample]: %s", last_error());
+    if (sampled != NULL) {
+        s = eks6_verify(client, sampled, NULL, 120, NULL, NULL, NULL, &report);
+        CHECK(s == EKS6_KUBE_NETWORK, "verify with [sample] and no API: %s: %s", eks6_status_name(s), last_error());
+        CHECK(strstr(last_error(), "Kubernetes API") != NULL, "the message says which: %s", last_error());
+        eks6_plan_free(sampled);
+    }
+    snprintf(with_sample, sizeof with_sample, "%s[sample]\nreplicas = 0\n", PLAN);
+    CHECK(eks6_plan_from_toml(with_sample, &sampled) == EKS6_OK, "plan with a bad [sample]: %s", last_error());
+    if (sampled != NULL) {
+        char buf[8192];
+        size_t len = 0;
+        bool errors = false;
+        s = eks6_plan_validate(sampled, buf, sizeof buf, &len, &errors);
+        CHECK(s == EKS6_OK && errors && strstr(buf, "\"sample-replicas\"") != NULL, "bad sample: %.300s", buf);
+        eks6_plan_free(sampled);
+    }
+
     /* 5. Down by the cluster's name alone (what its tags say is the plan's), with events. */
     events_init(&ev);
     CHECK(eks6_down_cluster(client, NULL, journal, 0, NULL, NULL, NULL, &report) == EKS6_NULL_ARGUMENT, "NULL name");

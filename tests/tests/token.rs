@@ -90,3 +90,31 @@ fn token_matches_the_aws_cli() {
         }
     }
 }
+
+/// The plan's default Kubernetes version, the `k8s-openapi` feature the workspace
+/// compiles and the test control plane's `k8s.io/kubernetes` release are one version,
+/// set in one place (`eks6::plan::KUBERNETES_VERSION`) and checked here.
+#[test]
+fn the_kubernetes_version_agrees_in_its_three_places() {
+    let v = eks6::plan::KUBERNETES_VERSION;
+    let root = eks6_tests::emulator::repo_root();
+    let gomod = std::fs::read_to_string(root.join("tests/controlplane/go.mod")).unwrap();
+    let release = gomod
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("k8s.io/kubernetes v"))
+        .expect("k8s.io/kubernetes in tests/controlplane/go.mod");
+    assert!(release.starts_with(&format!("{v}.")), "the control plane is {release}, the plan's default {v}");
+    for line in gomod.lines().filter(|l| l.contains("=> k8s.io/")) {
+        let minor = v.split('.').nth(1).unwrap();
+        assert!(line.contains(&format!(" v0.{minor}.")), "a staging module of another release: {line}");
+    }
+    let cargo = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let openapi = cargo.lines().find(|l| l.starts_with("k8s-openapi")).expect("k8s-openapi in Cargo.toml");
+    let feature = format!("\"v{}\"", v.replace('.', "_"));
+    assert!(openapi.contains(&feature), "k8s-openapi's feature is not {feature}: {openapi}");
+    let text = eks6_tests::fixtures::walkthrough_text("X");
+    let without: String =
+        text.lines().filter(|l| !l.starts_with("kubernetes_version")).map(|l| format!("{l}\n")).collect();
+    let plan = eks6::plan::ClusterPlan::from_toml(&without).unwrap();
+    assert_eq!(plan.kubernetes_version, v);
+}

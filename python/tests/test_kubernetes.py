@@ -1,0 +1,76 @@
+"""The Kubernetes half from Python, against the tests' real control plane (kube-apiserver
+and friends; the emulator's DescribeCluster points at it): a plan with ``[sample]`` is
+verified on both halves by default, ``Client.eks_token`` is what gets eks6 in, a missing
+kubeconfig context and a refused identity raise the classes that say which."""
+
+import http.server
+import socket
+import threading
+
+import pytest
+
+import eks6
+
+from emu import ControlPlane, boto, client, fresh_account, plan_toml
+
+
+class _V6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+class _Nginx(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"<title>Welcome to nginx!</title>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def pod_server():
+    """Stands in for every sample pod: the probe pod's requests reach it."""
+    srv = _V6(("::1", 0), _Nginx)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_sample_verify_token_and_refusals(endpoint, pod_server, tmp_path):
+    account = fresh_account()
+    plan = eks6.ClusterPlan.from_toml(plan_toml("py-kube") + "\n[sample]\n")
+    bad = eks6.ClusterPlan.from_toml(plan_toml("py-kube") + "\n[sample]\nnamespace = \"Bad_NS\"\n")
+    assert any(f.rule == "sample-namespace" and f.severity == "error" for f in bad.validate())
+
+    c = client(endpoint, account)
+    journal = tmp_path / "j.json"
+    with ControlPlane(endpoint, account, "py-kube", pod_server) as cp:
+        up = c.up_sync(plan, journal)
+        assert [s for s in up.steps if s.step == "sample"][0].outcome == "created"
+
+        report = c.verify_sync(plan)
+        by_name = {ch.name: ch for ch in report.checks}
+        for name in ("k8s-nodes", "k8s-pods", "k8s-service", "k8s-addons", "k8s-probe"):
+            assert by_name[name].status == "pass", report
+        assert "k8s-nodes" not in {ch.name for ch in c.verify_sync(plan, kubernetes=False).checks}
+
+        cred = c.eks_token("py-kube")
+        assert cred["kind"] == "ExecCredential" and cred["status"]["token"].startswith("k8s-aws-v1.")
+
+        with pytest.raises(eks6.ArgumentError, match='has no context "nope"'):
+            c.verify_sync(plan, context="nope", kubeconfig=cp.admin_kubeconfig)
+
+        # The identity loses its access entry: the API refuses the token, with its status.
+        eks = boto(endpoint, account, "eks")
+        for arn in eks.list_access_entries(clusterName="py-kube")["accessEntries"]:
+            eks.delete_access_entry(clusterName="py-kube", principalArn=arn)
+        with pytest.raises(eks6.KubeUnauthorizedError) as e:
+            c.verify_sync(plan)
+        assert e.value.kind == "kube_unauthorized" and e.value.status == 401 and isinstance(e.value, eks6.KubeError)
+        down = c.down_sync(plan, journal)
+        # The API refuses eks6 now, so the sample's namespace goes with the cluster (a warning).
+        assert any(f.rule == "sample-namespace" for f in down.findings)
