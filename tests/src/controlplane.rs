@@ -142,7 +142,9 @@ impl Drop for ControlPlane {
         let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
         let _ = child.wait();
         if std::thread::panicking() {
-            eprintln!("the control plane's log: {}", self.dir.join("controlplane.log").display());
+            // A test failed: where to look, beside its panic message.
+            let _ =
+                writeln!(std::io::stderr(), "the control plane's log: {}", self.dir.join("controlplane.log").display());
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);
         }

@@ -147,12 +147,11 @@ async fn the_walkthrough_kubernetes_side_passes_then_fails_with_evidence_then_do
 
     // The Service's address outside the range EKS reports: the cluster now says another.
     let emu = Emulator::shared();
-    let other = ControlPlaneRange::report(emu, &c, "fd00:ffff::/108");
+    report_range(emu, &c, "fd00:ffff::/108");
     let report = verify(aws, Target::Plan(plan), &kube_checks()).await.unwrap();
     let svc = check(&report, "k8s-service");
     assert_eq!(svc.status, CheckStatus::Fail, "{report}");
     assert!(svc.evidence[0].contains("NOT inside fd00:ffff::/108"), "{report}");
-    drop(other);
 
     // down deletes the sample's namespace first, and waits for it to go.
     let steps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -170,18 +169,12 @@ async fn the_walkthrough_kubernetes_side_passes_then_fails_with_evidence_then_do
 
 /// Re-registers the control plane with another service range, so `DescribeCluster`
 /// reports that one.
-struct ControlPlaneRange;
-
-impl ControlPlaneRange {
-    fn report(emu: &Emulator, c: &Cluster, range: &str) -> Self {
-        let body = serde_json::json!({
-            "account": c.account, "region": c.plan.region, "cluster": c.plan.name,
-            "endpoint": c.cp.endpoint, "certificateAuthority": c.cp.ca, "serviceIpv6Cidr": range,
-        });
-        let status = post(&emu.endpoint, &body.to_string());
-        assert_eq!(status, 200);
-        Self
-    }
+fn report_range(emu: &Emulator, c: &Cluster, range: &str) {
+    let body = serde_json::json!({
+        "account": c.account, "region": c.plan.region, "cluster": c.plan.name,
+        "endpoint": c.cp.endpoint, "certificateAuthority": c.cp.ca, "serviceIpv6Cidr": range,
+    });
+    assert_eq!(post(&emu.endpoint, &body.to_string()), 200);
 }
 
 fn post(endpoint: &str, body: &str) -> u16 {

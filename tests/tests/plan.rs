@@ -313,6 +313,8 @@ fn every_offline_rule_fires_on_some_bad_plan() {
         ("kubernetes_version = \"1.21\"", "kubernetes_version = \"1.19\""),
         ("desired_size = 2", "desired_size = 1000\nmax_size = 1000"),
         ("[probe]", "[tags]\n\"aws:x\" = \"y\"\n[probe]"),
+        ("[probe]", "[sample]\nnamespace = \"kube-system\"\nreplicas = 0\nimage = \"bad image\"\n[probe]"),
+        ("[probe]", "[sample]\nnamespace = \"Not_A_Name\"\nreplicas = 101\n[probe]"),
     ];
     let text = walkthrough();
     let mut fired = BTreeSet::new();

@@ -85,10 +85,10 @@ async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
 
     let first = up(&aws, &plan, &o).await.unwrap();
     assert_eq!(first.steps.len(), steps_of_up().len());
-    // Everything made, but the admins' entries (the plan names none) and coredns, which
-    // the add-ons step made and this one only waits for.
+    // Everything made, but the admins' entries (the plan names none), the sample (the
+    // plan has none) and coredns, which the add-ons step made and this one only waits for.
     let expected = |step: &str| match step {
-        "access" => Outcome::Skipped,
+        "access" | "sample" => Outcome::Skipped,
         "coredns" => Outcome::Found,
         _ => Outcome::Created,
     };
@@ -131,7 +131,8 @@ async fn up_twice_then_down_leaves_nothing_and_foreign_intact() {
     let calls_before = aws.total_calls();
     let second = up(&aws, &plan, &o).await.unwrap();
     assert!(
-        second.steps.iter().all(|s| s.outcome == if s.step == "access" { Outcome::Skipped } else { Outcome::Found }),
+        second.steps.iter().all(|s| s.outcome
+            == if matches!(s.step.as_str(), "access" | "sample") { Outcome::Skipped } else { Outcome::Found }),
         "{:#?}",
         steps(&second)
     );
@@ -379,8 +380,11 @@ async fn bring_your_own_subnets_are_checked_used_and_never_deleted() {
     let report = up(&aws, &plan, &opts(&account)).await.unwrap();
     let skipped: Vec<_> =
         report.steps.iter().filter(|s| s.outcome == Outcome::Skipped).map(|s| s.step.as_str()).collect();
-    // The user's own routing, and no admins to add.
-    assert_eq!(skipped, ["internet-gateway", "egress-only-gateway", "nat-gateways", "route-tables", "access"]);
+    // The user's own routing, no admins to add, no sample.
+    assert_eq!(
+        skipped,
+        ["internet-gateway", "egress-only-gateway", "nat-gateways", "route-tables", "access", "sample"]
+    );
     down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
     let (ec2, _) = emu.sdk(&account, &plan.region).await;
     assert_eq!(ec2.describe_vpcs().vpc_ids(&vpc).send().await.unwrap().vpcs().len(), 1, "the user's VPC is kept");

@@ -140,7 +140,7 @@ impl ErrorDetails for KubeError {
 #[derive(Clone)]
 enum Source {
     /// `DescribeCluster`'s endpoint and CA, eks6's own token.
-    Eks { aws: Aws, cluster: String, uri: Uri, ca: Vec<Vec<u8>> },
+    Eks { aws: Box<Aws>, cluster: String, uri: Uri, ca: Vec<Vec<u8>> },
     /// A kubeconfig context (its credentials are kube's: token, certificate, exec).
     Kubeconfig,
 }
@@ -185,7 +185,7 @@ impl Kube {
             operation: "DescribeCluster".into(),
             message: format!("the cluster's certificate authority {problem}"),
         })?;
-        let source = Source::Eks { aws: aws.clone(), cluster: cluster.into(), uri, ca };
+        let source = Source::Eks { aws: Box::new(aws.clone()), cluster: cluster.into(), uri, ca };
         let client = build(&source, &endpoint).await?;
         Ok(Self { source, endpoint, client: tokio::sync::Mutex::new((client, Instant::now())) })
     }

@@ -613,8 +613,10 @@ impl Up<'_, '_> {
         let kube = Kube::for_cluster(aws, &self.plan.name).await?;
         // A namespace of that name that eks6 did not make for this plan is someone
         // else's: down would delete it with everything in it.
-        if let Some(owner) = kube.namespace_owner(&sample.namespace).await? {
-            if owner.as_deref() != Some(self.plan_id()) {
+        if let Some(owner) = kube.namespace_owner(&sample.namespace).await?
+            && owner.as_deref() != Some(self.plan_id())
+        {
+            {
                 return Err(WorkflowError::NotOwned {
                     resource: "namespace".into(),
                     id: sample.namespace.clone(),
