@@ -153,6 +153,23 @@ async fn the_walkthrough_kubernetes_side_passes_then_fails_with_evidence_then_do
     assert_eq!(svc.status, CheckStatus::Fail, "{report}");
     assert!(svc.evidence[0].contains("NOT inside fd00:ffff::/108"), "{report}");
 
+    // A probe pod that never runs (no node will take it) is a failure with its events,
+    // not a hang.
+    for n in [&first, &second] {
+        nodes
+            .patch(n, &PatchParams::default(), &Patch::Merge(serde_json::json!({ "spec": { "unschedulable": true } })))
+            .await
+            .unwrap();
+    }
+    let vo = VerifyOptions { probe_pod_deadline: Some(Duration::from_secs(3)), ..kube_checks() };
+    let report = verify(aws, Target::Plan(plan), &vo).await.unwrap();
+    let probe = check(&report, "k8s-probe");
+    assert_eq!(probe.status, CheckStatus::Fail, "{report}");
+    assert!(
+        probe.evidence[0].contains("did not run (Pending") && probe.evidence[0].contains("FailedScheduling"),
+        "{report}"
+    );
+
     // down deletes the sample's namespace first, and waits for it to go.
     let steps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = steps.clone();

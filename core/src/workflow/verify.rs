@@ -45,6 +45,9 @@ pub struct VerifyOptions {
     /// refuses the credentials or cannot be reached stops `verify` with
     /// [`WorkflowError::Kube`], whose kind says which.
     pub kubernetes: Option<KubeAccess>,
+    /// How long the probe pod may take to run before it is a failure with its events
+    /// (default [`PROBE_POD_DEADLINE`]).
+    pub probe_pod_deadline: Option<std::time::Duration>,
 }
 
 /// How `verify` reaches the cluster's Kubernetes API.
@@ -101,6 +104,7 @@ impl fmt::Debug for VerifyOptions {
             .field("cancel", &self.cancel)
             .field("timeout", &self.timeout)
             .field("kubernetes", &self.kubernetes)
+            .field("probe_pod_deadline", &self.probe_pod_deadline)
             .finish()
     }
 }
@@ -315,7 +319,7 @@ async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Resu
         checks.push(k8s_pods(&facts, &k));
         checks.push(k8s_service(&facts, &k, &sample));
         checks.push(k8s_addons(&k));
-        checks.push(k8s_probe(&kube, &k, &sample).await?);
+        checks.push(k8s_probe(&kube, &k, &sample, opts.probe_pod_deadline.unwrap_or(PROBE_POD_DEADLINE)).await?);
     }
     Ok(VerifyReport {
         schema_version: SCHEMA_VERSION,
@@ -842,7 +846,12 @@ fn k8s_addons(k: &KubeFacts) -> Check {
 /// The walkthrough's `curl -g -6 http://[pod-ip]` from inside the VPC: a probe pod in the
 /// sample's namespace GETs each sample pod and reports through its termination message;
 /// then it is deleted. A probe pod that never runs is a failure with its events.
-async fn k8s_probe(kube: &Kube, k: &KubeFacts, sample: &SamplePlan) -> Result<Check, WorkflowError> {
+async fn k8s_probe(
+    kube: &Kube,
+    k: &KubeFacts,
+    sample: &SamplePlan,
+    deadline: std::time::Duration,
+) -> Result<Check, WorkflowError> {
     let targets: Vec<String> = k.pods.iter().filter(|p| p.ready).filter_map(|p| p.ips.first().cloned()).collect();
     if targets.is_empty() {
         return Ok(Check::skipped("k8s-probe", "no Ready sample pod to probe"));
@@ -861,7 +870,7 @@ async fn k8s_probe(kube: &Kube, k: &KubeFacts, sample: &SamplePlan) -> Result<Ch
             break Ok((view, message.unwrap_or_default()));
         }
         let stuck = matches!(view.waiting.as_deref(), Some("ErrImagePull" | "ImagePullBackOff" | "InvalidImageName"));
-        if stuck || started.elapsed() >= PROBE_POD_DEADLINE {
+        if stuck || started.elapsed() >= deadline {
             let events = kube.events_of(ns, &name).await.unwrap_or_default();
             break Err(format!(
                 "probe pod {ns}/{name} did not run ({}{}){}",
