@@ -41,6 +41,10 @@ pub struct VerifyArgs {
     /// The kubeconfig file of --context (default: $KUBECONFIG, else ~/.kube/config).
     #[arg(long, requires = "context")]
     kubeconfig: Option<PathBuf>,
+    /// Seconds the probe pod of the Kubernetes checks may take to start before it is a
+    /// failure with its events (default 120).
+    #[arg(long, value_name = "SECONDS")]
+    probe_pod_timeout: Option<f64>,
     #[command(flatten)]
     aws: AwsArgs,
     /// Exit 1 unless every check ran and passed: a check skipped for want of data (no
@@ -77,6 +81,10 @@ pub fn verify(a: &VerifyArgs) -> Result<Box<dyn Render>, CliError> {
         kubectl,
         timeout: a.aws.limit(),
         kubernetes,
+        probe_pod_deadline: match a.probe_pod_timeout {
+            Some(t) => Some(eks6::error::positive_seconds(t, "--probe-pod-timeout")?),
+            None => None,
+        },
         ..Default::default()
     }
     .with_probe(a.probe_address.clone(), a.probe_port, t.plan.as_ref());

@@ -132,6 +132,7 @@ class _Client:
         kubernetes: Optional[bool] = None,
         context: Optional[str] = None,
         kubeconfig: Optional[str] = None,
+        probe_pod_timeout: Optional[float] = None,
     ) -> Any: ...
     def eks_token(self, cluster: str) -> str: ...
     def preflight(

@@ -188,11 +188,11 @@ def _verify(
     self: "Client", sink: Any, cancel: Any, blocking: bool, plan: "ClusterPlan", *,
     probe_address: Optional[str] = None, probe_port: Optional[int] = None, addresses: Iterable[str] = (),
     kubectl: Optional[str] = None, timeout: Optional[float] = None, kubernetes: Optional[bool] = None,
-    context: Optional[str] = None, kubeconfig: Optional[str] = None,
+    context: Optional[str] = None, kubeconfig: Optional[str] = None, probe_pod_timeout: Optional[float] = None,
 ) -> Any:
     return self._native.verify(
         plan._native, probe_address, probe_port, list(addresses), kubectl, sink, cancel, timeout, blocking,
-        kubernetes, context, None if kubeconfig is None else os.fspath(kubeconfig),
+        kubernetes, context, None if kubeconfig is None else os.fspath(kubeconfig), probe_pod_timeout,
     )
 
 
@@ -250,7 +250,9 @@ class Client:
         1,
         VerifyReport.from_json,
         "``verify(plan, *, probe_address=None, probe_port=None, addresses=(), kubectl=None, on_event=None, "
-        "timeout=None, kubernetes=None, context=None, kubeconfig=None)``: the walkthrough's checks, read-only; a "
+        "timeout=None, kubernetes=None, context=None, kubeconfig=None, probe_pod_timeout=None)``: the walkthrough's "
+        "checks; they read only, but for the Kubernetes checks' probe pod, made and deleted in the sample's "
+        "namespace (``probe_pod_timeout``: seconds it may take to start, default 120). A "
         "failed check is in the report, not raised. ``on_event`` gets each check as it completes (an ``Event`` of "
         "kind ``check``). The Kubernetes checks (nodes, the sample's pods in their node's /80, the Service's "
         "address, aws-node and CoreDNS, a probe pod inside the VPC) run when ``kubernetes`` is true, when a "

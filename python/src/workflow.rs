@@ -230,7 +230,7 @@ impl NativeClient {
     }
 
     /// The checks: an awaitable, or with `blocking` the report's JSON.
-    #[pyo3(signature = (plan, probe_address=None, probe_port=None, addresses=Vec::new(), kubectl=None, on_event=None, cancel=None, timeout=None, blocking=false, kubernetes=None, context=None, kubeconfig=None))]
+    #[pyo3(signature = (plan, probe_address=None, probe_port=None, addresses=Vec::new(), kubectl=None, on_event=None, cancel=None, timeout=None, blocking=false, kubernetes=None, context=None, kubeconfig=None, probe_pod_timeout=None))]
     #[allow(clippy::too_many_arguments)]
     fn verify<'py>(
         &self,
@@ -247,7 +247,18 @@ impl NativeClient {
         kubernetes: Option<bool>,
         context: Option<String>,
         kubeconfig: Option<std::path::PathBuf>,
+        probe_pod_timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        if context.is_some() && kubernetes == Some(false) {
+            return Err(to_pyerr(&eks6::error::ArgumentError::new(
+                "context",
+                "a kubeconfig context turns the Kubernetes checks on; kubernetes=False turns them off",
+            )));
+        }
+        let probe_pod_deadline = match probe_pod_timeout {
+            Some(t) => Some(eks6::error::positive_seconds(t, "probe_pod_timeout").map_err(|e| to_pyerr(&e))?),
+            None => None,
+        };
         let c = self.call(plan, cancel, timeout)?;
         let access = match (context, kubernetes) {
             (Some(context), _) => Some(KubeAccess::Context { kubeconfig, context }),
@@ -261,6 +272,7 @@ impl NativeClient {
             cancel: c.cancel.clone(),
             timeout: c.limit,
             kubernetes: access,
+            probe_pod_deadline,
             ..Default::default()
         }
         .with_probe(probe_address, probe_port, Some(&c.plan));

@@ -71,6 +71,15 @@ def test_sample_verify_token_and_refusals(endpoint, pod_server, tmp_path):
         with pytest.raises(eks6.KubeUnauthorizedError) as e:
             c.verify_sync(plan)
         assert e.value.kind == "kube_unauthorized" and e.value.status == 401 and isinstance(e.value, eks6.KubeError)
+
+        # An access entry without an access policy: known, and forbidden (status and reason kept).
+        eks.create_access_entry(clusterName="py-kube", principalArn=f"arn:aws:iam::{account}:role/eks6-test")
+        with pytest.raises(eks6.KubeError) as e:
+            c.verify_sync(plan)
+        assert (e.value.kind, e.value.status, e.value.reason) == ("kube_api", 403, "Forbidden")
+        assert not isinstance(e.value, eks6.KubeUnauthorizedError)
+        with pytest.raises(eks6.ArgumentError, match="context"):
+            c.verify_sync(plan, context="admin", kubernetes=False)
         down = c.down_sync(plan, journal)
         # The API refuses eks6 now, so the sample's namespace goes with the cluster (a warning).
         assert any(f.rule == "sample-namespace" for f in down.findings)

@@ -264,6 +264,15 @@ async fn the_api_says_which_when_it_refuses_or_cannot_be_reached() {
     assert_eq!(ErrorDetails::http_status(&err), Some(401));
     assert!(err.to_string().contains("refused the credentials"), "{err}");
 
+    // An access entry without an access policy: the API knows the identity and forbids
+    // it: kube_api with the status and reason kept.
+    let me = format!("arn:aws:iam::{account}:role/eks6-test");
+    eks.create_access_entry().cluster_name(&plan.name).principal_arn(&me).send().await.unwrap();
+    let err = verify(&aws, Target::Plan(&plan), &kube_checks()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::KubeApi, "{err}");
+    assert_eq!((ErrorDetails::http_status(&err), ErrorDetails::reason(&err)), (Some(403), Some("Forbidden")), "{err}");
+    assert!(err.to_string().contains("HTTP 403 Forbidden"), "{err}");
+
     // A kubeconfig context that is not there says so, and which there are.
     let e = Kube::from_context(Some(&cp.admin_kubeconfig), "nope").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);

@@ -315,6 +315,7 @@ fn every_offline_rule_fires_on_some_bad_plan() {
         ("[probe]", "[tags]\n\"aws:x\" = \"y\"\n[probe]"),
         ("[probe]", "[sample]\nnamespace = \"kube-system\"\nreplicas = 0\nimage = \"bad image\"\n[probe]"),
         ("[probe]", "[sample]\nnamespace = \"Not_A_Name\"\nreplicas = 101\n[probe]"),
+        ("[nodegroup]", "[cluster]\nendpoint_public_access = false\n\n[sample]\n\n[nodegroup]"),
     ];
     let text = walkthrough();
     let mut fired = BTreeSet::new();

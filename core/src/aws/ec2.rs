@@ -202,6 +202,37 @@ pub(crate) struct InstanceInfo {
     pub security_groups: Vec<String>,
 }
 
+fn instance_info(i: &aws_sdk_ec2::types::Instance) -> InstanceInfo {
+    InstanceInfo {
+        id: i.instance_id().unwrap_or_default().to_string(),
+        subnet_id: i.subnet_id().unwrap_or_default().to_string(),
+        ipv6: i
+            .network_interfaces()
+            .iter()
+            .flat_map(|n| n.ipv6_addresses())
+            .filter_map(|a| a.ipv6_address().map(str::to_string))
+            .collect(),
+        ipv6_prefixes: i
+            .network_interfaces()
+            .iter()
+            .flat_map(|n| n.ipv6_prefixes())
+            .filter_map(|p| p.ipv6_prefix().map(str::to_string))
+            .collect(),
+        security_groups: {
+            let mut g: Vec<String> = i
+                .network_interfaces()
+                .iter()
+                .flat_map(|n| n.groups())
+                .chain(i.security_groups())
+                .filter_map(|g| g.group_id().map(str::to_string))
+                .collect();
+            g.sort();
+            g.dedup();
+            g
+        },
+    }
+}
+
 fn vpc_info(v: &aws_sdk_ec2::types::Vpc) -> VpcInfo {
     VpcInfo {
         id: v.vpc_id().unwrap_or_default().to_string(),
@@ -793,38 +824,27 @@ impl Aws {
                 .send()
                 .try_collect()
         )?;
-        Ok(reservations
-            .iter()
-            .flat_map(|r| r.instances())
-            .map(|i| InstanceInfo {
-                id: i.instance_id().unwrap_or_default().to_string(),
-                subnet_id: i.subnet_id().unwrap_or_default().to_string(),
-                ipv6: i
-                    .network_interfaces()
-                    .iter()
-                    .flat_map(|n| n.ipv6_addresses())
-                    .filter_map(|a| a.ipv6_address().map(str::to_string))
-                    .collect(),
-                ipv6_prefixes: i
-                    .network_interfaces()
-                    .iter()
-                    .flat_map(|n| n.ipv6_prefixes())
-                    .filter_map(|p| p.ipv6_prefix().map(str::to_string))
-                    .collect(),
-                security_groups: {
-                    let mut g: Vec<String> = i
-                        .network_interfaces()
-                        .iter()
-                        .flat_map(|n| n.groups())
-                        .chain(i.security_groups())
-                        .filter_map(|g| g.group_id().map(str::to_string))
-                        .collect();
-                    g.sort();
-                    g.dedup();
-                    g
-                },
-            })
-            .collect())
+        Ok(reservations.iter().flat_map(|r| r.instances()).map(instance_info).collect())
+    }
+
+    /// Instances by id (running or not), in pages of the ids: the nodes' own instances
+    /// wherever they come from (another nodegroup, self-managed nodes).
+    pub(crate) async fn instances_by_ids(&self, ids: &[String]) -> Result<Vec<InstanceInfo>, AwsError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let reservations = sdk!(
+                "DescribeInstances",
+                self.ec2
+                    .describe_instances()
+                    .set_instance_ids(Some(chunk.to_vec()))
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+            )?;
+            out.extend(reservations.iter().flat_map(|r| r.instances()).map(instance_info));
+        }
+        Ok(out)
     }
 
     // Deletes. Each treats "already gone" as done.

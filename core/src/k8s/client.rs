@@ -11,9 +11,9 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use crate::aws::{Aws, AwsError};
 use crate::error::{ErrorDetails, ErrorKind};
 
-/// A token is made again after this long: the AWS CLI's `get-token` tokens say they
-/// expire 14 minutes after signing (STS honours them for 15), and so do eks6's.
-pub const TOKEN_REFRESH: Duration = Duration::from_secs(14 * 60);
+/// A token is made again after this long, before the 14 minutes the AWS CLI's
+/// `get-token` tokens (and eks6's) say they last (STS honours them for 15).
+pub const TOKEN_REFRESH: Duration = Duration::from_secs(13 * 60);
 
 /// How long a connection to the API server may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,6 +61,17 @@ pub enum KubeError {
         /// What went wrong.
         message: String,
     },
+    /// The credentials for a request could not be made (a kubeconfig's exec plugin
+    /// failed or is missing); no request was sent.
+    #[error("no credentials for the Kubernetes API at {endpoint} ({operation}): {message}")]
+    Credentials {
+        /// The API server.
+        endpoint: String,
+        /// What was asked.
+        operation: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The cluster reports no endpoint or CA yet (it is not `ACTIVE`).
     #[error("cluster {cluster} has no {missing} yet: its Kubernetes API is reachable once it is ACTIVE")]
     NotReady {
@@ -90,6 +101,7 @@ impl KubeError {
             Self::Api { .. } => ErrorKind::KubeApi,
             Self::Network { .. } => ErrorKind::KubeNetwork,
             Self::NotReady { .. } => ErrorKind::KubeNetwork,
+            Self::Credentials { .. } => ErrorKind::AwsCredentials,
             Self::Kubeconfig { .. } => ErrorKind::InvalidArgument,
             Self::Aws(e) => e.kind(),
         }
@@ -99,7 +111,8 @@ impl KubeError {
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Unauthorized { .. } => Some(401),
-            Self::Api { status, .. } => Some(*status),
+            // 0: the client failed before any answer.
+            Self::Api { status, .. } => (*status != 0).then_some(*status),
             _ => None,
         }
     }
@@ -115,6 +128,12 @@ impl KubeError {
     /// Whether the object was not there (404).
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
+    }
+
+    /// Whether trying again may help: the API could not be reached, or it answered 429
+    /// (too many requests) or a 5xx. Waits poll through these; other errors stop them.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Network { .. }) || self.status().is_some_and(|s| s == 429 || s >= 500)
     }
 }
 
@@ -231,8 +250,8 @@ impl Kube {
         Ok(guard.0.clone())
     }
 
-    /// A failed call, classified.
-    pub(crate) fn error(&self, operation: &str, e: kube::Error) -> KubeError {
+    /// A failed call of this client, classified.
+    pub fn error(&self, operation: &str, e: kube::Error) -> KubeError {
         classify(&self.endpoint, operation, e)
     }
 }
@@ -289,11 +308,7 @@ fn classify(endpoint: &str, operation: &str, e: kube::Error) -> KubeError {
             reason: non_empty(s.reason, "Unknown"),
             message: s.message,
         },
-        kube::Error::Auth(e) => KubeError::Unauthorized {
-            endpoint,
-            operation,
-            reason: format!("no credentials for the request: {}", chain(&e)),
-        },
+        kube::Error::Auth(e) => KubeError::Credentials { endpoint, operation, message: chain(&e) },
         e @ (kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::RustlsTls(_)) => {
             KubeError::Network { endpoint, operation, message: chain(&e) }
         }

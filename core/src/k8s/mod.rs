@@ -7,7 +7,8 @@ mod token;
 
 pub use client::{CONNECT_TIMEOUT, Kube, KubeError, READ_TIMEOUT, TOKEN_REFRESH};
 pub use ops::{
-    FIELD_MANAGER, MANAGED_BY, NodeView, PLAN_ANNOTATION, PROBE_IMAGE, PROBE_LABEL, PodView, instance_of_provider_id,
+    FIELD_MANAGER, MANAGED_BY, MAX_PROBE_TARGETS, NodeView, PLAN_ANNOTATION, PROBE_IMAGE, PROBE_LABEL, PodView,
+    ProbePodGuard, instance_of_provider_id, probe_active_deadline,
 };
 
 pub use token::{

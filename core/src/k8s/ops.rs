@@ -23,6 +23,52 @@ pub const PLAN_ANNOTATION: &str = "eks6.io/plan-id";
 pub const PROBE_LABEL: (&str, &str) = ("app.kubernetes.io/name", "eks6-probe");
 /// The probe pod's image: BusyBox from Amazon ECR Public (its `wget` speaks IPv6).
 pub const PROBE_IMAGE: &str = "public.ecr.aws/docker/library/busybox:1.36";
+/// At most this many pods are probed by one probe pod: its results travel in the
+/// termination message, which Kubernetes cuts at 4096 bytes (a line is up to ~60).
+pub const MAX_PROBE_TARGETS: usize = 50;
+/// Seconds one target may take (`wget -T`).
+const PROBE_TARGET_SECS: u64 = 3;
+
+/// How long the probe pod may run once started (`activeDeadlineSeconds`): every target
+/// timing out, and some room.
+pub fn probe_active_deadline(targets: usize) -> u64 {
+    20 + PROBE_TARGET_SECS * targets.min(MAX_PROBE_TARGETS) as u64
+}
+
+/// Deletes the probe pod when dropped (an error, a cancel, a time-out), unless
+/// [`delete`](Self::delete) did it already.
+pub struct ProbePodGuard {
+    api: Option<Api<Pod>>,
+    name: String,
+}
+
+impl std::fmt::Debug for ProbePodGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProbePodGuard").field("name", &self.name).field("armed", &self.api.is_some()).finish()
+    }
+}
+
+impl ProbePodGuard {
+    /// Deletes the pod now; gone already is fine.
+    pub async fn delete(mut self) -> Result<(), kube::Error> {
+        let Some(api) = self.api.take() else { return Ok(()) };
+        match api.delete(&self.name, &DeleteParams { grace_period_seconds: Some(0), ..Default::default() }).await {
+            Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+            r => r.map(drop),
+        }
+    }
+}
+
+impl Drop for ProbePodGuard {
+    fn drop(&mut self) {
+        if let (Some(api), Ok(rt)) = (self.api.take(), tokio::runtime::Handle::try_current()) {
+            let name = std::mem::take(&mut self.name);
+            rt.spawn(async move {
+                let _ = api.delete(&name, &DeleteParams { grace_period_seconds: Some(0), ..Default::default() }).await;
+            });
+        }
+    }
+}
 
 const PAGE: u32 = 500;
 
@@ -221,22 +267,23 @@ impl Kube {
             .collect())
     }
 
-    /// Creates the probe pod: it GETs `http://[target]:port/` for each target and writes
-    /// one line per target (`<ip> ok <status line>` or `<ip> fail <why>`) as its
-    /// termination message.
+    /// Creates the probe pod: it GETs `http://[target]:port/` for each target (at most
+    /// [`MAX_PROBE_TARGETS`]) and writes one line per target (`<ip> ok <status line>` or
+    /// `<ip> fail <why>`) as its termination message. The guard deletes it.
     pub async fn create_probe_pod(
         &self,
         namespace: &str,
         name: &str,
         targets: &[String],
         port: u16,
-    ) -> Result<(), KubeError> {
+    ) -> Result<ProbePodGuard, KubeError> {
         let api: Api<Pod> = Api::namespaced(self.client().await?, namespace);
+        let targets = &targets[..targets.len().min(MAX_PROBE_TARGETS)];
         let pod: Pod = serde_json::from_value(probe_pod(name, targets, port)).expect("a valid pod");
         api.create(&PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() }, &pod)
             .await
             .map_err(|e| self.error(&format!("create pod {name}"), e))?;
-        Ok(())
+        Ok(ProbePodGuard { api: Some(api), name: name.into() })
     }
 
     /// A pod: its view and its first container's termination message, or `None`.
@@ -252,18 +299,6 @@ impl Kube {
             });
             (pod_view(&p), message)
         }))
-    }
-
-    /// Deletes a pod at once; gone already is fine.
-    pub async fn delete_pod(&self, namespace: &str, name: &str) -> Result<(), KubeError> {
-        let api: Api<Pod> = Api::namespaced(self.client().await?, namespace);
-        match api.delete(name, &DeleteParams { grace_period_seconds: Some(0), ..Default::default() }).await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let e = self.error(&format!("delete pod {name}"), e);
-                if e.is_not_found() { Ok(()) } else { Err(e) }
-            }
-        }
     }
 }
 
@@ -374,11 +409,11 @@ fn sample_objects(sample: &SamplePlan, plan_id: &str) -> Vec<(&'static str, Stri
 }
 
 /// The probe pod: BusyBox `wget` to each target, one result line each in the
-/// termination message; never restarted, at most a minute.
+/// termination message; never restarted, stopped at [`probe_active_deadline`].
 fn probe_pod(name: &str, targets: &[String], port: u16) -> serde_json::Value {
     const SCRIPT: &str = r#"rc=0
 for t in $EKS6_PROBE_TARGETS; do
-  if out=$(wget -S -q -O /dev/null -T 5 "http://[$t]:$EKS6_PROBE_PORT/" 2>&1); then
+  if out=$(wget -S -q -O /dev/null -T 3 "http://[$t]:$EKS6_PROBE_PORT/" 2>&1); then
     echo "$t ok $(echo "$out" | grep -m1 'HTTP/' | sed 's/^ *//')"
   else
     echo "$t fail $(echo "$out" | tail -n1)"; rc=1
@@ -390,7 +425,7 @@ exit $rc"#;
         "metadata": { "name": name, "labels": { PROBE_LABEL.0: PROBE_LABEL.1, MANAGED_BY.0: MANAGED_BY.1 } },
         "spec": {
             "restartPolicy": "Never",
-            "activeDeadlineSeconds": 60,
+            "activeDeadlineSeconds": probe_active_deadline(targets.len()),
             "terminationGracePeriodSeconds": 0,
             "nodeSelector": { "kubernetes.io/os": "linux" },
             "containers": [{

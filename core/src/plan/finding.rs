@@ -129,6 +129,8 @@ pub enum Rule {
     RoleExists,
     /// A role whose trust policy does not let the right service assume it.
     RoleTrust,
+    /// The sample is applied through a private-only API endpoint.
+    SampleEndpoint,
     /// The sample's image is not an image reference.
     SampleImage,
     /// The sample's namespace is not a Kubernetes name, or not the sample's own.

@@ -848,6 +848,14 @@ pub(super) fn validate(plan: &ClusterPlan, today: Date) -> Validation {
 
     if let Some(sample) = &plan.sample {
         sample_rules(sample, o);
+        if !plan.cluster.endpoint_public_access {
+            o.warn(
+                Rule::SampleEndpoint,
+                "cluster.endpoint_public_access",
+                "the cluster's API endpoint is private only: up applies [sample] and verify checks the Kubernetes side through that API, which answers only inside the VPC (or over a VPN or Direct Connect into it)".into(),
+                "run eks6 from inside the VPC, or turn endpoint_public_access on",
+            );
+        }
     }
 
     Validation::new(&plan.name, out.0)

@@ -10,7 +10,6 @@ use super::{Outcome, RunOptions, RunReport, Target, WorkflowError};
 use crate::aws::ec2::probe_description;
 use crate::aws::eks::ClusterInfo;
 use crate::aws::{Aws, ClusterStatus, NatGatewayState, NodegroupStatus};
-use crate::error::ErrorKind;
 use crate::k8s::Kube;
 use crate::plan::{AddonMode, Rule, iam_name};
 
@@ -116,8 +115,9 @@ impl Down<'_, '_> {
     }
 
     /// The namespaces eks6 made for this plan (annotated with its id), deleted and
-    /// waited for. A Kubernetes API that refuses or cannot be reached is a warning, not a
-    /// stop: deleting the cluster takes them with it.
+    /// waited for. Whatever the Kubernetes API answers (it refuses the caller, cannot be
+    /// reached, a namespace never finishes) is a warning, not a stop: deleting the
+    /// cluster takes them with it, and the rest of down must go on.
     async fn sample(&self) -> Result<Vec<String>, WorkflowError> {
         let run = self.run;
         let Some(cluster) = self.cluster else { return Ok(Vec::new()) };
@@ -127,7 +127,7 @@ impl Down<'_, '_> {
         }
         match self.sample_namespaces().await {
             Ok(deleted) => Ok(deleted),
-            Err(WorkflowError::Kube(e)) if matches!(e.kind(), ErrorKind::KubeNetwork | ErrorKind::KubeUnauthorized) => {
+            Err(e @ (WorkflowError::Kube(_) | WorkflowError::Timeout { .. })) => {
                 run.finding(Rule::SampleNamespace.warning(
                     "sample.namespace",
                     format!("the sample's namespace was not deleted through the Kubernetes API: {e}"),
@@ -146,9 +146,11 @@ impl Down<'_, '_> {
         for ns in &namespaces {
             kube.delete_namespace(ns).await?;
             run.wait_until(DownStep::Sample.name(), &format!("namespace {ns}"), || async {
-                Ok(match kube.namespace_owner(ns).await? {
-                    None => Poll::Ready(()),
-                    Some(_) => Poll::Pending("Terminating".into()),
+                Ok(match kube.namespace_owner(ns).await {
+                    Ok(None) => Poll::Ready(()),
+                    Ok(Some(_)) => Poll::Pending("Terminating".into()),
+                    Err(e) if e.is_transient() => Poll::Pending(format!("the API: {e}")),
+                    Err(e) => return Err(e.into()),
                 })
             })
             .await?;

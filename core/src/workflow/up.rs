@@ -628,7 +628,10 @@ impl Up<'_, '_> {
         // The cluster's own workloads first: the CNI on every node, and CoreDNS (the
         // managed add-ons are ACTIVE in EKS's eyes before their pods are all Ready).
         run.wait_until(step, "kube-system/aws-node and kube-system/coredns", || async {
-            let cni = kube.daemonset("kube-system", "aws-node").await?.and_then(|d| d.status);
+            let cni = match kube.daemonset("kube-system", "aws-node").await {
+                Err(e) if e.is_transient() => return Ok(Poll::Pending(format!("the API: {e}"))),
+                r => r?.and_then(|d| d.status),
+            };
             let dns = kube.deployment("kube-system", "coredns").await?;
             let (desired, ready) = cni.map_or((0, 0), |s| (s.desired_number_scheduled, s.number_ready));
             let wanted = dns.as_ref().and_then(|d| d.spec.as_ref()?.replicas).unwrap_or(0);
@@ -643,7 +646,10 @@ impl Up<'_, '_> {
         let changed = kube.apply_sample(sample, self.plan_id()).await?;
         let resource = format!("deployment {}/{}", sample.namespace, crate::plan::SAMPLE_DEPLOYMENT);
         run.wait_until(step, &resource, || async {
-            let (ready, wanted, waiting) = kube.sample_rollout(sample).await?;
+            let (ready, wanted, waiting) = match kube.sample_rollout(sample).await {
+                Err(e) if e.is_transient() => return Ok(Poll::Pending(format!("the API: {e}"))),
+                r => r?,
+            };
             if wanted > 0 && ready >= wanted {
                 return Ok(Poll::Ready(()));
             }

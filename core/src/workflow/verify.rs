@@ -1,5 +1,7 @@
 //! `verify`: the checks the walkthrough ends with, done by code, each with its evidence,
-//! one function per check. Read-only; works on clusters eks6 did not create.
+//! one function per check. It reads only (but for the Kubernetes checks' probe pod, made
+//! in the sample's namespace and deleted on every way out); works on clusters eks6 did
+//! not create.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,7 +16,7 @@ use crate::aws::ec2::{InstanceInfo, RouteTableInfo, SubnetInfo, VpcInfo};
 use crate::aws::eks::ClusterInfo;
 use crate::aws::{Aws, AwsError};
 use crate::error::ErrorKind;
-use crate::k8s::{Kube, NodeView, PodView};
+use crate::k8s::{Kube, MAX_PROBE_TARGETS, NodeView, PodView, probe_active_deadline};
 use crate::kubectl::addresses_from_kubectl;
 use crate::net::{contains, contains_prefix, parse_addr, parse_prefix, supernet};
 use crate::plan::{ClusterPlan, NatGateways, SCHEMA_VERSION};
@@ -314,9 +316,9 @@ async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Resu
             KubeAccess::Context { kubeconfig, context } => Kube::from_context(kubeconfig.as_deref(), context).await?,
         };
         let sample = target.plan().and_then(|p| p.sample.clone()).unwrap_or_default();
-        let k = KubeFacts::gather(&kube, &sample).await?;
+        let k = KubeFacts::gather(aws, &kube, &sample, &facts).await?;
         checks.push(k8s_nodes(&facts, &k));
-        checks.push(k8s_pods(&facts, &k));
+        checks.push(k8s_pods(&k));
         checks.push(k8s_service(&facts, &k, &sample));
         checks.push(k8s_addons(&k));
         checks.push(k8s_probe(&kube, &k, &sample, opts.probe_pod_deadline.unwrap_or(PROBE_POD_DEADLINE)).await?);
@@ -631,6 +633,9 @@ async fn http_probe(f: &Facts, opts: &VerifyOptions) -> Check {
 /// What the Kubernetes checks read once.
 struct KubeFacts {
     nodes: Vec<NodeView>,
+    /// The nodes' EC2 instances (the nodegroup's, and any other node's by its
+    /// providerID: another nodegroup, self-managed nodes).
+    instances: Vec<InstanceInfo>,
     pods: Vec<PodView>,
     service: Option<Vec<String>>,
     /// `aws-node`: (desired, ready, ENABLE_IPv6 value).
@@ -640,8 +645,19 @@ struct KubeFacts {
 }
 
 impl KubeFacts {
-    async fn gather(kube: &Kube, sample: &SamplePlan) -> Result<Self, WorkflowError> {
+    async fn gather(aws: &Aws, kube: &Kube, sample: &SamplePlan, f: &Facts) -> Result<Self, WorkflowError> {
         let nodes = kube.nodes().await?;
+        let mut instances = f.instances.clone();
+        let mut others: Vec<String> = nodes
+            .iter()
+            .filter_map(|n| n.instance_id.clone())
+            .filter(|id| !instances.iter().any(|i| &i.id == id))
+            .collect();
+        others.sort();
+        others.dedup();
+        if !others.is_empty() {
+            instances.extend(aws.instances_by_ids(&others).await?);
+        }
         let pods = kube.pods(&sample.namespace, Some(&format!("app={SAMPLE_APP_LABEL}"))).await?;
         let service = kube.service_ips(&sample.namespace, SAMPLE_SERVICE).await?;
         let aws_node = kube.daemonset("kube-system", "aws-node").await?.map(|d| {
@@ -659,7 +675,7 @@ impl KubeFacts {
             let wanted = d.spec.and_then(|s| s.replicas).unwrap_or(1);
             (wanted, d.status.and_then(|s| s.ready_replicas).unwrap_or(0))
         });
-        Ok(Self { nodes, pods, service, aws_node, coredns })
+        Ok(Self { nodes, instances, pods, service, aws_node, coredns })
     }
 }
 
@@ -690,7 +706,7 @@ fn k8s_nodes(f: &Facts, k: &KubeFacts) -> Check {
     let (mut good, mut bad) = (Vec::new(), Vec::new());
     for n in &k.nodes {
         let v6: Vec<&String> = n.internal_ips.iter().filter(|a| parse_addr(a).is_ok()).collect();
-        let instance = n.instance_id.as_deref().and_then(|id| f.instances.iter().find(|i| i.id == id));
+        let instance = n.instance_id.as_deref().and_then(|id| k.instances.iter().find(|i| i.id == id));
         let own =
             |a: &String| instance.is_some_and(|i| i.ipv6.iter().any(|x| parse_addr(x).ok() == parse_addr(a).ok()));
         let line = format!(
@@ -700,7 +716,7 @@ fn k8s_nodes(f: &Facts, k: &KubeFacts) -> Check {
             if n.internal_ips.is_empty() { "none".to_string() } else { n.internal_ips.join(", ") },
             match (n.instance_id.as_deref(), instance) {
                 (Some(id), Some(_)) => format!("instance {id}"),
-                (Some(id), None) => format!("instance {id} is not a running instance of the nodegroup"),
+                (Some(id), None) => format!("instance {id} is not an EC2 instance of this account and region"),
                 (None, _) => format!("providerID {:?} names no EC2 instance", n.provider_id.as_deref().unwrap_or("")),
             }
         );
@@ -728,7 +744,7 @@ fn k8s_nodes(f: &Facts, k: &KubeFacts) -> Check {
 
 /// Every sample pod Running and Ready, its address inside the /80 the VPC CNI delegated
 /// to its node's ENI (EC2 `Ipv6Prefixes`).
-fn k8s_pods(f: &Facts, k: &KubeFacts) -> Check {
+fn k8s_pods(k: &KubeFacts) -> Check {
     if k.pods.is_empty() {
         return Check::skipped("k8s-pods", "no sample pods (app=eks-sample-linux-app) to check");
     }
@@ -739,7 +755,7 @@ fn k8s_pods(f: &Facts, k: &KubeFacts) -> Check {
         let node = p.node.as_deref().unwrap_or("");
         let prefixes: Vec<Ipv6Net> = node_instance
             .get(node)
-            .and_then(|id| f.instances.iter().find(|i| i.id == *id))
+            .and_then(|id| k.instances.iter().find(|i| i.id == *id))
             .map(|i| i.ipv6_prefixes.iter().filter_map(|x| parse_prefix(x).ok()).collect())
             .unwrap_or_default();
         let addr = p.ips.iter().find_map(|a| parse_addr(a).ok());
@@ -852,14 +868,19 @@ async fn k8s_probe(
     sample: &SamplePlan,
     deadline: std::time::Duration,
 ) -> Result<Check, WorkflowError> {
-    let targets: Vec<String> = k.pods.iter().filter(|p| p.ready).filter_map(|p| p.ips.first().cloned()).collect();
-    if targets.is_empty() {
+    let ready: Vec<String> = k.pods.iter().filter(|p| p.ready).filter_map(|p| p.ips.first().cloned()).collect();
+    if ready.is_empty() {
         return Ok(Check::skipped("k8s-probe", "no Ready sample pod to probe"));
     }
+    // One probe pod reports at most MAX_PROBE_TARGETS results (its termination message).
+    let targets: Vec<String> = ready.iter().take(MAX_PROBE_TARGETS).cloned().collect();
     let ns = &sample.namespace;
     let name = format!("eks6-probe-{:08x}", rand_suffix());
-    kube.create_probe_pod(ns, &name, &targets, 80).await?;
+    // The guard deletes the pod on every way out: an error, a cancel, the run's limit.
+    let pod = kube.create_probe_pod(ns, &name, &targets, 80).await?;
     let started = Instant::now();
+    // The deadline is for starting; once it runs, its own activeDeadlineSeconds bounds it.
+    let running_limit = deadline + std::time::Duration::from_secs(probe_active_deadline(targets.len()) + 30);
     let mut delay = std::time::Duration::from_millis(200);
     let outcome = loop {
         let (view, message) = match kube.pod_result(ns, &name).await? {
@@ -870,7 +891,8 @@ async fn k8s_probe(
             break Ok((view, message.unwrap_or_default()));
         }
         let stuck = matches!(view.waiting.as_deref(), Some("ErrImagePull" | "ImagePullBackOff" | "InvalidImageName"));
-        if stuck || started.elapsed() >= deadline {
+        let limit = if view.phase == "Pending" { deadline } else { running_limit };
+        if stuck || started.elapsed() >= limit {
             let events = kube.events_of(ns, &name).await.unwrap_or_default();
             break Err(format!(
                 "probe pod {ns}/{name} did not run ({}{}){}",
@@ -882,7 +904,7 @@ async fn k8s_probe(
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(std::time::Duration::from_secs(5));
     };
-    kube.delete_pod(ns, &name).await?;
+    pod.delete().await.map_err(|e| kube.error(&format!("delete pod {name}"), e))?;
     Ok(match outcome {
         Err(why) => Check::new(
             "k8s-probe",
@@ -910,9 +932,14 @@ async fn k8s_probe(
                 "k8s-probe",
                 bad.is_empty(),
                 format!(
-                    "{} of {} sample pod(s) answered HTTP over IPv6 from inside the VPC",
+                    "{} of {} sample pod(s) answered HTTP over IPv6 from inside the VPC{}",
                     good.len(),
-                    targets.len()
+                    targets.len(),
+                    if ready.len() > targets.len() {
+                        format!(" (the first {} of {} Ready pods)", targets.len(), ready.len())
+                    } else {
+                        String::new()
+                    }
                 ),
                 capped(good, bad),
                 "check the pod listens on port 80 and no NetworkPolicy or security group for pods blocks it",
