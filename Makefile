@@ -78,8 +78,8 @@ check-vectors:
 # embedded etcd, and the documented kubelet and add-on harness), built with Go, its module
 # and build caches under ~/.cache so later runs reuse them. Go builds only this test program.
 GO ?= go
-export GOMODCACHE := $(HOME)/.cache/eks6/go-mod
-export GOCACHE := $(HOME)/.cache/go-build
+export GOMODCACHE ?= $(HOME)/.cache/eks6/go-mod
+export GOCACHE ?= $(HOME)/.cache/go-build
 export EKS6_CONTROLPLANE ?= $(CARGO_TARGET_DIR)/eks6-controlplane/controlplane
 
 controlplane:
