@@ -512,7 +512,8 @@ eks6_status eks6_down_cluster(const eks6_client *client,
                               eks6_report **out_report);
 
 /**
- * Checks the plan's cluster (read-only): IPv6 family, subnets, routes, node addresses,
+ * Checks the plan's cluster (it reads only, but for the probe pod of the Kubernetes
+ * checks, made and deleted in the sample's namespace): IPv6 family, subnets, routes, node addresses,
  * the probe port, and, when `probe_address` is not NULL, an HTTP GET over IPv6 to
  * `http://[probe_address]:<plan's probe port>/`. When the plan has `[sample]`, the
  * Kubernetes side too, through the cluster's endpoint and eks6's own token (nodes, the
