@@ -3,10 +3,6 @@ and friends; the emulator's DescribeCluster points at it): a plan with ``[sample
 verified on both halves by default, ``Client.eks_token`` is what gets eks6 in, a missing
 kubeconfig context and a refused identity raise the classes that say which."""
 
-import http.server
-import socket
-import threading
-
 import pytest
 
 import eks6
@@ -14,33 +10,7 @@ import eks6
 from emu import ControlPlane, boto, client, fresh_account, plan_toml
 
 
-class _V6(http.server.ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-
-
-class _Nginx(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = b"<title>Welcome to nginx!</title>"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def pod_server():
-    """Stands in for every sample pod: the probe pod's requests reach it."""
-    srv = _V6(("::1", 0), _Nginx)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv.server_address[1]
-    srv.shutdown()
-    srv.server_close()
-
-
-def test_sample_verify_token_and_refusals(endpoint, pod_server, tmp_path):
+def test_sample_verify_token_and_refusals(endpoint, python_server, tmp_path):
     account = fresh_account()
     plan = eks6.ClusterPlan.from_toml(plan_toml("py-kube") + "\n[sample]\n")
     bad = eks6.ClusterPlan.from_toml(plan_toml("py-kube") + "\n[sample]\nnamespace = \"Bad_NS\"\n")
@@ -48,7 +18,7 @@ def test_sample_verify_token_and_refusals(endpoint, pod_server, tmp_path):
 
     c = client(endpoint, account)
     journal = tmp_path / "j.json"
-    with ControlPlane(endpoint, account, "py-kube", pod_server) as cp:
+    with ControlPlane(endpoint, account, "py-kube", python_server) as cp:
         up = c.up_sync(plan, journal)
         assert [s for s in up.steps if s.step == "sample"][0].outcome == "created"
 

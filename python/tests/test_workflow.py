@@ -4,7 +4,6 @@ AssumeRole), and the GIL released by the blocking calls (a Python HTTP server an
 the probe from another thread while the call blocks)."""
 
 import asyncio
-import http.server
 import logging
 import socket
 import threading
@@ -160,34 +159,6 @@ def test_timeout_and_sync_cancel(endpoint, account, tmp_path):
     assert cancel.triggered
     c.down_sync(plan, tmp_path / "j.json")
     assert owned_vpcs(endpoint, account, plan) == []
-
-
-class _Hello(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
-        body = b"hello from a Python thread\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-class _V6Server(http.server.ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-
-
-@pytest.fixture
-def python_server():
-    """An HTTP server on [::1] served by a Python thread: it can only answer while the
-    calling thread does not hold the GIL."""
-    srv = _V6Server(("::1", 0), _Hello)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield srv.server_address[1]
-    srv.shutdown()
-    srv.server_close()
 
 
 def test_blocking_call_releases_the_gil(python_server):
