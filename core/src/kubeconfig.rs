@@ -130,14 +130,7 @@ fn without_path(arn: &str) -> String {
 /// that identity is not the cluster's creator (the `eks6:creator` tag `up` sets) and has
 /// no access entry, the result says so and names the creator.
 pub async fn write(aws: &Aws, cluster: &str, who: Identity<'_>, path: &Path) -> Result<Written, KubeconfigError> {
-    let Some(info) = aws.describe_cluster(cluster).await? else {
-        return Err(AwsError::local(
-            ErrorKind::AwsNotFound,
-            "DescribeCluster",
-            format!("no cluster {cluster} in {}", aws.region()),
-        )
-        .into());
-    };
+    let info = aws.require_cluster(cluster).await?;
     let name = info.arn.clone().unwrap_or_else(|| format!("{cluster}.{}.eks6", aws.region()));
     let io = |source| KubeconfigError::Io { path: path.into(), source };
     let mut root = match std::fs::read_to_string(path) {

@@ -113,6 +113,18 @@ pub(crate) struct NewNodegroup<'a> {
 }
 
 impl Aws {
+    /// The cluster, which must exist: `DescribeCluster`, its absence an `aws_not_found`
+    /// error naming the region.
+    pub(crate) async fn require_cluster(&self, name: &str) -> Result<ClusterInfo, AwsError> {
+        self.describe_cluster(name).await?.ok_or_else(|| {
+            AwsError::local(
+                crate::ErrorKind::AwsNotFound,
+                "DescribeCluster",
+                format!("no cluster {name} in {}", self.region()),
+            )
+        })
+    }
+
     pub(crate) async fn describe_cluster(&self, name: &str) -> Result<Option<ClusterInfo>, AwsError> {
         let Some(out) = absent(sdk!("DescribeCluster", self.eks.describe_cluster().name(name).send()))? else {
             return Ok(None);

@@ -182,14 +182,7 @@ impl Kube {
     /// a bearer token signed with the clients' credentials (made again before it
     /// expires).
     pub async fn for_cluster(aws: &Aws, cluster: &str) -> Result<Self, KubeError> {
-        let Some(info) = aws.describe_cluster(cluster).await? else {
-            return Err(AwsError::local(
-                ErrorKind::AwsNotFound,
-                "DescribeCluster",
-                format!("no cluster {cluster} in {}", aws.region()),
-            )
-            .into());
-        };
+        let info = aws.require_cluster(cluster).await?;
         let not_ready = |missing: &str| KubeError::NotReady { cluster: cluster.into(), missing: missing.into() };
         let endpoint = info.endpoint.filter(|e| !e.is_empty()).ok_or_else(|| not_ready("endpoint"))?;
         let ca =

@@ -49,6 +49,11 @@ impl std::fmt::Debug for ProbePodGuard {
 }
 
 impl ProbePodGuard {
+    /// The pod's name (the API server's pick).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Deletes the pod now; gone already is fine.
     pub async fn delete(mut self) -> Result<(), kube::Error> {
         let Some(api) = self.api.take() else { return Ok(()) };
@@ -197,31 +202,36 @@ impl Kube {
         let pp = PatchParams::apply(FIELD_MANAGER).force();
         let mut changed = false;
         for (kind, name, body) in sample_objects(sample, plan_id) {
-            let name = name.as_str();
-            let (before, after) = match kind {
-                "Namespace" => {
-                    let api: Api<Namespace> = Api::all(client.clone());
-                    let before = self.get_opt(api.clone(), "namespace", name).await?;
-                    let after = api.patch(name, &pp, &Patch::Apply(&body)).await;
-                    (before.map(|o| o.metadata.resource_version), after.map(|o| o.metadata.resource_version))
-                }
+            changed |= match kind {
+                "Namespace" => self.apply::<Namespace>(Api::all(client.clone()), kind, &name, &body, &pp).await?,
                 "Deployment" => {
-                    let api: Api<Deployment> = Api::namespaced(client.clone(), ns);
-                    let before = self.get_opt(api.clone(), "deployment", name).await?;
-                    let after = api.patch(name, &pp, &Patch::Apply(&body)).await;
-                    (before.map(|o| o.metadata.resource_version), after.map(|o| o.metadata.resource_version))
+                    self.apply::<Deployment>(Api::namespaced(client.clone(), ns), kind, &name, &body, &pp).await?
                 }
-                _ => {
-                    let api: Api<Service> = Api::namespaced(client.clone(), ns);
-                    let before = self.get_opt(api.clone(), "service", name).await?;
-                    let after = api.patch(name, &pp, &Patch::Apply(&body)).await;
-                    (before.map(|o| o.metadata.resource_version), after.map(|o| o.metadata.resource_version))
-                }
+                _ => self.apply::<Service>(Api::namespaced(client.clone(), ns), kind, &name, &body, &pp).await?,
             };
-            let after = after.map_err(|e| self.error(&format!("apply {kind} {name}"), e))?;
-            changed |= before != Some(after);
         }
         Ok(changed)
+    }
+
+    /// One server-side apply; true when the object changed (its resource version moved,
+    /// or it is new).
+    async fn apply<K>(
+        &self,
+        api: Api<K>,
+        kind: &str,
+        name: &str,
+        body: &serde_json::Value,
+        pp: &PatchParams,
+    ) -> Result<bool, KubeError>
+    where
+        K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    {
+        let before = self.get_opt(api.clone(), kind, name).await?.map(|o| o.meta().resource_version.clone());
+        let after = api
+            .patch(name, pp, &Patch::Apply(body))
+            .await
+            .map_err(|e| self.error(&format!("apply {kind} {name}"), e))?;
+        Ok(before != Some(after.meta().resource_version.clone()))
     }
 
     /// How far the sample's rollout is: (ready, wanted) replicas, and the pods that
@@ -273,17 +283,17 @@ impl Kube {
     pub async fn create_probe_pod(
         &self,
         namespace: &str,
-        name: &str,
         targets: &[String],
         port: u16,
     ) -> Result<ProbePodGuard, KubeError> {
         let api: Api<Pod> = Api::namespaced(self.client().await?, namespace);
         let targets = &targets[..targets.len().min(MAX_PROBE_TARGETS)];
-        let pod: Pod = serde_json::from_value(probe_pod(name, targets, port)).expect("a valid pod");
-        api.create(&PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() }, &pod)
+        let pod: Pod = serde_json::from_value(probe_pod(targets, port)).expect("a valid pod");
+        let made = api
+            .create(&PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() }, &pod)
             .await
-            .map_err(|e| self.error(&format!("create pod {name}"), e))?;
-        Ok(ProbePodGuard { api: Some(api), name: name.into() })
+            .map_err(|e| self.error("create the probe pod", e))?;
+        Ok(ProbePodGuard { api: Some(api), name: made.metadata.name.unwrap_or_default() })
     }
 
     /// A pod: its view and its first container's termination message, or `None`.
@@ -410,7 +420,7 @@ fn sample_objects(sample: &SamplePlan, plan_id: &str) -> Vec<(&'static str, Stri
 
 /// The probe pod: BusyBox `wget` to each target, one result line each in the
 /// termination message; never restarted, stopped at [`probe_active_deadline`].
-fn probe_pod(name: &str, targets: &[String], port: u16) -> serde_json::Value {
+fn probe_pod(targets: &[String], port: u16) -> serde_json::Value {
     const SCRIPT: &str = r#"rc=0
 for t in $EKS6_PROBE_TARGETS; do
   if out=$(wget -S -q -O /dev/null -T 3 "http://[$t]:$EKS6_PROBE_PORT/" 2>&1); then
@@ -422,7 +432,8 @@ done > /dev/termination-log
 exit $rc"#;
     json!({
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": { "name": name, "labels": { PROBE_LABEL.0: PROBE_LABEL.1, MANAGED_BY.0: MANAGED_BY.1 } },
+        // The API server picks the name (`eks6-probe-` and a suffix): one per run, no clash.
+        "metadata": { "generateName": "eks6-probe-", "labels": { PROBE_LABEL.0: PROBE_LABEL.1, MANAGED_BY.0: MANAGED_BY.1 } },
         "spec": {
             "restartPolicy": "Never",
             "activeDeadlineSeconds": probe_active_deadline(targets.len()),
@@ -460,6 +471,6 @@ mod tests {
         let d: Deployment = serde_json::from_value(objs[1].2.clone()).unwrap();
         assert_eq!(d.spec.unwrap().replicas, Some(3));
         let _: Service = serde_json::from_value(objs[2].2.clone()).unwrap();
-        let _: Pod = serde_json::from_value(probe_pod("p", &["::1".into()], 80)).unwrap();
+        let _: Pod = serde_json::from_value(probe_pod(&["::1".into()], 80)).unwrap();
     }
 }

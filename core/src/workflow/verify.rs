@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::run::{InFlight, limited};
 use super::{Cancel, Event, EventKind, EventSink, Target, WorkflowError};
+use crate::aws::Aws;
 use crate::aws::ec2::{InstanceInfo, RouteTableInfo, SubnetInfo, VpcInfo};
 use crate::aws::eks::ClusterInfo;
-use crate::aws::{Aws, AwsError};
 use crate::error::ErrorKind;
 use crate::k8s::{Kube, MAX_PROBE_TARGETS, NodeView, PodView, probe_active_deadline};
 use crate::kubectl::addresses_from_kubectl;
@@ -336,14 +336,7 @@ async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Resu
 /// Reads the cluster, its nodegroup, the node subnets, the VPC and the nodes.
 async fn gather(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Result<Facts, WorkflowError> {
     let name = target.name();
-    let Some(cluster) = aws.describe_cluster(name).await? else {
-        return Err(AwsError::local(
-            ErrorKind::AwsNotFound,
-            "DescribeCluster",
-            format!("no cluster {name} in {}", target.region()),
-        )
-        .into());
-    };
+    let cluster = aws.require_cluster(name).await?;
     let nodegroup = match opts.nodegroup.clone().or_else(|| target.plan().map(|p| p.nodegroup.name.clone())) {
         Some(n) => n,
         None => aws.list_nodegroups(name).await?.first().cloned().unwrap_or_default(),
@@ -875,9 +868,9 @@ async fn k8s_probe(
     // One probe pod reports at most MAX_PROBE_TARGETS results (its termination message).
     let targets: Vec<String> = ready.iter().take(MAX_PROBE_TARGETS).cloned().collect();
     let ns = &sample.namespace;
-    let name = format!("eks6-probe-{:08x}", rand_suffix());
     // The guard deletes the pod on every way out: an error, a cancel, the run's limit.
-    let pod = kube.create_probe_pod(ns, &name, &targets, 80).await?;
+    let pod = kube.create_probe_pod(ns, &targets, 80).await?;
+    let name = pod.name().to_string();
     let started = Instant::now();
     // The deadline is for starting; once it runs, its own activeDeadlineSeconds bounds it.
     let running_limit = deadline + std::time::Duration::from_secs(probe_active_deadline(targets.len()) + 30);
@@ -946,11 +939,4 @@ async fn k8s_probe(
             )
         }
     })
-}
-
-/// A suffix for the probe pod's name, unique enough for one at a time.
-fn rand_suffix() -> u32 {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    nanos ^ std::process::id().rotate_left(16)
 }
