@@ -20,7 +20,7 @@ VECTORS ?= $(if $(EKS6_VECTORS),$(EKS6_VECTORS),tests/vectors/ipv6.json)
 # Debian packages: apt-get as root, else through sudo.
 APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: controlplane ctools check-vectors valgrind bench-python test-python test-python-lite header check-header test-c test-install cbindgen install demo test bench bench-walkthrough check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
+.PHONY: controlplane ctools check-vectors valgrind bench-python test-python test-python-lite header check-header test-c test-install cbindgen install demo test bench bench-walkthrough bench-demo check-fmt clippy doc check-light test-rust test-benches test-emulator venv nginx
 
 # The whole walkthrough against the local emulator (moto + the test extension), with a
 # real nginx on [::1] standing in for a pod, then teardown.
@@ -92,8 +92,16 @@ nginx:
 bench:
 	$(CARGO) bench -p eks6-benches --bench net
 
-# up + verify + down against the emulator, 5 times: median wall time and API calls per step.
-bench-walkthrough: venv nginx
+# up and down on the emulator's time-based mode (AWS's usual durations x 0.01) against
+# the critical path of the same durations, then verify at 10, 100 and 1,000 nodes with
+# 30 pods a node. Figures for benches/README.md; nothing here asserts on speed.
+bench-walkthrough: venv nginx controlplane
+	$(CARGO) build -q $(FEATURES)
+	$(CARGO_TARGET_DIR)/debug/eks6-bench
+
+# up + verify + down against the emulator (describe-count mode), 5 times: median wall
+# time and API calls per step.
+bench-demo: venv nginx controlplane
 	$(CARGO) build -q $(FEATURES)
 	$(CARGO_TARGET_DIR)/debug/eks6-demo --bench 5
 

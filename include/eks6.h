@@ -416,14 +416,28 @@ eks6_status eks6_client_new(const char *region,
                             eks6_client **out);
 
 /**
- * Sets how the client's workflows wait for resources: the first poll delay, doubling up
- * to `max_delay_ms`, giving up on one resource after `deadline_secs`. The default is
- * 5 s doubling to 30 s, for 30 minutes (EKS clusters take 10 to 15 minutes).
+ * Sets how the client's workflows wait for resources, as the CLI's `--poll-interval`,
+ * `--wait-timeout` and `--time-scale` and Python's `eks6.WaitPolicy` do:
+ * `poll_interval_secs` a fixed pause between polls, or 0 for the default schedule
+ * placed by how long each kind of resource usually takes (see `eks6_step_graph`);
+ * `deadline_secs` how long to wait for any one resource; `time_scale` the factor on
+ * the usual durations (1 for AWS, 0.01 for an emulator a hundred times faster). The
+ * default is (0, 1800, 1). A negative or non-finite number, a zero deadline or scale,
+ * gives `EKS6_INVALID_ARGUMENT`.
  */
 eks6_status eks6_client_set_wait(const eks6_client *client,
-                                 uint32_t first_delay_ms,
-                                 uint32_t max_delay_ms,
-                                 uint32_t deadline_secs);
+                                 double poll_interval_secs,
+                                 double deadline_secs,
+                                 double time_scale);
+
+/**
+ * The step graph of `workflow` (`"up"` or `"down"`) as JSON, by the text-out rules:
+ * `{"workflow", "steps": [{"step", "needs": [...], "waits": [...]}], "expected":
+ * [{"kind", "seconds", "source"}]}`, each step started as soon as the steps it needs
+ * are done; `expected` lists every kind of wait with how long AWS usually takes. Any
+ * other workflow name gives `EKS6_INVALID_ARGUMENT`.
+ */
+eks6_status eks6_step_graph(const char *workflow, char *buf, size_t len, size_t *out_len);
 
 /**
  * The number of AWS API calls (HTTP attempts) this client has made so far.

@@ -1,6 +1,7 @@
 //! What the AWS-facing commands share: the AWS and target options, the runtime, Ctrl-C,
 //! and the progress display.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -11,7 +12,7 @@ use eks6::ErrorKind;
 use eks6::aws::{Aws, AwsOptions};
 use eks6::plan::ClusterPlan;
 use eks6::workflow::{Cancel, Event, EventKind, RunOptions, Target, WaitPolicy};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::output::CliError;
 
@@ -19,6 +20,12 @@ use crate::output::CliError;
 pub fn seconds(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
     eks6::error::positive_seconds(v, "").map(|_| v).map_err(|e| e.message)
+}
+
+/// A factor above zero (`--time-scale`).
+pub fn factor(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    WaitPolicy::new(None, Duration::from_secs(1), v).map(|_| v).map_err(|e| e.message)
 }
 
 /// How to reach AWS: shared by every command that calls it.
@@ -66,9 +73,15 @@ pub struct AwsArgs {
     /// Journal file (default: beside the plan, `<plan>.eks6-journal.json`).
     #[arg(long)]
     pub journal: Option<PathBuf>,
-    /// Seconds between status polls while waiting (doubling up to 30 s).
-    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
-    pub poll_interval: f64,
+    /// Seconds between status polls while waiting, fixed. Default: placed by how long
+    /// each kind of resource usually takes (`eks6 plan` lists them): rarely early in a
+    /// wait, every 2 % of it near its expected end.
+    #[arg(long, value_parser = seconds)]
+    pub poll_interval: Option<f64>,
+    /// The factor on AWS's usual durations that places the polls: 1 for AWS, 0.01 for
+    /// an emulator a hundred times faster. Not applied to --wait-timeout.
+    #[arg(long, default_value_t = 1.0, value_parser = factor)]
+    pub time_scale: f64,
     /// Seconds for the whole run: past them it stops at once, calls in flight included,
     /// the journal intact (exit 4). Default: no limit.
     #[arg(long, value_parser = seconds)]
@@ -86,11 +99,10 @@ impl AwsArgs {
 
     /// How to wait for resources.
     pub fn wait(&self) -> WaitPolicy {
-        let poll = Duration::from_secs_f64(self.poll_interval);
         WaitPolicy {
-            first_delay: poll,
-            max_delay: poll.max(Duration::from_secs(30)),
+            poll_interval: self.poll_interval.map(Duration::from_secs_f64),
             deadline: Duration::from_secs_f64(self.wait_timeout),
+            time_scale: self.time_scale,
         }
     }
 
@@ -253,19 +265,21 @@ pub fn run_options(aws: &AwsArgs, journal: PathBuf, cancel: Cancel) -> RunOption
         .with_events(move |e| progress.event(e))
 }
 
-/// Progress on stderr: a live line per step on a terminal, plain lines otherwise.
+/// Progress on stderr: on a terminal, a live line per running step (several at once
+/// when the graph runs them side by side); otherwise plain lines naming their step.
 struct Progress {
     tty: bool,
-    current: Mutex<Option<ProgressBar>>,
+    lines: MultiProgress,
+    running: Mutex<BTreeMap<String, ProgressBar>>,
 }
 
 impl Progress {
     fn new() -> Self {
-        Self { tty: std::io::stderr().is_terminal(), current: Mutex::new(None) }
+        Self { tty: std::io::stderr().is_terminal(), lines: MultiProgress::new(), running: Mutex::default() }
     }
 
-    fn current(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
-        self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn running(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, ProgressBar>> {
+        self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn event(&self, e: &Event) {
@@ -273,21 +287,21 @@ impl Progress {
         let line = match &e.kind {
             EventKind::StepStarted { step } => {
                 if self.tty {
-                    let pb = ProgressBar::new_spinner();
+                    let pb = self.lines.add(ProgressBar::new_spinner());
                     pb.set_style(
                         ProgressStyle::with_template("{spinner} {prefix:<20} {msg}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
                     pb.set_prefix(step.clone());
                     pb.enable_steady_tick(Duration::from_millis(120));
-                    *self.current() = Some(pb);
+                    self.running().insert(step.clone(), pb);
                     return;
                 }
                 format!("[{secs:7.1}s] {step}: started")
             }
             EventKind::StepFinished { step, outcome, resources, api_calls } => {
                 let text = format!("{outcome} {} ({api_calls} API calls)", resources.join(" "));
-                if let Some(pb) = self.current().take() {
+                if let Some(pb) = self.running().remove(step) {
                     pb.finish_with_message(text);
                     return;
                 }
@@ -295,11 +309,17 @@ impl Progress {
             }
             EventKind::Waiting { step, resource, status, waited_ms } => {
                 let text = format!("waiting for {resource}: {status} ({:.0}s)", *waited_ms as f64 / 1000.0);
-                if let Some(pb) = self.current().as_ref() {
+                if let Some(pb) = self.running().get(step) {
                     pb.set_message(text);
                     return;
                 }
                 format!("[{secs:7.1}s] {step}: {text}")
+            }
+            EventKind::Waited { step, resource, polls, waited_ms, .. } if !self.tty => {
+                format!(
+                    "[{secs:7.1}s] {step}: {resource} ready after {:.1}s ({polls} polls)",
+                    *waited_ms as f64 / 1000.0
+                )
             }
             EventKind::Retry { step, resource, reason } => {
                 format!("[{secs:7.1}s] {step}: {resource} refused for now, retrying: {reason}")
@@ -307,6 +327,10 @@ impl Progress {
             EventKind::Finding(f) => format!("[{secs:7.1}s] {f}"),
             _ => return,
         };
-        let _ = writeln!(std::io::stderr(), "{line}");
+        if self.tty {
+            let _ = self.lines.println(line);
+        } else {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
     }
 }

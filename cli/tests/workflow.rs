@@ -646,8 +646,12 @@ fn the_kubernetes_half_from_the_terminal() {
     let o = run(with(&["down", "--config", plan, "--output", "json"]));
     assert_eq!(o.status.code(), Some(0), "{}", text_of(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(report["steps"][0]["step"], "sample", "{report}");
-    assert_eq!(report["steps"][0]["outcome"], "deleted", "{report}");
+    let step = |name: &str| report["steps"].as_array().unwrap().iter().find(|s| s["step"] == name).unwrap().clone();
+    let (sample, nodegroup) = (step("sample"), step("nodegroup"));
+    assert_eq!(sample["outcome"], "deleted", "{report}");
+    // The sample goes before the nodes (the graph: nodegroup needs sample).
+    let ended = sample["started_ms"].as_u64().unwrap() + sample["elapsed_ms"].as_u64().unwrap();
+    assert!(ended <= nodegroup["started_ms"].as_u64().unwrap(), "{report}");
 }
 
 fn text_of(o: &Output) -> String {

@@ -150,28 +150,46 @@ pub unsafe extern "C" fn eks6_client_new(
     })
 }
 
-/// Sets how the client's workflows wait for resources: the first poll delay, doubling up
-/// to `max_delay_ms`, giving up on one resource after `deadline_secs`. The default is
-/// 5 s doubling to 30 s, for 30 minutes (EKS clusters take 10 to 15 minutes).
+/// Sets how the client's workflows wait for resources, as the CLI's `--poll-interval`,
+/// `--wait-timeout` and `--time-scale` and Python's `eks6.WaitPolicy` do:
+/// `poll_interval_secs` a fixed pause between polls, or 0 for the default schedule
+/// placed by how long each kind of resource usually takes (see `eks6_step_graph`);
+/// `deadline_secs` how long to wait for any one resource; `time_scale` the factor on
+/// the usual durations (1 for AWS, 0.01 for an emulator a hundred times faster). The
+/// default is (0, 1800, 1). A negative or non-finite number, a zero deadline or scale,
+/// gives `EKS6_INVALID_ARGUMENT`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn eks6_client_set_wait(
     client: *const eks6_client,
-    first_delay_ms: u32,
-    max_delay_ms: u32,
-    deadline_secs: u32,
+    poll_interval_secs: f64,
+    deadline_secs: f64,
+    time_scale: f64,
 ) -> Status {
     guard(|| {
         let client = arg_ref!(client);
-        let policy = try_status!(
-            WaitPolicy::new(
-                Duration::from_millis(first_delay_ms.into()),
-                Duration::from_millis(max_delay_ms.into()),
-                Duration::from_secs(deadline_secs.into()),
-            )
-            .map_err(|e| error(&e))
-        );
+        let interval = (poll_interval_secs != 0.0).then_some(poll_interval_secs);
+        let policy = try_status!(WaitPolicy::from_secs(interval, deadline_secs, time_scale).map_err(|e| error(&e)));
         *client.wait.lock().unwrap_or_else(|p| p.into_inner()) = policy;
         Status::OK
+    })
+}
+
+/// The step graph of `workflow` (`"up"` or `"down"`) as JSON, by the text-out rules:
+/// `{"workflow", "steps": [{"step", "needs": [...], "waits": [...]}], "expected":
+/// [{"kind", "seconds", "source"}]}`, each step started as soon as the steps it needs
+/// are done; `expected` lists every kind of wait with how long AWS usually takes. Any
+/// other workflow name gives `EKS6_INVALID_ARGUMENT`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn eks6_step_graph(
+    workflow: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> Status {
+    guard(|| {
+        let name = arg_str!(workflow);
+        let json = try_status!(workflow::graph_json(name).map_err(|e| error(&e)));
+        text_out!(&json, buf, len, out_len)
     })
 }
 

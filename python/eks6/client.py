@@ -11,12 +11,13 @@ import asyncio
 import json
 import logging
 import os
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Iterable, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _eks6
 from .model import AddressPlan, Event, Finding, PlanReport, ProbeAnswer, RunReport, VerifyReport
 
-__all__ = ["Cancel", "ClusterPlan", "Client", "probe", "probe_sync"]
+__all__ = ["Cancel", "ClusterPlan", "Client", "WaitPolicy", "probe", "probe_sync", "step_graph"]
 
 # The native halves exist in a build with the workflows only (eks6.WORKFLOW); this module
 # is imported either way, so that eks6 knows the names it lacks.
@@ -202,13 +203,37 @@ def _preflight(
     return self._native.preflight(plan._native, None, cancel, timeout, blocking)
 
 
+@dataclass(frozen=True)
+class WaitPolicy:
+    """How workflows wait for AWS resources, as the CLI's ``--poll-interval``,
+    ``--wait-timeout`` and ``--time-scale`` and C's ``eks6_client_set_wait`` do.
+
+    ``poll_interval``: seconds between polls, fixed; ``None`` (the default) places the
+    polls by how long each kind of resource usually takes (``step_graph()["expected"]``):
+    rarely early in a wait, every 2 % of it near its expected end. ``deadline``: seconds
+    to wait for any one resource. ``time_scale``: the factor on the usual durations (1 for
+    AWS, 0.01 for an emulator a hundred times faster); not applied to ``deadline``.
+    """
+
+    poll_interval: Optional[float] = None
+    deadline: float = 1800.0
+    time_scale: float = 1.0
+
+
+def step_graph(workflow: str) -> dict[str, Any]:
+    """The steps of ``"up"`` or ``"down"`` and what each needs (a step starts as soon as
+    those are done, several at once), with the waits each makes, and ``expected``: every
+    kind of wait with how long AWS usually takes and the source of that figure."""
+    return json.loads(_eks6._step_graph(workflow))
+
+
 class Client:
     """The AWS clients of one account and region, built once.
 
     ``region``, ``profile`` and ``endpoint_url`` default to the usual chain (environment,
-    shared config); ``role_arn`` is assumed through STS. ``wait`` is ``(first_delay,
-    max_delay, deadline)`` in seconds for waiting on AWS resources (default 5 s doubling
-    to 30 s, for 30 minutes). Safe to share between threads and tasks.
+    shared config); ``role_arn`` is assumed through STS. ``wait`` is a ``WaitPolicy``
+    (default: polls placed by the usual durations, 30 minutes for any one resource).
+    Safe to share between threads and tasks.
 
     Every workflow has an ``async`` method and a blocking ``*_sync`` twin that releases
     the GIL while it waits. ``timeout`` (seconds) bounds a whole run: past it the run
@@ -224,9 +249,10 @@ class Client:
         endpoint_url: Optional[str] = None,
         *,
         role_arn: Optional[str] = None,
-        wait: Optional[Tuple[float, float, float]] = None,
+        wait: Optional[WaitPolicy] = None,
     ) -> None:
-        self._native = _eks6._Client(region, profile, endpoint_url, role_arn, wait)
+        native_wait = None if wait is None else (wait.poll_interval, wait.deadline, wait.time_scale)
+        self._native = _eks6._Client(region, profile, endpoint_url, role_arn, native_wait)
 
     @property
     def region(self) -> str:

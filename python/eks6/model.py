@@ -126,8 +126,10 @@ class PlanReport:
 @dataclass(frozen=True)
 class Event:
     """A progress event. ``kind`` is ``step_started``, ``step_finished``, ``waiting``,
-    ``retry``, ``finding`` or (from ``verify``) ``check``; the fields that kind does not
-    have are ``None``."""
+    ``waited`` (a resource ready: ``wait_kind``, ``polls``, ``waited_ms``,
+    ``expected_ms``), ``retry``, ``finding`` or (from ``verify``) ``check``; the fields
+    that kind does not have are ``None``. Steps run side by side, so the events of
+    several steps interleave; each names its ``step``."""
 
     kind: str
     cluster: str
@@ -140,6 +142,9 @@ class Event:
     status: Optional[str] = None
     waited_ms: Optional[int] = None
     reason: Optional[str] = None
+    wait_kind: Optional[str] = None
+    polls: Optional[int] = None
+    expected_ms: Optional[int] = None
     finding: Optional[Finding] = None
     check: Optional[Check] = None
 
@@ -158,6 +163,9 @@ class Event:
             status=d.get("status"),
             waited_ms=d.get("waited_ms"),
             reason=d.get("reason"),
+            wait_kind=d.get("kind"),
+            polls=d.get("polls"),
+            expected_ms=d.get("expected_ms"),
             finding=Finding.from_dict(d) if kind == "finding" else None,
             check=Check.from_dict(d) if kind == "check" else None,
         )
@@ -189,10 +197,12 @@ class StepReport:
     resources: Tuple[str, ...]
     api_calls: int
     elapsed_ms: int
+    started_ms: int = 0  # since the run began: steps run side by side, listed as they end
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> StepReport:
-        return cls(d["step"], d["outcome"], tuple(d["resources"]), d["api_calls"], d["elapsed_ms"])
+        return cls(d["step"], d["outcome"], tuple(d["resources"]), d["api_calls"], d["elapsed_ms"],
+                   d.get("started_ms", 0))
 
     def __str__(self) -> str:
         return f"{self.step:<22} {self.outcome:<8} {self.api_calls:>3} calls {self.elapsed_ms:>7} ms"

@@ -381,7 +381,7 @@ mod _eks6 {
     // which `eks6.WORKFLOW` reports.
     #[cfg(feature = "workflow")]
     #[pymodule_export]
-    use crate::workflow::{Cancel, NativeClient, NativePlan, probe};
+    use crate::workflow::{Cancel, NativeClient, NativePlan, probe, step_graph};
 
     use pyo3::prelude::*;
 

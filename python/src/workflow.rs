@@ -174,11 +174,13 @@ impl NativeClient {
         profile: Option<String>,
         endpoint_url: Option<String>,
         role_arn: Option<String>,
-        wait: Option<(f64, f64, f64)>,
+        wait: Option<(Option<f64>, f64, f64)>,
     ) -> PyResult<Self> {
         let wait = match wait {
             None => WaitPolicy::default(),
-            Some((first, max, deadline)) => WaitPolicy::from_secs(first, max, deadline).map_err(|e| to_pyerr(&e))?,
+            Some((interval, deadline, scale)) => {
+                WaitPolicy::from_secs(interval, deadline, scale).map_err(|e| to_pyerr(&e))?
+            }
         };
         let opts = AwsOptions { region, profile, endpoint_url, assume_role_arn: role_arn, ..Default::default() };
         let aws = py.detach(|| get_runtime().block_on(Aws::connect(&opts))).map_err(|e| to_pyerr(&e))?;
@@ -321,6 +323,13 @@ impl NativeClient {
             limit: limit_of(timeout)?,
         })
     }
+}
+
+/// The step graph of `up` or `down` and the usual duration of every kind of wait, as
+/// JSON (`eks6.step_graph` parses it).
+#[pyfunction(name = "_step_graph")]
+pub fn step_graph(workflow: &str) -> PyResult<String> {
+    eks6::workflow::graph_json(workflow).map_err(|e| to_pyerr(&e))
 }
 
 /// An HTTP GET over IPv6 only (what `curl -g -6` does): an awaitable, or with `blocking`

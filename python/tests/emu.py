@@ -8,7 +8,7 @@ import boto3
 
 import eks6
 
-FAST = (0.01, 0.05, 60.0)  # poll after 10 ms, doubling to 50 ms, give up after 60 s
+FAST = eks6.WaitPolicy(poll_interval=0.01, deadline=60.0)  # the emulator counts describes: poll every 10 ms
 
 _accounts = itertools.count(1)
 

@@ -141,7 +141,7 @@ def test_cancel_up_midway_then_down(endpoint, account, tmp_path):
 def test_timeout_and_sync_cancel(endpoint, account, tmp_path):
     plan = eks6.ClusterPlan.from_toml(plan_toml("py-timeout"))
     slow = eks6.Client("us-west-2", endpoint_url=endpoint, role_arn=f"arn:aws:iam::{account}:role/t",
-                       wait=(3.0, 3.0, 60.0))
+                       wait=eks6.WaitPolicy(poll_interval=3.0, deadline=60.0))
     with pytest.raises(eks6.TimeoutError) as e:
         slow.up_sync(plan, tmp_path / "j.json", timeout=0.5)
     assert isinstance(e.value, TimeoutError) and isinstance(e.value, eks6.AwsError)
@@ -200,8 +200,10 @@ def test_bad_profile_region_and_endpoint_are_argument_errors(tmp_path, monkeypat
         eks6.Client("not a region!")
     with pytest.raises(eks6.ArgumentError, match="http:// or https://"):
         eks6.Client("us-west-2", endpoint_url="not a url")
-    with pytest.raises(eks6.ArgumentError, match="above zero"):
-        eks6.Client("us-west-2", wait=(0.0, 1.0, 1.0))
+    with pytest.raises(eks6.ArgumentError, match="wait poll interval: 0.0 seconds"):
+        eks6.Client("us-west-2", wait=eks6.WaitPolicy(poll_interval=0.0))
+    with pytest.raises(eks6.ArgumentError, match="wait time scale: -1.0: give a finite factor"):
+        eks6.Client("us-west-2", wait=eks6.WaitPolicy(time_scale=-1.0))
 
 
 def test_preflight_asks_iam_about_the_node_role(endpoint, account):
@@ -220,3 +222,42 @@ def test_preflight_asks_iam_about_the_node_role(endpoint, account):
     good = asyncio.run(c.preflight(eks6.ClusterPlan.from_toml(plan_toml("py-live-ok"))))
     assert not good.has_errors, good.findings
     assert not owned_vpcs(endpoint, account, eks6.ClusterPlan.from_toml(plan_toml("py-live-ok")))
+
+
+def test_step_graph_is_data_with_the_usual_durations():
+    """``eks6.step_graph``: the graph up and down run (every step after what it needs;
+    the cluster does not wait for the NAT gateways; down deletes them beside the
+    cluster), with every kind of wait's usual duration and its source."""
+    up = eks6.step_graph("up")
+    names = [s["step"] for s in up["steps"]]
+    needs = {s["step"]: s["needs"] for s in up["steps"]}
+    assert all(names.index(n) < names.index(s) for s, ns in needs.items() for n in ns)
+    assert "nat-gateways" not in needs["cluster"] and "addons" in needs["nodegroup"]
+    kinds = {e["kind"]: e for e in up["expected"]}
+    assert kinds["cluster-create"]["seconds"] > kinds["nat-gateway-create"]["seconds"] > 0
+    assert all(e["source"] for e in up["expected"])
+    down = {s["step"]: s["needs"] for s in eks6.step_graph("down")["steps"]}
+    assert "cluster" not in down["nat-gateways"] and "nat-gateways" in down["network"]
+    with pytest.raises(eks6.ArgumentError, match='workflow: "sideways": give "up" or "down"'):
+        eks6.step_graph("sideways")
+
+
+def test_up_runs_steps_side_by_side_and_events_name_them(endpoint, account, tmp_path):
+    """Events of a run: a step starts before another has finished (the graph), and every
+    step event names its step; ``waited`` events carry the polls a wait made."""
+    plan = eks6.ClusterPlan.from_toml(plan_toml("py-graph"))
+    c = client(endpoint, account)
+    events = []
+    c.up_sync(plan, tmp_path / "j.json", on_event=events.append)
+    running, most = set(), 0
+    for e in events:
+        if e.kind == "step_started":
+            running.add(e.step)
+            most = max(most, len(running))
+        elif e.kind == "step_finished":
+            running.discard(e.step)
+    assert most >= 3, most
+    waited = [e for e in events if e.kind == "waited"]
+    assert waited and all(e.step and e.wait_kind and e.polls >= 1 for e in waited)
+    assert {e.wait_kind for e in waited} >= {"cluster-create", "nodegroup-create"}
+    c.down_sync(plan, tmp_path / "j.json")

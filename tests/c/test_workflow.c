@@ -205,7 +205,27 @@ static void test_arguments(eks6_client *client, eks6_plan *plan) {
     CHECK(eks6_down(client, plan, NULL, 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "down NULL journal");
     CHECK(eks6_verify(client, NULL, NULL, 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "verify NULL plan");
     CHECK(strstr(last_error(), "plan") != NULL, "message names the argument: %s", last_error());
-    CHECK(eks6_client_set_wait(client, 0, 10, 10) == EKS6_INVALID_ARGUMENT, "zero delay");
+    CHECK(eks6_client_set_wait(client, -1, 10, 1) == EKS6_INVALID_ARGUMENT, "negative interval");
+    CHECK(strstr(last_error(), "wait poll interval: -1 seconds") != NULL, "names the interval: %s", last_error());
+    CHECK(eks6_client_set_wait(client, 0, 10, 0) == EKS6_INVALID_ARGUMENT, "zero scale");
+    CHECK(strstr(last_error(), "wait time scale: 0") != NULL, "names the scale: %s", last_error());
+    CHECK(eks6_client_set_wait(client, 0, 0, 1) == EKS6_INVALID_ARGUMENT, "zero deadline");
+    /* The graphs up and down run, with the usual durations. */
+    {
+        char graph[16384];
+        size_t n = 0;
+        CHECK(eks6_step_graph("up", graph, sizeof graph, &n) == EKS6_OK, "step_graph up: %s", last_error());
+        CHECK(strstr(graph, "\"workflow\":\"up\"") != NULL, "the up graph: %.80s", graph);
+        CHECK(strstr(graph, "{\"step\":\"nodegroup\",\"needs\":[\"node-role\",\"cluster\",\"route-tables\",\"addons\"]") != NULL,
+              "the nodegroup needs the cluster, its routes and the CNI: %s", graph);
+        CHECK(strstr(graph, "\"kind\":\"cluster-create\",\"seconds\":") != NULL, "expected durations");
+        CHECK(eks6_step_graph("down", graph, sizeof graph, &n) == EKS6_OK, "step_graph down");
+        CHECK(strstr(graph, "{\"step\":\"nat-gateways\",\"needs\":[\"sample\"]") != NULL,
+              "down deletes the NAT gateways beside the cluster: %s", graph);
+        CHECK(eks6_step_graph("sideways", graph, sizeof graph, &n) == EKS6_INVALID_ARGUMENT, "bad workflow");
+        CHECK(strstr(last_error(), "give \"up\" or \"down\"") != NULL, "message: %s", last_error());
+        CHECK(eks6_step_graph("up", graph, 8, &n) == EKS6_BUFFER_TOO_SMALL && n > 8, "small buffer: %zu", n);
+    }
     /* A profile that is not in the config files, a malformed region or endpoint: bad input. */
     eks6_client *other = NULL;
     CHECK(eks6_client_new("us-west-2", "nosuch-profile", NULL, &other) == EKS6_INVALID_ARGUMENT, "no such profile");
@@ -292,13 +312,13 @@ int main(void) {
     }
 
     /* 1. A time-out: the first wait polls after 3 s, the limit is 1 s. */
-    CHECK(eks6_client_set_wait(client, 3000, 3000, 60) == EKS6_OK, "set_wait");
+    CHECK(eks6_client_set_wait(client, 3.0, 60, 1) == EKS6_OK, "set_wait");
     s = eks6_up(client, plan, journal, 1, NULL, NULL, NULL, &report);
     CHECK(s == EKS6_TIMEOUT, "up past its limit: %s: %s", eks6_status_name(s), last_error());
     CHECK(strstr(last_error(), "time limit of 1s") != NULL, "time-out message: %s", last_error());
 
     /* 2. A cancel from another thread after the first step of a resumed up. */
-    CHECK(eks6_client_set_wait(client, 10, 50, 60) == EKS6_OK, "set_wait");
+    CHECK(eks6_client_set_wait(client, 0.01, 60, 1) == EKS6_OK, "set_wait");
     eks6_cancel *cancel = NULL;
     CHECK(eks6_cancel_new(&cancel) == EKS6_OK, "cancel_new");
     struct events ev;

@@ -3,14 +3,17 @@
 Apply it with ``apply()`` in the process that runs the moto server (see
 ``launch.py``), before the server is created; it monkeypatches
 ``moto.eks.models.EKSBackend``, ``moto.eks.responses.EKSResponse`` (and the EKS
-URL table), ``moto.iam.responses.IamResponse``, two EC2 pieces, STS's
+URL table), ``moto.iam.responses.IamResponse``, a few EC2 pieces (account
+attributes, instance types; for (16) NAT gateways, ``VPCBackend.create_vpc`` and
+the ``VPC`` model's IPv6 associations), STS's
 ``TokenResponse.call_action``, the server's service dispatch
 (``DomainDispatcherApplication.infer_service_region_host``), the ``/moto-api/``
 URL table and ``MotoAPIBackend.reset``; ``remove()`` undoes all of it. Everything
 it keeps lives on moto's own per-account, per-region backend objects, so
 accounts selected with the ``x-moto-account-id`` header stay isolated, and
 ``POST /moto-api/reset`` wipes it like the rest of moto; the one exception, the
-control-plane registry of (14), is module state that the reset clears too. It is pinned to
+control-plane registry of (14), is module state that the reset clears too (the table
+of (16) is read-only module state). It is pinned to
 moto 5.2.5 because it reaches into moto's internals. ``launch.py`` also sets
 MOTO_IAM_LOAD_MANAGED_POLICIES=true (in plain mode too), so AWS-managed
 policies such as AmazonEKSClusterPolicy can be attached and simulated.
@@ -30,7 +33,8 @@ What it changes, and why (what real EKS does that moto lacks):
    InvalidRequestException, and DeleteCluster with nodegroups (in any state,
    DELETING included) fails with ResourceInUseException. Deleting something
    already DELETING answers it again without restarting the count; deleting a
-   CREATING one starts its deletion. Add-ons (9) follow the same pattern.
+   CREATING one starts its deletion. Add-ons (9) follow the same pattern. In
+   the time-based mode of (16) time, not describes, ends these states.
 
 2. Nodegroup instances. moto launches none. Here CreateNodegroup launches
    scalingConfig.desiredSize EC2 instances at once (while the nodegroup is
@@ -107,7 +111,9 @@ What it changes, and why (what real EKS does that moto lacks):
    at each call, 0 disables). Calls are counted per role and account, in the
    account's moto IAM backend; a role deleted and created again under the same
    ARN is counted afresh (moto gives it a new id); calls that fail before the
-   role check, or because the role is missing or untrusted, do not count.
+   role check, or because the role is missing or untrusted, do not count. In
+   the time-based mode of (16) the role's age counts instead (M > 0: any value
+   turns it on, 0 still disables).
    Order of CreateCluster's checks: name in use, accessConfig/upgradePolicy
    values, version (7), role, subnets (3), zones (7); CreateNodegroup's:
    moto's (cluster found, name free, cluster ACTIVE), role, subnets.
@@ -361,6 +367,49 @@ What it changes, and why (what real EKS does that moto lacks):
         "RequestId"} (the body aws-cli issue 5447 shows). Otherwise STS's XML
         (GetCallerIdentityResponse, or ErrorResponse). A presigned STS action
         other than GetCallerIdentity is checked the same way, then left to moto.
+
+16. Time-based mode. With EKS6_MOTO_TIME_SCALE set (a finite number > 0, read at
+    each call; unset or empty keeps the describe counts of (1) and the call
+    counts of (6); anything else makes apply() fail, so launch.py stops at
+    start-up), each transitional state below lasts ``seconds`` x scale of real
+    time (time.monotonic()) from when it was entered, ``seconds`` being
+    its kind's typical duration in core/src/workflow/expected_durations.toml
+    (found as ../../core/src/workflow/ from this file, read once with tomllib;
+    apply() checks that every kind has a positive integer). eks6's wait
+    schedule reads the same table, so a client polling on that schedule with
+    the same scale meets the durations it expects. Describe counts do not
+    matter then (EKS6_MOTO_CREATING_DESCRIBES is not used); a transition keeps
+    the deadline set when it began.
+    - EKS (kind in brackets): cluster CREATING -> ACTIVE [cluster-create] and
+      DELETING -> gone [cluster-delete]; nodegroup CREATING -> ACTIVE or
+      CREATE_FAILED (2, 10) [nodegroup-create] and DELETING -> gone
+      [nodegroup-delete]; add-on CREATING -> ACTIVE or DEGRADED (9)
+      [addon-create] and DELETING -> gone [addon-delete]. States whose time
+      has come end before any EKS call is served (EKSResponse.call_action is
+      wrapped), so ListClusters, CreateNodegroup's ACTIVE check, DeleteCluster's
+      nodegroup check and the rest see them without a describe.
+    - NAT gateways. moto makes one available at once and, on DeleteNatGateway,
+      deleted at once (it stays listed); eks6 waits for available after a
+      create and for deleted (or gone) after a delete. Here CreateNatGateway
+      answers pending and the gateway stays pending for [nat-gateway-create],
+      then is available; DeleteNatGateway makes it deleting for
+      [nat-gateway-delete], then deleted (deleting one that is deleting or
+      deleted changes nothing). Without the time-based mode moto's behaviour is
+      kept.
+    - The VPC's Amazon-provided IPv6 block. moto associates it at once. Here,
+      for [vpc-ipv6-block] after CreateVpc with AmazonProvidedIpv6CidrBlock,
+      answers (CreateVpc's, DescribeVpcs') report that association with state
+      associating and an empty Ipv6CidrBlock, as EC2's CreateVpc answer does
+      (AWS CLI example create-vpc); eks6 takes only a block that parses as a
+      CIDR. Only what is reported changes: moto's own record says associated
+      from the start (subnets may take /64s of it; the filter
+      ipv6-cidr-block-association.state sees associated). AssociateVpcCidrBlock
+      is not timed.
+    - IAM propagation (6): with M > 0, a valid role is refused while it is
+      younger than [iam-propagation] (by moto's CreateDate of the role),
+      instead of for M calls; M = 0 still disables it.
+    sample-rollout and namespace-delete, the table's Kubernetes waits, are not
+    the emulator's.
 """
 
 from __future__ import annotations
@@ -369,13 +418,18 @@ import base64
 import binascii
 import copy
 import datetime
+import functools
 import hashlib
 import hmac
 import ipaddress
 import json
+import math
 import os
 import re
 import threading
+import time
+import tomllib
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 from xml.sax.saxutils import escape
@@ -384,6 +438,8 @@ from moto.core.responses import ActionResult, BaseResponse, EmptyResult
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
 from moto.ec2.models import instance_types as ec2_instance_types
+from moto.ec2.models.nat_gateways import NatGatewayBackend
+from moto.ec2.models.vpcs import VPC, VPCBackend
 from moto.ec2.responses.account_attributes import AccountAttributes
 from moto.ec2.utils import random_private_ip
 from moto.eks import models as eks_models
@@ -411,6 +467,13 @@ ENV_DESCRIBES = "EKS6_MOTO_CREATING_DESCRIBES"
 DEFAULT_DESCRIBES = 2
 ENV_IAM_PROPAGATION = "EKS6_MOTO_IAM_PROPAGATION"
 DEFAULT_IAM_PROPAGATION = 1
+# (16) time-based mode: the scale, and the table of typical durations eks6's waits use too.
+ENV_TIME_SCALE = "EKS6_MOTO_TIME_SCALE"
+DURATIONS_TABLE = Path(__file__).resolve().parents[2] / "core" / "src" / "workflow" / "expected_durations.toml"
+TIMED_KINDS = frozenset({
+    "vpc-ipv6-block", "nat-gateway-create", "nat-gateway-delete", "cluster-create", "cluster-delete",
+    "addon-create", "addon-delete", "nodegroup-create", "nodegroup-delete", "iam-propagation",
+})
 NODE_IMAGE_ID = "ami-00000000000e6e6e6"  # placeholder for the EKS-optimized AMI
 CLUSTER_SG_DESCRIPTION = (
     "EKS created security group applied to ENI that is attached to EKS Control "
@@ -515,6 +578,38 @@ def iam_propagation() -> int:
     return _env_count(ENV_IAM_PROPAGATION, DEFAULT_IAM_PROPAGATION)
 
 
+def time_scale() -> float | None:
+    """(16): the time-based mode's scale (env, a finite number > 0), or None (unset or empty): describe counts."""
+    raw = os.environ.get(ENV_TIME_SCALE, "")
+    if not raw.strip():
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{ENV_TIME_SCALE} must be a number > 0, got {raw!r}")
+    return value
+
+
+@functools.cache
+def expected_seconds() -> dict[str, int]:
+    """(16): kind -> its typical seconds, from core's expected_durations.toml (read once)."""
+    with DURATIONS_TABLE.open("rb") as table:
+        rows = tomllib.load(table)
+    seconds = {kind: row.get("seconds") for kind, row in rows.items() if isinstance(row, dict)}
+    bad = sorted(k for k in TIMED_KINDS if not (type(seconds.get(k)) is int and seconds[k] > 0))
+    if bad:
+        raise ValueError(f"{DURATIONS_TABLE} lacks a positive integer `seconds` for {', '.join(bad)}")
+    return {kind: seconds[kind] for kind in TIMED_KINDS}
+
+
+def _deadline(kind: str) -> float | None:
+    """(16): when a ``kind`` transition entered now ends (time.monotonic()), or None in describe-count mode."""
+    scale = time_scale()
+    return None if scale is None else time.monotonic() + expected_seconds()[kind] * scale
+
+
 def service_ipv6_cidr(account_id: str, region: str, name: str) -> str:
     """A stable /108 inside fd00::/8 for a cluster (48 bits of prefix from a hash)."""
     digest = hashlib.sha256(f"{account_id}/{region}/{name}".encode()).digest()
@@ -557,15 +652,30 @@ def _auto_assigns_ipv6(subnet: Any) -> bool:
     return bool(subnet.ipv6_cidr_block_associations) and _truthy(flag)
 
 
-def _start(resource: Any, transitional: str, final: str) -> None:
-    """Enter `transitional` for N describes, or `final` at once when N is 0."""
-    n = transition_describes()
-    resource.eks6_pending = n if n else None
-    resource.status = transitional if n else final
+def _start(resource: Any, transitional: str, final: str, kind: str) -> bool:
+    """Enter `transitional` for N describes, or for ``kind``'s time in the time-based mode (16),
+    or `final` at once when N is 0. True while the transition is pending."""
+    due = _deadline(kind)
+    n = transition_describes() if due is None else 0
+    resource.eks6_due, resource.eks6_pending = due, (n or None)
+    pending = due is not None or n > 0
+    resource.status = transitional if pending else final
+    return pending
+
+
+def _due(resource: Any) -> bool:
+    """(16): True, once, when the timed transition of ``resource`` has run its time."""
+    due = getattr(resource, "eks6_due", None)
+    if due is None or time.monotonic() < due:
+        return False
+    resource.eks6_due = None
+    return True
 
 
 def _advance(resource: Any) -> bool:
-    """Count one describe; True when the pending transition completes now."""
+    """One describe; True when the pending transition completes now (a timed one: its time is up)."""
+    if getattr(resource, "eks6_due", None) is not None:
+        return _due(resource)
     pending = getattr(resource, "eks6_pending", None)
     if pending is None:
         return False
@@ -673,8 +783,11 @@ def _check_role(backend: Any, arn: str | None, service: str) -> None:
     role = next((r for r in iam.roles.values() if r.arn == arn), None)
     if role is None or not _trusts(role, service):
         raise refuse
-    wanted = iam_propagation()
-    if wanted:
+    wanted, scale = iam_propagation(), time_scale()
+    if wanted and scale is not None:  # (16): by the role's age instead
+        if (utcnow() - role.create_date).total_seconds() < expected_seconds()["iam-propagation"] * scale:
+            raise refuse
+    elif wanted:
         uses = iam.__dict__.setdefault("eks6_role_uses", {})
         key = (arn, role.id)
         uses[key] = uses.get(key, 0) + 1
@@ -817,7 +930,7 @@ def create_cluster(self: Any, name: str, role_arn: str, resources_vpc_config: di
             entry = AccessEntry(self, cluster, creator, None, None, None)
             entry.associate(CLUSTER_ADMIN_POLICY, {"type": "cluster", "namespaces": []})
             cluster.eks6_access_entries[creator] = entry
-        _start(cluster, "CREATING", "ACTIVE")
+        _start(cluster, "CREATING", "ACTIVE", "cluster-create")
         return _control_plane_view(self, cluster)
 
 
@@ -838,14 +951,21 @@ def _remove_cluster(self: Any, name: str) -> None:
         ec2.delete_security_group(group_id=sg_id)
 
 
+def _complete_cluster(self: Any, cluster: Any) -> None:
+    """The cluster's pending transition ends: CREATING -> ACTIVE, DELETING -> gone."""
+    if cluster.status == "DELETING":
+        _remove_cluster(self, cluster.name)
+    else:
+        cluster.status = "ACTIVE"
+
+
 def describe_cluster(self: Any, name: str) -> Any:
     with _LOCK:
         cluster = _ORIGINAL["describe_cluster"](self, name=name)
         if _advance(cluster):
-            if cluster.status == "DELETING":
-                _remove_cluster(self, name)
+            _complete_cluster(self, cluster)
+            if name not in self.clusters:
                 return _ORIGINAL["describe_cluster"](self, name=name)  # raises not found
-            cluster.status = "ACTIVE"
         return _control_plane_view(self, cluster)
 
 
@@ -857,8 +977,7 @@ def delete_cluster(self: Any, name: str) -> Any:
         eks_models.validate_safe_to_delete(cluster)  # ResourceInUseException
         if cluster.status == "DELETING":
             return _control_plane_view(self, cluster)
-        _start(cluster, "DELETING", "DELETING")
-        if cluster.eks6_pending is None:
+        if not _start(cluster, "DELETING", "DELETING", "cluster-delete"):
             _remove_cluster(self, name)
         return _control_plane_view(self, cluster)
 
@@ -1177,6 +1296,7 @@ class Addon:
         self.configuration_values = configuration_values
         self.eks6_token = token
         self.eks6_pending: int | None = None
+        self.eks6_due: float | None = None
         self.eks6_ready = False
 
 
@@ -1230,11 +1350,18 @@ def create_addon(backend: Any, cluster_name: str, name: str, version: str | None
             )
         addon = Addon(backend, cluster, name, version, token, tags, service_account_role_arn, configuration_values)
         cluster.eks6_addons[name] = addon
-        _start(addon, "CREATING", "ACTIVE")
-        if addon.eks6_pending is None:
+        if not _start(addon, "CREATING", "ACTIVE", "addon-create"):
             addon.eks6_ready = True
             _settle_addon(cluster, addon)
         return addon
+
+
+def _complete_addon(cluster: Any, addon: Addon) -> None:
+    """The add-on's pending transition ends: created (its state is settled at each describe), or gone."""
+    if addon.status == "DELETING":
+        del cluster.eks6_addons[addon.addon_name]
+    else:
+        addon.eks6_ready = True
 
 
 def describe_addon(backend: Any, cluster_name: str, name: str) -> Addon:
@@ -1244,10 +1371,9 @@ def describe_addon(backend: Any, cluster_name: str, name: str) -> Addon:
         if addon is None:
             raise _addon_not_found(cluster_name, name)
         if _advance(addon):
-            if addon.status == "DELETING":
-                del cluster.eks6_addons[name]
+            _complete_addon(cluster, addon)
+            if name not in cluster.eks6_addons:
                 raise _addon_not_found(cluster_name, name)
-            addon.eks6_ready = True
         _settle_addon(cluster, addon)
         return addon
 
@@ -1268,8 +1394,7 @@ def delete_addon(backend: Any, cluster_name: str, name: str) -> Addon:
             raise _addon_not_found(cluster_name, name)
         if addon.status == "DELETING":
             return addon
-        _start(addon, "DELETING", "DELETING")
-        if addon.eks6_pending is None:
+        if not _start(addon, "DELETING", "DELETING", "addon-delete"):
             del cluster.eks6_addons[name]
         return addon
 
@@ -1380,8 +1505,7 @@ def create_nodegroup(self: Any, cluster_name: str, node_role: str, nodegroup_nam
             }
         elif "clusterSecurityGroupId" in cluster.resources_vpc_config:
             nodegroup.eks6_instance_ids = _launch_nodes(self, cluster, nodegroup, subnet_objs)
-        _start(nodegroup, "CREATING", "ACTIVE")
-        if nodegroup.eks6_pending is None:
+        if not _start(nodegroup, "CREATING", "ACTIVE", "nodegroup-create"):
             _finish_nodegroup_create(self, cluster, nodegroup)
         return nodegroup
 
@@ -1418,15 +1542,23 @@ def _remove_nodegroup(self: Any, cluster_name: str, nodegroup_name: str) -> None
     cluster.nodegroup_count -= 1
 
 
+def _complete_nodegroup(self: Any, cluster: Any, nodegroup: Any) -> None:
+    """The nodegroup's pending transition ends: created (ACTIVE or CREATE_FAILED), or gone."""
+    if nodegroup.status == "DELETING":
+        _remove_nodegroup(self, cluster.name, nodegroup.nodegroup_name)
+    else:
+        _finish_nodegroup_create(self, cluster, nodegroup)
+
+
 def describe_nodegroup(self: Any, cluster_name: str, nodegroup_name: str) -> Any:
     with _LOCK:
         nodegroup = _ORIGINAL["describe_nodegroup"](self, cluster_name=cluster_name, nodegroup_name=nodegroup_name)
         if _advance(nodegroup):
-            if nodegroup.status == "DELETING":
-                _remove_nodegroup(self, cluster_name, nodegroup_name)
+            cluster = self.clusters[cluster_name]
+            _complete_nodegroup(self, cluster, nodegroup)
+            if nodegroup_name not in cluster.nodegroups:
                 # raises not found
                 return _ORIGINAL["describe_nodegroup"](self, cluster_name=cluster_name, nodegroup_name=nodegroup_name)
-            _finish_nodegroup_create(self, self.clusters[cluster_name], nodegroup)
         return nodegroup
 
 
@@ -1442,8 +1574,7 @@ def delete_nodegroup(self: Any, cluster_name: str, nodegroup_name: str) -> Any:
         if instance_ids:
             _ec2(self).terminate_instances(instance_ids)
             nodegroup.eks6_instance_ids = []
-        _start(nodegroup, "DELETING", "DELETING")
-        if nodegroup.eks6_pending is None:
+        if not _start(nodegroup, "DELETING", "DELETING", "nodegroup-delete"):
             _remove_nodegroup(self, cluster_name, nodegroup_name)
         return nodegroup
 
@@ -1928,6 +2059,92 @@ def sts_call_action(self: Any) -> Any:
     )
 
 
+# --- (16) time-based mode ------------------------------------------------------------------
+
+
+def _settle(backend: Any) -> None:
+    """End every timed transition of an EKS backend whose time has come (before any EKS call)."""
+    for cluster in list(backend.clusters.values()):
+        for nodegroup in list(cluster.nodegroups.values()):
+            if _due(nodegroup):
+                _complete_nodegroup(backend, cluster, nodegroup)
+        for addon in list(getattr(cluster, "eks6_addons", {}).values()):
+            if _due(addon):
+                _complete_addon(cluster, addon)
+        if _due(cluster):
+            _complete_cluster(backend, cluster)
+
+
+def eks_call_action(self: Any) -> Any:
+    """EKSResponse.call_action: the timed transitions that are due end first, so every EKS call
+    (List*, CreateNodegroup's ACTIVE check, ...) sees them; then moto's dispatch."""
+    with _LOCK:
+        _settle(self.eks_backend)
+    original = _ORIGINAL["EKSResponse.call_action"]
+    return (BaseResponse.call_action if original is _ABSENT else original)(self)
+
+
+def _settle_nat_gateways(ec2: Any) -> None:
+    for nat in list(ec2.nat_gateways.values()):
+        if _due(nat):
+            nat.state = "available" if nat.state == "pending" else "deleted"
+
+
+def create_nat_gateway(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """NatGatewayBackend.create_nat_gateway: timed, the new gateway is pending for its time."""
+    with _LOCK:
+        nat = _ORIGINAL["NatGatewayBackend.create_nat_gateway"](self, *args, **kwargs)
+        due = _deadline("nat-gateway-create")
+        if due is not None:
+            nat.state, nat.eks6_due = "pending", due
+        return nat
+
+
+def describe_nat_gateways(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """NatGatewayBackend.describe_nat_gateways, after the timed states that are due have ended."""
+    with _LOCK:
+        _settle_nat_gateways(self)
+        return _ORIGINAL["NatGatewayBackend.describe_nat_gateways"](self, *args, **kwargs)
+
+
+def delete_nat_gateway(self: Any, nat_gateway_id: str) -> Any:
+    """NatGatewayBackend.delete_nat_gateway: timed, the gateway is deleting for its time, then deleted
+    (moto's: deleted at once)."""
+    with _LOCK:
+        _settle_nat_gateways(self)
+        nat = self.nat_gateways.get(nat_gateway_id)
+        due = _deadline("nat-gateway-delete")
+        if due is None or nat is None:
+            return _ORIGINAL["NatGatewayBackend.delete_nat_gateway"](self, nat_gateway_id)
+        if nat.state not in ("deleting", "deleted"):
+            nat.state, nat.eks6_due = "deleting", due
+        return nat
+
+
+def create_vpc(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """VPCBackend.create_vpc: timed, the Amazon-provided IPv6 block is associating for its time."""
+    with _LOCK:
+        vpc = _ORIGINAL["VPCBackend.create_vpc"](self, *args, **kwargs)
+        due = _deadline("vpc-ipv6-block")
+        if due is not None and any(a.get("ipv6_pool") == "Amazon" for a in vpc.get_cidr_block_association_set(True)):
+            vpc.eks6_ipv6_due = due
+        return vpc
+
+
+def vpc_ipv6_associations(self: Any) -> list[dict[str, Any]]:
+    """VPC.ipv6_cidr_block_association_set (what EC2 answers report): while a timed Amazon-provided
+    block associates, it has state associating and an empty ipv6CidrBlock, as CreateVpc answers on EC2."""
+    associations = _ORIGINAL["VPC.ipv6_cidr_block_association_set"].fget(self)
+    due = getattr(self, "eks6_ipv6_due", None)
+    if due is None or time.monotonic() >= due:
+        return associations
+    return [
+        dict(a, ipv6CidrBlock="", ipv6CidrBlockState=dict(a["ipv6CidrBlockState"], state="associating"))
+        if a.get("ipv6_pool") == "Amazon" else a
+        for a in associations
+    ]
+
+
 _PATCHES = {
     "create_cluster": create_cluster,
     "describe_cluster": describe_cluster,
@@ -1969,14 +2186,24 @@ _RESPONSE_PATCHES = [
         "DomainDispatcherApplication.infer_service_region_host",
     ),
     (MotoAPIBackend, "reset", reset_moto_api, "MotoAPIBackend.reset"),
+    (EKSResponse, "call_action", eks_call_action, "EKSResponse.call_action"),
+    *((NatGatewayBackend, name, handler, f"NatGatewayBackend.{name}") for name, handler in (
+        ("create_nat_gateway", create_nat_gateway),
+        ("describe_nat_gateways", describe_nat_gateways),
+        ("delete_nat_gateway", delete_nat_gateway),
+    )),
+    (VPCBackend, "create_vpc", create_vpc, "VPCBackend.create_vpc"),
+    (VPC, "ipv6_cidr_block_association_set", property(vpc_ipv6_associations), "VPC.ipv6_cidr_block_association_set"),
 ]
 _MOTO_API_PATHS = {"{0}" + CONTROL_PLANES_PATH + "$": handle_control_planes}
 
 
 def apply() -> None:
     """Patch moto in this process (idempotent); call before the server is created."""
-    transition_describes()  # fail early on a bad environment value
+    transition_describes()  # fail early on a bad environment value (or table)
     iam_propagation()
+    if time_scale() is not None:
+        expected_seconds()
     with _LOCK:
         if _ORIGINAL:
             return

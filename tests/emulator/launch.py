@@ -16,9 +16,11 @@ Options:
   --port N        port to bind (default 0: any free port)
   --verbose       keep werkzeug's per-request log on stderr (off by default so an
                   unread stderr pipe cannot fill up and stall the server)
-The extension reads EKS6_MOTO_CREATING_DESCRIBES, EKS6_MOTO_IAM_PROPAGATION and
-EKS6_MOTO_STATIC_KEYS ("AKID:secret[,...]": static keys whose presigned STS
-GetCallerIdentity requests it accepts) from the environment, and adds the route
+The extension reads EKS6_MOTO_CREATING_DESCRIBES, EKS6_MOTO_IAM_PROPAGATION,
+EKS6_MOTO_TIME_SCALE (a number > 0: the time-based mode, transitions last their
+typical AWS durations times it) and EKS6_MOTO_STATIC_KEYS ("AKID:secret[,...]":
+static keys whose presigned STS GetCallerIdentity requests it accepts) from the
+environment (a bad value stops it before the port line), and adds the route
 /moto-api/eks6/control-planes (see README.md).
 
 Configuration, in both modes: MOTO_IAM_LOAD_MANAGED_POLICIES defaults to "true"

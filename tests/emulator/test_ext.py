@@ -17,6 +17,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -137,6 +139,22 @@ def _node_role(iam) -> str:
     )
 
 
+def _wait_for(condition, timeout=10.0):
+    """The first truthy value of condition(), polled every 20 ms for at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"not met within {timeout} s"
+        time.sleep(0.02)
+    return value
+
+
+def _vpc_ipv6(ec2, vpc_id):
+    """The VPC's associated IPv6 block, or None while it associates."""
+    [vpc] = ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]
+    return next((a["Ipv6CidrBlock"] for a in vpc.get("Ipv6CidrBlockAssociationSet", [])
+                 if a["Ipv6CidrBlockState"]["State"] == "associated"), None)
+
+
 def _network(ec2, auto_assign_ipv6=True, dns_hostnames=True):
     """An IPv6 VPC (/56 from Amazon) and two subnets with a /64 each, in two AZs.
 
@@ -145,7 +163,7 @@ def _network(ec2, auto_assign_ipv6=True, dns_hostnames=True):
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
     if dns_hostnames:
         ec2.modify_vpc_attribute(VpcId=vpc["VpcId"], EnableDnsHostnames={"Value": True})
-    v6 = ipaddress.IPv6Network(vpc["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"])
+    v6 = ipaddress.IPv6Network(_wait_for(lambda: _vpc_ipv6(ec2, vpc["VpcId"])))  # associating in the time mode
     assert v6.prefixlen == 56
     subnets = []
     for i, (az, v6_64) in enumerate(zip(("a", "b"), v6.subnets(new_prefix=64))):
@@ -1304,3 +1322,197 @@ def test_presigned_caller_identity_keys_and_clock(port, monkeypatch):
                   url.query.replace("X-Amz-Date=", "X-Amz-Date=x")):
         status, answer = _verify(port, url, "c", query=query)
         assert (status, _sts_error(answer)[0]) == (400, "IncompleteSignature")
+
+
+# --- (16) time-based mode -------------------------------------------------------------------------
+
+FAST = 0.0015  # EKS6_MOTO_TIME_SCALE of the time-based server: a 600 s cluster in 0.9 s
+SLOW = 0.05  # in this process, for the shortest kinds: a 10 s IAM propagation in 0.5 s
+DURATIONS = HERE.parent.parent / "core" / "src" / "workflow" / "expected_durations.toml"
+
+
+def _seconds(kind, scale):
+    """How long a ``kind`` transition lasts at ``scale``, from the table the extension reads."""
+    with DURATIONS.open("rb") as table:
+        return tomllib.load(table)[kind]["seconds"] * scale
+
+
+@pytest.fixture(scope="module")
+def timed_port(tmp_path_factory):
+    """A server in the time-based mode at scale FAST."""
+    proc, port = _launch(tmp=tmp_path_factory.mktemp("timed"), EKS6_MOTO_TIME_SCALE=str(FAST))
+    yield port
+    proc.stdin.close()
+    assert _finish(proc) == 0
+
+
+def _timeline(observe, final, timeout=10.0):
+    """observe() every 20 ms until it returns ``final``: [(sent, received, state)], time.monotonic()."""
+    seen, deadline = [], time.monotonic() + timeout
+    while not seen or seen[-1][2] != final:
+        assert time.monotonic() < deadline, f"still {seen[-1][2]!r} after {timeout} s"
+        if seen:
+            time.sleep(0.02)
+        sent = time.monotonic()
+        state = observe()
+        seen.append((sent, time.monotonic(), state))
+    return seen
+
+
+def _lasted(seen, started, answered, seconds, transitional):
+    """The transition begun by a request sent at ``started`` and answered at ``answered`` lasted
+    ``seconds`` by the clock: the final state was not observed before ``started + seconds``, and
+    nothing observed from ``answered + seconds`` on was still ``transitional``."""
+    *before, (_, received, _) = seen
+    assert all(state == transitional for _, _, state in before), seen
+    assert received - started >= seconds, (received - started, seconds)
+    assert all(sent < answered + seconds for sent, _, _ in before), (seen, answered + seconds)
+    return before
+
+
+def _eks_state(call, key, **kwargs):
+    try:
+        return call(**kwargs)[key]["status"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        return "gone"
+
+
+def test_time_based_eks_lifecycles(timed_port):
+    ec2, eks, iam = _clients(timed_port)
+    _, subnets = _network(ec2)
+    _cluster_role(iam)  # before the clock starts
+
+    def cluster_state():
+        return _eks_state(eks.describe_cluster, "cluster", name="tc")
+
+    started = time.monotonic()
+    assert _create_cluster(eks, iam, "tc", [s for s, _ in subnets])["status"] == "CREATING"
+    answered = time.monotonic()
+    creating = _lasted(_timeline(cluster_state, "ACTIVE"), started, answered, _seconds("cluster-create", FAST),
+                       "CREATING")
+    assert len(creating) > N, "describes do not end CREATING in the time-based mode"
+
+    # An add-on and a nodegroup at once, each on its own clock.
+    addon, nodegroup = dict(clusterName="tc", addonName="vpc-cni"), dict(clusterName="tc", nodegroupName="ng")
+
+    def addon_state():
+        return _eks_state(eks.describe_addon, "addon", **addon)
+
+    def nodegroup_state():
+        return _eks_state(eks.describe_nodegroup, "nodegroup", **nodegroup)
+
+    started = time.monotonic()
+    assert eks.create_addon(**addon)["addon"]["status"] == "CREATING"
+    answered = time.monotonic()
+    assert _nodegroup(eks, iam, "tc", "ng", subnets)["status"] == "CREATING"
+    answered_ng = time.monotonic()
+    _lasted(_timeline(addon_state, "ACTIVE"), started, answered, _seconds("addon-create", FAST), "CREATING")
+    seen = _timeline(nodegroup_state, "ACTIVE")
+    _lasted(seen, answered, answered_ng, _seconds("nodegroup-create", FAST), "CREATING")
+
+    started = time.monotonic()
+    assert eks.delete_addon(**addon)["addon"]["status"] == "DELETING"
+    answered = time.monotonic()
+    assert eks.delete_nodegroup(**nodegroup)["nodegroup"]["status"] == "DELETING"
+    answered_ng = time.monotonic()
+    assert _error_code(eks.delete_cluster, name="tc") == "ResourceInUseException"
+    _lasted(_timeline(addon_state, "gone"), started, answered, _seconds("addon-delete", FAST), "DELETING")
+    seen = _timeline(nodegroup_state, "gone")
+    _lasted(seen, answered, answered_ng, _seconds("nodegroup-delete", FAST), "DELETING")
+
+    started = time.monotonic()
+    assert eks.delete_cluster(name="tc")["cluster"]["status"] == "DELETING"
+    answered = time.monotonic()
+    # Time, not describes, ends it: ListClusters shows the cluster until then and not after.
+    seen = _timeline(lambda: "DELETING" if eks.list_clusters()["clusters"] == ["tc"] else "gone", "gone")
+    _lasted(seen, started, answered, _seconds("cluster-delete", FAST), "DELETING")
+    assert cluster_state() == "gone"
+
+
+def test_time_based_nat_gateways(timed_port):
+    ec2, = _clients(timed_port, services=("ec2",))
+    vpc_id, subnets = _network(ec2)
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+
+    def state():
+        return ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"][0]["State"]
+
+    started = time.monotonic()
+    nat = ec2.create_nat_gateway(SubnetId=subnets[0][0], AllocationId=allocation)["NatGateway"]
+    answered = time.monotonic()
+    nat_id = nat["NatGatewayId"]
+    assert nat["State"] == "pending"
+    _lasted(_timeline(state, "available"), started, answered, _seconds("nat-gateway-create", FAST), "pending")
+
+    started = time.monotonic()
+    ec2.delete_nat_gateway(NatGatewayId=nat_id)
+    answered = time.monotonic()
+    _lasted(_timeline(state, "deleted"), started, answered, _seconds("nat-gateway-delete", FAST), "deleting")
+    by_vpc = ec2.describe_nat_gateways(Filter=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"]
+    assert [n["State"] for n in by_vpc] == ["deleted"]  # listed as deleted, as EC2 does for a while
+
+
+def test_time_based_vpc_block_and_iam_propagation(monkeypatch):
+    """In this process (moto's in-process mock, the extension applied), at scale SLOW."""
+    from types import SimpleNamespace as NS
+
+    import eks6_moto_ext
+    from moto import mock_aws
+    from moto.eks.exceptions import InvalidParameterException
+
+    monkeypatch.setenv("EKS6_MOTO_TIME_SCALE", str(SLOW))
+    monkeypatch.setenv("EKS6_MOTO_IAM_PROPAGATION", "1")
+    creds = {"region_name": REGION, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    with mock_aws():
+        eks6_moto_ext.apply()
+        try:
+            ec2, iam = boto3.client("ec2", **creds), boto3.client("iam", **creds)
+            started = time.monotonic()
+            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+            answered = time.monotonic()
+            [block] = vpc["Ipv6CidrBlockAssociationSet"]
+            assert (block["Ipv6CidrBlock"], block["Ipv6CidrBlockState"]["State"]) == ("", "associating")  # as EC2
+            seen = _timeline(lambda: "associated" if _vpc_ipv6(ec2, vpc["VpcId"]) else "associating", "associated")
+            _lasted(seen, started, answered, _seconds("vpc-ipv6-block", SLOW), "associating")
+            assert ipaddress.IPv6Network(_vpc_ipv6(ec2, vpc["VpcId"])).prefixlen == 56
+
+            started = time.monotonic()
+            role = _role(iam, "fresh", "eks.amazonaws.com")
+            answered = time.monotonic()
+            backend = NS(account_id=role.split(":")[4], partition="aws")
+
+            def attempt():
+                try:
+                    eks6_moto_ext._check_role(backend, role, "eks.amazonaws.com")
+                except InvalidParameterException as error:
+                    assert json.loads(error.description)["message"] == ROLE_MSG.format(role)
+                    return "refused"
+                return "assumed"
+
+            refused = _lasted(_timeline(attempt, "assumed"), started, answered,
+                              _seconds("iam-propagation", SLOW), "refused")
+            assert refused, "a role created just now is refused first"
+        finally:
+            eks6_moto_ext.remove()
+
+
+def test_time_scale_must_be_a_positive_number(monkeypatch):
+    import eks6_moto_ext  # in this process: apply() refuses before patching anything
+
+    for good, scale in (("", None), (" ", None), ("0.01", 0.01), ("2", 2.0)):
+        monkeypatch.setenv("EKS6_MOTO_TIME_SCALE", good)
+        assert eks6_moto_ext.time_scale() == scale
+    monkeypatch.delenv("EKS6_MOTO_TIME_SCALE")
+    assert eks6_moto_ext.time_scale() is None
+    try:
+        for bad in ("0", "-1", "nan", "inf", "fast", "1/100"):
+            monkeypatch.setenv("EKS6_MOTO_TIME_SCALE", bad)
+            with pytest.raises(ValueError, match="EKS6_MOTO_TIME_SCALE must be a number > 0"):
+                eks6_moto_ext.apply()  # what launch.py calls at start-up
+    finally:
+        eks6_moto_ext.remove()
+    assert eks6_moto_ext.expected_seconds() == {
+        kind: _seconds(kind, 1) for kind in eks6_moto_ext.TIMED_KINDS
+    }

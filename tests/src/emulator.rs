@@ -39,6 +39,16 @@ pub fn python() -> PathBuf {
 
 impl Emulator {
     fn start(plain: bool) -> Self {
+        Self::start_with(plain, None)
+    }
+
+    /// A new emulator (not shared) in the extension's time-based mode: every state lasts
+    /// its usual duration (`core/src/workflow/expected_durations.toml`) times `scale`.
+    pub fn timed(scale: f64) -> Self {
+        Self::start_with(false, Some(scale))
+    }
+
+    fn start_with(plain: bool, time_scale: Option<f64>) -> Self {
         let py = python();
         assert!(
             py.exists(),
@@ -49,6 +59,9 @@ impl Emulator {
         cmd.arg(repo_root().join("tests/emulator/launch.py"));
         if plain {
             cmd.arg("--plain");
+        }
+        if let Some(scale) = time_scale {
+            cmd.env("EKS6_MOTO_TIME_SCALE", scale.to_string());
         }
         let mut child = cmd
             .env("EKS6_MOTO_CREATING_DESCRIBES", "2")

@@ -51,14 +51,11 @@ pub fn journal(suite: &str, account: &str) -> PathBuf {
     dir.join(format!("{account}.journal.json"))
 }
 
-/// Run options with that journal and fast polling (5 ms doubling to 20 ms, for 20 s):
-/// the emulator answers CREATING only to the first few describes.
+/// Run options with that journal and fast polling (every 10 ms, for 20 s): the
+/// emulator answers CREATING only to the first few describes.
 pub fn fast_opts(suite: &str, account: &str) -> RunOptions {
-    RunOptions::new(journal(suite, account)).with_wait(WaitPolicy {
-        first_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        deadline: Duration::from_secs(20),
-    })
+    RunOptions::new(journal(suite, account))
+        .with_wait(WaitPolicy::every(Duration::from_millis(10), Duration::from_secs(20)))
 }
 
 /// The `eks6` program cargo built beside the running test binary.

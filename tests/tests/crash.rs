@@ -1,6 +1,8 @@
 //! Crash safety of the `eks6` program: `up` killed (SIGKILL, no chance to clean up) at a
 //! seeded random point, then `up` again, leaves exactly what one clean `up` leaves, and
-//! `down` then leaves nothing. The journal on disk is never half-written.
+//! `down` then leaves nothing; `down` killed, then `down` again, leaves nothing. The
+//! journal on disk is never half-written. Steps run side by side (the step graph), and
+//! the tests check that many kills land while several are in flight.
 #![cfg(unix)]
 
 use std::collections::BTreeMap;
@@ -17,6 +19,8 @@ use eks6_tests::fixtures::{self, CliSetup};
 
 /// Seeded runs; the seed of run `i` is `i`.
 const RUNS: u64 = 20;
+/// Seeded `down` runs killed.
+const DOWN_RUNS: u64 = 8;
 /// Longest pause after the chosen progress line before the kill.
 const MAX_PAUSE_MS: u64 = 30;
 
@@ -97,17 +101,30 @@ struct Partial {
     killed: bool,
 }
 
+/// The steps started and not finished by the end of these progress lines
+/// (`[    0.1s] vpc: started`, `[    0.2s] vpc: created vpc-1 (3 API calls)`).
+fn in_flight(lines: &[String]) -> usize {
+    let started = lines.iter().filter(|l| is_progress(l) && l.ends_with(": started")).count();
+    let finished = lines.iter().filter(|l| is_progress(l) && l.ends_with(" API calls)")).count();
+    started.saturating_sub(finished)
+}
+
 /// Runs `eks6 up`; right after its `kill_after`-th progress line and `pause` more (a
 /// point inside the API call or wait that follows), SIGKILLs it. `None`: to the end.
 fn up_killed(s: &CliSetup, kill_after: Option<usize>, pause: Duration) -> Partial {
-    let args = cli_args(s, "up");
+    killed(s, "up", kill_after, pause)
+}
+
+/// [`up_killed`] for any workflow.
+fn killed(s: &CliSetup, workflow: &str, kill_after: Option<usize>, pause: Duration) -> Partial {
+    let args = cli_args(s, workflow);
     let mut child = s
         .command(&args.iter().map(String::as_str).collect::<Vec<_>>())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("start eks6 up");
+        .expect("start eks6");
     let mut lines = BufReader::new(child.stderr.take().expect("piped stderr")).lines();
     let (mut seen, mut progress, mut reached) = (Vec::new(), 0, false);
     for line in lines.by_ref() {
@@ -130,7 +147,7 @@ fn up_killed(s: &CliSetup, kill_after: Option<usize>, pause: Duration) -> Partia
         // SIGKILL; Ok also when it has just ended by itself.
         let _ = child.kill();
     }
-    let status = child.wait().expect("wait for eks6 up");
+    let status = child.wait().expect("wait for eks6");
     let after = lines.map_while(Result::ok).collect();
     Partial { seen, progress, after, killed: status.signal() == Some(9), status }
 }
@@ -183,6 +200,7 @@ fn crash_anywhere_then_up_again_equals_a_clean_up() {
     note(&format!("baseline: {n} progress lines, {} resources, {:.1?}", baseline.len(), started.elapsed()));
 
     let mut ended_first = Vec::new();
+    let mut side_by_side = 0;
     for seed in 0..RUNS {
         let run_started = Instant::now();
         let mut rng = Rng::new(seed);
@@ -192,7 +210,9 @@ fn crash_anywhere_then_up_again_equals_a_clean_up() {
         let journal = journal_of(&s);
         let part = up_killed(&s, Some(k), pause);
         let how = if part.killed {
-            "killed".to_string()
+            let flying = in_flight(&part.seen);
+            side_by_side += usize::from(flying >= 2);
+            format!("killed with {flying} step(s) in flight")
         } else {
             ended_first.push(seed);
             format!("ended by itself first ({}, {} progress lines)", part.status, part.progress)
@@ -234,5 +254,52 @@ fn crash_anywhere_then_up_again_equals_a_clean_up() {
         "most runs ended before their kill point (seeds {ended_first:?}): does `up` print fewer progress lines than \
          the baseline's {n}?"
     );
-    note(&format!("{RUNS} runs in {:.1?}; ended before the kill: seeds {ended_first:?}", started.elapsed()));
+    // The graph runs steps side by side; kills must land among them too.
+    assert!(side_by_side >= 3, "only {side_by_side} of {RUNS} kills came with two or more steps in flight");
+    note(&format!(
+        "{RUNS} runs in {:.1?}; {side_by_side} killed with several steps in flight; ended before the kill: seeds {ended_first:?}",
+        started.elapsed()
+    ));
+}
+
+/// `down` killed at a seeded point (several of its steps in flight: the NAT gateways go
+/// while the nodegroup and the cluster do), then `down` again: nothing is left, and
+/// the journal is gone.
+#[test]
+fn crash_anywhere_in_down_then_down_again_leaves_nothing() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let emu = Emulator::shared();
+    let plan = fixtures::walkthrough();
+    let (mut side_by_side, mut kills) = (0, 0);
+    for seed in 0..DOWN_RUNS {
+        let s = setup();
+        let journal = journal_of(&s);
+        let o = run(&s, "up");
+        assert_eq!(o.status.code(), Some(0), "seed {seed}: up:\n{}", text(&o.stderr));
+        let mut rng = Rng::new(1000 + seed);
+        // down prints a started and a finished line per step (8 steps) and its waits.
+        let k = rng.range(1, 16) as usize;
+        let pause = Duration::from_millis(rng.range(0, MAX_PAUSE_MS));
+        let part = killed(&s, "down", Some(k), pause);
+        let flying = in_flight(&part.seen);
+        kills += usize::from(part.killed);
+        side_by_side += usize::from(part.killed && flying >= 2);
+        let ctx = format!(
+            "seed {seed}: down killed after progress line {k}, pause {pause:?} (killed: {}, {flying} in flight); \
+             account {}\nlines seen:\n  {}",
+            part.killed,
+            s.account,
+            part.seen.join("\n  ")
+        );
+        in_context(&ctx, || {
+            assert!(part.killed || part.status.success(), "down failed by itself");
+            let o = run(&s, "down");
+            assert_eq!(o.status.code(), Some(0), "down again:\n{}", text(&o.stderr));
+            assert_eq!(rt.block_on(emu.inventory(&s.account, &plan)), BTreeMap::new(), "leftovers after down");
+            assert!(!journal.exists(), "a complete down removes the journal");
+        });
+        note(&format!("down seed {seed}: k = {k}, pause {pause:?}, killed {}, {flying} in flight", part.killed));
+    }
+    assert!(kills >= DOWN_RUNS as usize / 2, "only {kills} of {DOWN_RUNS} down runs were killed");
+    assert!(side_by_side >= 2, "only {side_by_side} down kills came with two or more steps in flight");
 }

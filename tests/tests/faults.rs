@@ -58,7 +58,7 @@ fn opts(deadline: Duration) -> (RunOptions, Arc<Mutex<Vec<EventKind>>>) {
     let log = Arc::new(Mutex::new(Vec::new()));
     let l = log.clone();
     let o = RunOptions::new(dir.join(format!("j{n}.json")))
-        .with_wait(WaitPolicy { first_delay: Duration::from_millis(1), max_delay: Duration::from_millis(5), deadline })
+        .with_wait(WaitPolicy::every(Duration::from_millis(2), deadline))
         .with_events(move |e| l.lock().unwrap().push(e.kind.clone()));
     (o, log)
 }

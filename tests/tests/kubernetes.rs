@@ -21,9 +21,8 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, Patch, PatchParams};
 
 fn opts(account: &str) -> RunOptions {
-    RunOptions::new(fixtures::journal("kubernetes", account)).with_wait(
-        WaitPolicy::new(Duration::from_millis(20), Duration::from_millis(500), Duration::from_secs(120)).unwrap(),
-    )
+    RunOptions::new(fixtures::journal("kubernetes", account))
+        .with_wait(WaitPolicy::every(Duration::from_millis(100), Duration::from_secs(120)))
 }
 
 fn check<'r>(r: &'r VerifyReport, name: &str) -> &'r eks6::workflow::Check {
@@ -170,18 +169,20 @@ async fn the_walkthrough_kubernetes_side_passes_then_fails_with_evidence_then_do
         "{report}"
     );
 
-    // down deletes the sample's namespace first, and waits for it to go.
+    // down deletes the sample's namespace, and waits for it to go, before the nodes.
     let steps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = steps.clone();
-    let o = opts(&c.account).with_events(move |e| {
-        if let EventKind::StepFinished { step, outcome, .. } = &e.kind {
-            seen.lock().unwrap().push((step.clone(), *outcome));
-        }
+    let o = opts(&c.account).with_events(move |e| match &e.kind {
+        EventKind::StepStarted { step } => seen.lock().unwrap().push((step.clone(), None)),
+        EventKind::StepFinished { step, outcome, .. } => seen.lock().unwrap().push((step.clone(), Some(*outcome))),
+        _ => {}
     });
     down(aws, Target::Plan(plan), &o).await.unwrap();
     let steps = steps.lock().unwrap().clone();
-    assert_eq!(steps[0], ("sample".to_string(), Outcome::Deleted), "{steps:?}");
-    assert_eq!(steps[1].0, "nodegroup", "{steps:?}");
+    let at = |s: &(String, Option<Outcome>)| steps.iter().position(|x| x == s).unwrap_or(usize::MAX);
+    let sample_done = at(&("sample".to_string(), Some(Outcome::Deleted)));
+    assert!(sample_done < at(&("nodegroup".to_string(), None)), "{steps:?}");
+    assert!(sample_done < at(&("nat-gateways".to_string(), None)), "{steps:?}");
 }
 
 /// Re-registers the control plane with another service range, so `DescribeCluster`

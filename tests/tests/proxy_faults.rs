@@ -380,3 +380,52 @@ async fn down_rides_out_resets_cut_answers_and_latency() {
     proxy.clear();
     down(&aws, Target::Plan(&plan), &opts(&account)).await.unwrap();
 }
+
+/// An outage that begins while several steps are in flight (the step graph runs the
+/// gateways, the cluster and the roles side by side): the run stops with the service
+/// error, the steps in flight are dropped where they were, the journal is whole, and
+/// the next run resumes to a clean up's end state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outage_with_several_steps_in_flight_then_resumes() {
+    use eks6::workflow::EventKind;
+    use std::collections::BTreeSet;
+    use std::sync::{Arc, Mutex};
+
+    let emu = Emulator::shared();
+    let (account, plan) = (fresh_account(), plan());
+    let proxy = Arc::new(FaultProxy::start(&emu.endpoint));
+    let aws = through(&proxy, &account, |o| o.max_attempts = Some(1)).await;
+    // The sink keeps the steps in flight; once the subnets are done and two or more
+    // steps run, the outage begins (every AWS call answers 503 from then on).
+    let state = Arc::new(Mutex::new((BTreeSet::<String>::new(), false, 0usize)));
+    let (p, st) = (proxy.clone(), state.clone());
+    let o = opts(&account).with_events(move |e| {
+        let mut s = st.lock().unwrap();
+        match &e.kind {
+            EventKind::StepStarted { step } => {
+                s.0.insert(step.clone());
+            }
+            EventKind::StepFinished { step, .. } => {
+                s.0.remove(step);
+                if step == "subnets" {
+                    s.1 = true;
+                }
+            }
+            _ => {}
+        }
+        if s.1 && s.2 == 0 && s.0.len() >= 2 {
+            s.2 = s.0.len();
+            p.inject_always(any_aws(), Fault::Status(503));
+        }
+    });
+    let err = up(&aws, &plan, &o).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AwsService, "{err}");
+    let (flying, _, at_fault) = state.lock().unwrap().clone();
+    assert!(at_fault >= 2, "the outage began with {at_fault} step(s) in flight");
+    assert!(!flying.is_empty(), "the run stopped with no step in flight: {flying:?}");
+    assert_journal_intact(&o.journal, &plan);
+
+    proxy.clear();
+    up(&aws, &plan, &opts(&account)).await.unwrap_or_else(|e| panic!("up after the outage: {e}"));
+    assert_eq!(emu.inventory(&account, &plan).await, clean_inventory().await);
+}

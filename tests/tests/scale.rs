@@ -98,6 +98,8 @@ async fn life(emu: &'static Emulator, plan: ClusterPlan) -> Life {
         "{name}: {:#?}",
         report.steps
     );
+    // Each plan runs its own step graph: some of its steps overlapped in time.
+    assert!(most_at_once(&report.steps) >= 2, "{name}: no two steps overlapped: {:#?}", report.steps);
     let held = normalized(emu.inventory(&account, &plan).await, &plan);
     let owners = owners(emu, &account, &plan.region).await;
 
@@ -112,9 +114,22 @@ async fn life(emu: &'static Emulator, plan: ClusterPlan) -> Life {
     let t = Instant::now();
     let gone = down(&aws, Target::Plan(&plan), &o).await.unwrap_or_else(|e| panic!("down {name}: {e}"));
     let down_time = t.elapsed();
+    assert!(most_at_once(&gone.steps) >= 2, "{name}: no two steps of down overlapped: {:#?}", gone.steps);
     assert_eq!(gone.cluster, name);
     let left = emu.inventory(&account, &plan).await;
     Life { held, owners, left, up: up_time, verify: verify_time, down: down_time, calls: aws.total_calls() }
+}
+
+/// The most steps of a report that ran at the same moment (from their start and
+/// duration).
+fn most_at_once(steps: &[eks6::workflow::StepReport]) -> usize {
+    steps
+        .iter()
+        .map(|a| {
+            steps.iter().filter(|b| b.started_ms <= a.started_ms && a.started_ms < b.started_ms + b.elapsed_ms).count()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// The results of a batch, in plan order; a panic in a run is raised again here.

@@ -98,6 +98,18 @@ impl fmt::Debug for StaticCredentials {
     }
 }
 
+tokio::task_local! {
+    /// The calls of the step being polled ([`counting_calls`]).
+    static STEP_CALLS: Arc<std::sync::atomic::AtomicU64>;
+}
+
+/// Runs `work`, counting the HTTP attempts it makes (whatever runs beside it).
+pub(crate) async fn counting_calls<F: Future>(work: F) -> (F::Output, u64) {
+    let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let out = STEP_CALLS.scope(count.clone(), work).await;
+    (out, count.load(std::sync::atomic::Ordering::Relaxed))
+}
+
 /// Counts HTTP attempts per operation, for reports ("AWS API calls made per step").
 #[derive(Debug, Default)]
 struct CallLog {
@@ -123,6 +135,9 @@ impl Intercept for CountCalls {
         if let Ok(mut c) = self.0.counts.lock() {
             *c.entry(name).or_default() += 1;
         }
+        // The SDK runs interceptors inside the caller's future, so the count reaches
+        // the step that made the call even when several steps run at once.
+        let _ = STEP_CALLS.try_with(|c| c.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         Ok(())
     }
 }

@@ -169,6 +169,8 @@ pub struct Kube {
     source: Source,
     endpoint: String,
     client: tokio::sync::Mutex<(kube::Client, Instant)>,
+    /// Requests made (each page of a list is one).
+    calls: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Kube {
@@ -199,7 +201,12 @@ impl Kube {
         })?;
         let source = Source::Eks { aws: Box::new(aws.clone()), cluster: cluster.into(), uri, ca };
         let client = build(&source, &endpoint).await?;
-        Ok(Self { source, endpoint, client: tokio::sync::Mutex::new((client, Instant::now())) })
+        Ok(Self {
+            source,
+            endpoint,
+            client: tokio::sync::Mutex::new((client, Instant::now())),
+            calls: Default::default(),
+        })
     }
 
     /// The API a kubeconfig context names (`path`, else `$KUBECONFIG` or
@@ -226,7 +233,12 @@ impl Kube {
         config.read_timeout = Some(READ_TIMEOUT);
         let endpoint = config.cluster_url.to_string().trim_end_matches('/').to_string();
         let client = kube::Client::try_from(config).map_err(|e| classify(&endpoint, "connect", e))?;
-        Ok(Self { source: Source::Kubeconfig, endpoint, client: tokio::sync::Mutex::new((client, Instant::now())) })
+        Ok(Self {
+            source: Source::Kubeconfig,
+            endpoint,
+            client: tokio::sync::Mutex::new((client, Instant::now())),
+            calls: Default::default(),
+        })
     }
 
     /// The API server's URL.
@@ -241,6 +253,16 @@ impl Kube {
             *guard = (build(&self.source, &self.endpoint).await?, Instant::now());
         }
         Ok(guard.0.clone())
+    }
+
+    /// The Kubernetes API requests this client has made (each page of a list is one;
+    /// the probe pod's delete on the way out is not counted).
+    pub fn api_calls(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_call(&self) {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A failed call of this client, classified.

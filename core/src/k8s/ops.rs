@@ -124,6 +124,7 @@ impl Kube {
             lp = lp.labels(s);
         }
         loop {
+            self.count_call();
             let page = api.list(&lp).await.map_err(|e| self.error(&format!("list {what}"), e))?;
             out.extend(page.items);
             match page.metadata.continue_.filter(|c| !c.is_empty()) {
@@ -137,6 +138,7 @@ impl Kube {
     where
         K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
     {
+        self.count_call();
         api.get_opt(name).await.map_err(|e| self.error(&format!("get {what} {name}"), e))
     }
 
@@ -227,6 +229,7 @@ impl Kube {
         K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
     {
         let before = self.get_opt(api.clone(), kind, name).await?.map(|o| o.meta().resource_version.clone());
+        self.count_call();
         let after = api
             .patch(name, pp, &Patch::Apply(body))
             .await
@@ -250,6 +253,7 @@ impl Kube {
     /// Deletes a namespace (foreground: its objects first); false when it was not there.
     pub async fn delete_namespace(&self, namespace: &str) -> Result<bool, KubeError> {
         let api: Api<Namespace> = Api::all(self.client().await?);
+        self.count_call();
         match api.delete(namespace, &DeleteParams::foreground()).await {
             Ok(_) => Ok(true),
             Err(e) => {
@@ -263,6 +267,7 @@ impl Kube {
     pub async fn events_of(&self, namespace: &str, name: &str) -> Result<Vec<String>, KubeError> {
         let sel = format!("involvedObject.name={name}");
         let api: Api<KubeEvent> = Api::namespaced(self.client().await?, namespace);
+        self.count_call();
         let mut events = api
             .list(&ListParams::default().fields(&sel).limit(PAGE))
             .await
@@ -289,6 +294,7 @@ impl Kube {
         let api: Api<Pod> = Api::namespaced(self.client().await?, namespace);
         let targets = &targets[..targets.len().min(MAX_PROBE_TARGETS)];
         let pod: Pod = serde_json::from_value(probe_pod(targets, port)).expect("a valid pod");
+        self.count_call();
         let made = api
             .create(&PostParams { field_manager: Some(FIELD_MANAGER.into()), ..Default::default() }, &pod)
             .await

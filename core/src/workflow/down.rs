@@ -2,10 +2,11 @@
 
 use std::collections::BTreeSet;
 
+use super::graph::{Done, Step, run_steps};
 use super::journal::Journal;
 use super::run::{InFlight, Run, limited};
 use super::up::{MANAGED_ADDONS, owned_by};
-use super::wait::Poll;
+use super::wait::{Poll, WaitKind};
 use super::{Outcome, RunOptions, RunReport, Target, WorkflowError};
 use crate::aws::ec2::probe_description;
 use crate::aws::eks::ClusterInfo;
@@ -13,14 +14,18 @@ use crate::aws::{Aws, ClusterStatus, NatGatewayState, NodegroupStatus};
 use crate::k8s::Kube;
 use crate::plan::{AddonMode, Rule, iam_name};
 
-/// A step of `down`, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::VariantArray, strum::IntoStaticStr)]
+/// A step of `down`. Like [`UpStep`](super::UpStep), each names the steps it needs
+/// and `down` runs them as a graph ([`StepGraph`](super::StepGraph)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
 #[non_exhaustive]
 pub enum DownStep {
     /// The sample's namespace (every namespace eks6 made for the plan), waited until gone:
     /// its pods hold addresses of the nodes' ENIs.
     Sample,
+    /// NAT gateways, waited until deleted, and their Elastic IPs: while the nodegroup
+    /// and the cluster are deleting.
+    NatGateways,
     /// The plan's nodegroups, waited until gone.
     Nodegroup,
     /// The probe's ingress rule.
@@ -29,14 +34,15 @@ pub enum DownStep {
     Addons,
     /// The cluster, waited until gone (its access entries go with it).
     Cluster,
-    /// NAT gateways, Elastic IPs, route tables, gateways, subnets and the VPC.
+    /// Route tables, gateways, subnets (waiting for the nodes' network interfaces to
+    /// leave) and the VPC; whatever NAT gateway or Elastic IP is left.
     Network,
     /// The IAM roles and the CNI policy eks6 created (never a role given by ARN).
     Iam,
 }
 
 impl DownStep {
-    /// Every step, in the order `down` runs them.
+    /// Every step, each listed after the steps it needs.
     pub fn all() -> &'static [DownStep] {
         <Self as strum::VariantArray>::VARIANTS
     }
@@ -44,6 +50,51 @@ impl DownStep {
     /// The step's name.
     pub fn name(self) -> &'static str {
         self.into()
+    }
+
+    /// The steps that must be gone first. Nodes go before the add-ons (the CNI serves
+    /// them until they end) and before the cluster (EKS refuses to delete a cluster
+    /// with nodegroups: ResourceInUseException); the network goes last but for IAM,
+    /// and EKS must be done with the roles (the cluster gone) before they are deleted.
+    pub fn needs(self) -> &'static [DownStep] {
+        use DownStep::*;
+        match self {
+            Sample | ProbeRule => &[],
+            NatGateways | Nodegroup => &[Sample],
+            Addons => &[Nodegroup],
+            Cluster => &[Nodegroup, ProbeRule, Addons],
+            Network => &[NatGateways, Cluster],
+            Iam => &[Cluster],
+        }
+    }
+
+    /// The waits on AWS the step makes, one after another.
+    pub fn waits(self) -> &'static [WaitKind] {
+        use DownStep::*;
+        match self {
+            Sample => &[WaitKind::NamespaceDelete],
+            NatGateways => &[WaitKind::NatGatewayDelete],
+            Nodegroup => &[WaitKind::NodegroupDelete],
+            Addons => &[WaitKind::AddonDelete],
+            Cluster => &[WaitKind::ClusterDelete],
+            ProbeRule | Network | Iam => &[],
+        }
+    }
+}
+
+impl Step for DownStep {
+    const WORKFLOW: &'static str = "down";
+    fn all() -> &'static [Self] {
+        DownStep::all()
+    }
+    fn name(self) -> &'static str {
+        DownStep::name(self)
+    }
+    fn needs(self) -> &'static [Self] {
+        DownStep::needs(self)
+    }
+    fn waits(self) -> &'static [WaitKind] {
+        DownStep::waits(self)
     }
 }
 
@@ -77,13 +128,12 @@ async fn run_down(
             "delete it with the tool that created it",
         ));
     }
-    let down = Down { run: &run, target, cluster: ours };
-    for &step in DownStep::all() {
-        let t = run.begin(step.name())?;
+    let down = &Down { run: &run, target, cluster: ours };
+    run_steps(&run, |step: DownStep| async move {
         let deleted = down.step(step).await?;
-        let outcome = if deleted.is_empty() { Outcome::Skipped } else { Outcome::Deleted };
-        run.end(t, outcome, deleted)?;
-    }
+        Ok(Done { outcome: if deleted.is_empty() { Outcome::Skipped } else { Outcome::Deleted }, resources: deleted })
+    })
+    .await?;
     let report = run.report("down");
     Journal::remove(&opts.journal)?;
     Ok(report)
@@ -101,6 +151,7 @@ impl Down<'_, '_> {
     async fn step(&self, step: DownStep) -> Result<Vec<String>, WorkflowError> {
         match step {
             DownStep::Sample => self.sample().await,
+            DownStep::NatGateways => self.nat_gateways().await,
             DownStep::Nodegroup => self.nodegroups().await,
             DownStep::ProbeRule => self.probe_rule().await,
             DownStep::Addons => self.addons().await,
@@ -145,7 +196,7 @@ impl Down<'_, '_> {
         let namespaces = kube.plan_namespaces(&run.plan_id).await?;
         for ns in &namespaces {
             kube.delete_namespace(ns).await?;
-            run.wait_until(DownStep::Sample.name(), &format!("namespace {ns}"), || async {
+            run.wait_until(DownStep::Sample.name(), WaitKind::NamespaceDelete, &format!("namespace {ns}"), || async {
                 Ok(match kube.namespace_owner(ns).await {
                     Ok(None) => Poll::Ready(()),
                     Ok(Some(_)) => Poll::Pending("Terminating".into()),
@@ -175,7 +226,7 @@ impl Down<'_, '_> {
                     run.retry_in_use("nodegroup", &format!("nodegroup {ng}"), || aws.delete_nodegroup(name, &ng))
                         .await?;
                 }
-                run.wait_until("nodegroup", &format!("nodegroup {ng}"), || async {
+                run.wait_until("nodegroup", WaitKind::NodegroupDelete, &format!("nodegroup {ng}"), || async {
                     Ok(match aws.describe_nodegroup(name, &ng).await? {
                         None => Poll::Ready(()),
                         Some(n) if n.status == NodegroupStatus::DeleteFailed => {
@@ -234,16 +285,18 @@ impl Down<'_, '_> {
                 if !self.owned(&a.tags) {
                     continue;
                 }
-                let what = format!("add-on {addon}");
-                run.retry_in_use("addons", &what, || aws.delete_addon(name, addon)).await?;
-                run.wait_until("addons", &what, || async {
+                run.retry_in_use("addons", &format!("add-on {addon}"), || aws.delete_addon(name, addon)).await?;
+                deleted.push(addon.to_string());
+            }
+            // Deleted together, waited for one after another: EKS deletes them at once.
+            for addon in &deleted {
+                run.wait_until("addons", WaitKind::AddonDelete, &format!("add-on {addon}"), || async {
                     Ok(match aws.describe_addon(name, addon).await? {
                         None => Poll::Ready(()),
                         Some(a) => Poll::Pending(a.status.as_str().into()),
                     })
                 })
                 .await?;
-                deleted.push(addon.to_string());
             }
         }
         run.forget(|role| !role.starts_with("addon/"));
@@ -306,7 +359,7 @@ impl Down<'_, '_> {
             if c.status != ClusterStatus::Deleting {
                 run.retry_in_use("cluster", &format!("cluster {name}"), || aws.delete_cluster(name)).await?;
             }
-            run.wait_until("cluster", &format!("cluster {name}"), || async {
+            run.wait_until("cluster", WaitKind::ClusterDelete, &format!("cluster {name}"), || async {
                 Ok(match aws.describe_cluster(name).await? {
                     None => Poll::Ready(()),
                     Some(c) => Poll::Pending(c.status.as_str().into()),
@@ -319,11 +372,11 @@ impl Down<'_, '_> {
         Ok(deleted)
     }
 
-    /// The VPCs that hold this plan's network (tagged ones, the journal's, the plan's own,
-    /// the cluster's), then what is left outside any VPC.
-    async fn network(&self) -> Result<Vec<String>, WorkflowError> {
-        let (run, aws, pid) = (self.run, self.run.aws, self.run.plan_id.as_str());
-        let mut vpcs: BTreeSet<String> = aws.vpcs_by_plan(pid).await?.into_iter().map(|v| v.id).collect();
+    /// The VPCs that may hold this plan's network: tagged ones, the journal's, the
+    /// plan's own, the cluster's.
+    async fn vpcs(&self) -> Result<BTreeSet<String>, WorkflowError> {
+        let (run, aws) = (self.run, self.run.aws);
+        let mut vpcs: BTreeSet<String> = aws.vpcs_by_plan(&run.plan_id).await?.into_iter().map(|v| v.id).collect();
         if let Some(v) = run.recorded("vpc") {
             vpcs.insert(v.id);
         }
@@ -333,8 +386,27 @@ impl Down<'_, '_> {
         if let Some(v) = self.cluster.and_then(|c| c.vpc_id.clone()) {
             vpcs.insert(v);
         }
+        Ok(vpcs)
+    }
+
+    /// The plan's NAT gateways in every VPC of [`vpcs`](Self::vpcs), waited until
+    /// deleted, then its Elastic IPs.
+    async fn nat_gateways(&self) -> Result<Vec<String>, WorkflowError> {
         let mut deleted = Vec::new();
-        for vpc_id in &vpcs {
+        for vpc_id in &self.vpcs().await? {
+            self.delete_nats(DownStep::NatGateways, vpc_id, &mut deleted).await?;
+        }
+        self.release_eips(DownStep::NatGateways, &mut deleted).await?;
+        self.run.forget(|role| !role.starts_with("nat/") && !role.starts_with("eip/"));
+        Ok(deleted)
+    }
+
+    /// The VPCs of the plan's network (see [`vpcs`](Self::vpcs)), then what is left
+    /// outside any VPC.
+    async fn network(&self) -> Result<Vec<String>, WorkflowError> {
+        let (aws, pid) = (self.run.aws, self.run.plan_id.as_str());
+        let mut deleted = Vec::new();
+        for vpc_id in &self.vpcs().await? {
             self.teardown_vpc(vpc_id, &mut deleted).await?;
         }
         // Leftovers outside any VPC: an internet gateway created but never attached, an
@@ -345,28 +417,25 @@ impl Down<'_, '_> {
                 deleted.push(g.id);
             }
         }
-        self.release_eips(&mut deleted).await?;
+        self.release_eips(DownStep::Network, &mut deleted).await?;
         Ok(deleted)
     }
 
-    async fn release_eips(&self, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
+    async fn release_eips(&self, step: DownStep, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
         let (run, aws) = (self.run, self.run.aws);
         for e in aws.addresses_by_plan(&run.plan_id).await? {
             if self.owned(&e.tags) {
                 let what = format!("Elastic IP {}", e.allocation_id);
-                run.retry_in_use("network", &what, || aws.release_address(&e.allocation_id)).await?;
+                run.retry_in_use(step.name(), &what, || aws.release_address(&e.allocation_id)).await?;
                 deleted.push(e.allocation_id);
             }
         }
         Ok(())
     }
 
-    /// Deletes what this plan owns in one VPC, and the VPC itself if it is the plan's.
-    async fn teardown_vpc(&self, vpc_id: &str, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
+    /// Deletes the plan's NAT gateways in a VPC and waits until they are deleted.
+    async fn delete_nats(&self, step: DownStep, vpc_id: &str, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
         let (run, aws) = (self.run, self.run.aws);
-        let Some(vpc) = aws.vpc(vpc_id).await? else { return Ok(()) };
-
-        // NAT gateways, then their Elastic IPs.
         let nats: Vec<_> = aws
             .nat_gateways(vpc_id)
             .await?
@@ -380,7 +449,7 @@ impl Down<'_, '_> {
         }
         for n in &nats {
             let id = n.id.clone();
-            run.wait_until("network", &format!("NAT gateway {id}"), || async {
+            run.wait_until(step.name(), WaitKind::NatGatewayDelete, &format!("NAT gateway {id}"), || async {
                 let all = aws.nat_gateways(vpc_id).await?;
                 Ok(match all.iter().find(|x| x.id == id).map(|x| &x.state) {
                     None | Some(NatGatewayState::Deleted) => Poll::Ready(()),
@@ -390,7 +459,16 @@ impl Down<'_, '_> {
             .await?;
             deleted.push(n.id.clone());
         }
-        self.release_eips(deleted).await?;
+        Ok(())
+    }
+
+    /// Deletes what this plan owns in one VPC, and the VPC itself if it is the plan's.
+    async fn teardown_vpc(&self, vpc_id: &str, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
+        let (run, aws) = (self.run, self.run.aws);
+        let Some(vpc) = aws.vpc(vpc_id).await? else { return Ok(()) };
+        // Left by a NAT step that did not run to its end (a plan made before it existed).
+        self.delete_nats(DownStep::Network, vpc_id, deleted).await?;
+        self.release_eips(DownStep::Network, deleted).await?;
 
         // Route tables: disassociate, delete.
         for t in aws.route_tables(vpc_id).await? {

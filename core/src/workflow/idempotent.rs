@@ -45,7 +45,7 @@ impl Run<'_> {
                 Err(e) if ambiguous(&e) => {
                     self.emit(EventKind::Retry { step: step.into(), resource: what.into(), reason: e.to_string() });
                     attempt += 1;
-                    if !self.retry_pause(step, started, attempt).await? || attempt >= 8 {
+                    if !self.retry_pause(step, started, self.opts.wait.retry_delay(attempt)).await? || attempt >= 8 {
                         return Err(e.into());
                     }
                     if let Some(v) = find().await? {
@@ -72,7 +72,7 @@ impl Run<'_> {
                 Err(e) if e.kind() == ErrorKind::AwsConflict || e.kind() == ErrorKind::AwsThrottled => {
                     self.emit(EventKind::Retry { step: step.into(), resource: what.into(), reason: e.to_string() });
                     attempt += 1;
-                    if !self.retry_pause(step, started, attempt).await? {
+                    if !self.retry_pause(step, started, self.opts.wait.retry_delay(attempt)).await? {
                         return Err(WorkflowError::Blocked {
                             resource: what.into(),
                             blockers: vec![e.to_string()],

@@ -25,6 +25,7 @@
 //! ```
 
 mod down;
+mod graph;
 mod idempotent;
 mod journal;
 mod preflight;
@@ -43,12 +44,13 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use down::{DownStep, down};
+pub use graph::{StepGraph, StepNode, graph_json};
 pub use journal::{Journal, JournalEntry, state_dir};
 pub(crate) use journal::{Mode as FileMode, write_private};
 pub use preflight::{DEFAULT_VPC_QUOTA, PreflightOptions, preflight};
 pub use up::{IAM_PROPAGATION, MANAGED_ADDONS, UpStep, up};
 pub use verify::{Check, CheckStatus, KubeAccess, PROBE_POD_DEADLINE, VerifyOptions, VerifyReport, verify};
-pub use wait::WaitPolicy;
+pub use wait::{ExpectedWait, MAX_INTERVAL, MIN_INTERVAL, WaitKind, WaitPolicy};
 
 use crate::aws::AwsError;
 use crate::error::{ErrorDetails, ErrorKind};
@@ -145,6 +147,21 @@ pub enum EventKind {
         status: String,
         /// Milliseconds waited so far.
         waited_ms: u64,
+    },
+    /// A resource is ready (or gone): how long the wait took and how many polls it made.
+    Waited {
+        /// Step name.
+        step: String,
+        /// Resource (id or name).
+        resource: String,
+        /// The kind of wait, whose expected duration placed the polls.
+        kind: WaitKind,
+        /// Polls made (describes, gets), the first one included.
+        polls: u32,
+        /// Milliseconds waited.
+        waited_ms: u64,
+        /// Milliseconds the kind usually takes ([`WaitPolicy::expected`]).
+        expected_ms: u64,
     },
     /// A delete was refused for now (in use, dependency); it is tried again.
     Retry {
@@ -306,6 +323,10 @@ pub struct StepReport {
     pub resources: Vec<String>,
     /// AWS API calls (HTTP attempts).
     pub api_calls: u64,
+    /// When it started, in milliseconds since the run began (steps run side by side:
+    /// the report lists them in the order they ended).
+    #[serde(default)]
+    pub started_ms: u64,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
 }

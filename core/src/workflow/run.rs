@@ -41,7 +41,6 @@ pub(crate) async fn limited<T>(
 /// A step in progress.
 pub(crate) struct StepTimer {
     name: &'static str,
-    calls_before: u64,
     started: Instant,
 }
 
@@ -140,12 +139,18 @@ impl<'a> Run<'a> {
         self.check_cancel(name)?;
         self.flight.lock().push(name);
         self.emit(EventKind::StepStarted { step: name.into() });
-        Ok(StepTimer { name, calls_before: self.aws.total_calls(), started: Instant::now() })
+        Ok(StepTimer { name, started: Instant::now() })
     }
 
-    /// Ends a step: writes the journal, emits `StepFinished`, records the report.
-    pub fn end(&self, t: StepTimer, outcome: Outcome, resources: Vec<String>) -> Result<(), WorkflowError> {
-        let api_calls = self.aws.total_calls() - t.calls_before;
+    /// Ends a step that made `api_calls` calls: writes the journal, emits
+    /// `StepFinished`, records the report.
+    pub fn end(
+        &self,
+        t: StepTimer,
+        outcome: Outcome,
+        resources: Vec<String>,
+        api_calls: u64,
+    ) -> Result<(), WorkflowError> {
         self.flight.lock().retain(|s| *s != t.name);
         {
             let mut p = self.progress();
@@ -156,6 +161,7 @@ impl<'a> Run<'a> {
                 outcome,
                 resources: resources.clone(),
                 api_calls,
+                started_ms: t.started.duration_since(self.started).as_millis() as u64,
                 elapsed_ms: t.started.elapsed().as_millis() as u64,
             });
         }

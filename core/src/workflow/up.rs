@@ -5,10 +5,11 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use ipnet::{Ipv4Net, Ipv6Net};
 
+use super::graph::{Done, Step, run_steps};
 use super::idempotent::token;
 use super::preflight::before_writes;
 use super::run::{InFlight, Run, limited};
-use super::wait::Poll;
+use super::wait::{Poll, WaitKind};
 use super::{Outcome, RunOptions, RunReport, Target, WorkflowError};
 use crate::aws::AddonStatus;
 use crate::aws::ec2::{NewSubnet, Owner, SubnetInfo, TAG_PLAN, TAG_ROLE, probe_description};
@@ -36,9 +37,10 @@ pub const MANAGED_ADDONS: &[&str] = &["vpc-cni", "kube-proxy", "coredns"];
 /// two minutes (`propagationTimeout`) for the same answers.
 pub const IAM_PROPAGATION: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// A step of `up`, in the order they run. Each names the steps it needs, so the table is
-/// the one description of the workflow (events, reports and the journal use the names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::VariantArray, strum::IntoStaticStr)]
+/// A step of `up`. Each names the steps it needs ([`needs`](Self::needs)), so the table
+/// is the one description of the workflow: `up` starts each step as soon as those are
+/// done, several at once ([`StepGraph`]); events, reports and the journal use the names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
 #[non_exhaustive]
 pub enum UpStep {
@@ -81,7 +83,7 @@ pub enum UpStep {
 }
 
 impl UpStep {
-    /// Every step, in the order `up` runs them.
+    /// Every step, each listed after the steps it needs.
     pub fn all() -> &'static [UpStep] {
         <Self as strum::VariantArray>::VARIANTS
     }
@@ -91,7 +93,9 @@ impl UpStep {
         self.into()
     }
 
-    /// The steps whose results this one uses.
+    /// The steps whose results this one uses. (The cluster needs the subnets and its
+    /// role, not the gateways or routes: EKS places its network interfaces in the
+    /// subnets and needs no egress to do so. Nodes need egress, the CNI and their role.)
     pub fn needs(self) -> &'static [UpStep] {
         use UpStep::*;
         match self {
@@ -106,6 +110,39 @@ impl UpStep {
             Coredns => &[Addons, Nodegroup],
             Sample => &[Access, Nodegroup, Coredns],
         }
+    }
+
+    /// The waits on AWS the step makes, one after another. A new role's IAM
+    /// propagation is counted here, although the create that names the role is what
+    /// waits it out.
+    pub fn waits(self) -> &'static [WaitKind] {
+        use UpStep::*;
+        match self {
+            ClusterRole | NodeRole => &[WaitKind::IamPropagation],
+            Vpc => &[WaitKind::VpcIpv6Block],
+            NatGateways => &[WaitKind::NatGatewayCreate],
+            Cluster => &[WaitKind::ClusterCreate],
+            Addons => &[WaitKind::AddonCreate],
+            Nodegroup => &[WaitKind::NodegroupCreate],
+            Sample => &[WaitKind::SampleRollout],
+            Subnets | InternetGateway | EgressOnlyGateway | RouteTables | Access | ProbeRule | Coredns => &[],
+        }
+    }
+}
+
+impl Step for UpStep {
+    const WORKFLOW: &'static str = "up";
+    fn all() -> &'static [Self] {
+        UpStep::all()
+    }
+    fn name(self) -> &'static str {
+        UpStep::name(self)
+    }
+    fn needs(self) -> &'static [Self] {
+        UpStep::needs(self)
+    }
+    fn waits(self) -> &'static [WaitKind] {
+        UpStep::waits(self)
     }
 }
 
@@ -136,21 +173,11 @@ pub async fn up(aws: &Aws, plan: &ClusterPlan, opts: &RunOptions) -> Result<RunR
             owner: Owner { cluster: &plan.name, plan_id: &run.plan_id, extra: &plan.tags },
             net: Mutex::new(Network::default()),
         };
-        for &step in UpStep::all() {
-            let t = run.begin(step.name())?;
-            let done = up.step(step).await?;
-            run.end(t, done.outcome, done.resources)?;
-        }
+        run_steps(&run, |step: UpStep| up.step(step)).await?;
         drop(up);
         Ok(run.report("up"))
     })
     .await
-}
-
-/// What a step did.
-struct Done {
-    outcome: Outcome,
-    resources: Vec<String>,
 }
 
 impl Done {
@@ -286,7 +313,7 @@ impl Up<'_, '_> {
     }
 
     async fn step(&self, step: UpStep) -> Result<Done, WorkflowError> {
-        let byo = self.net().byo_subnets;
+        let byo = !self.plan.vpc.subnet_ids.is_empty();
         match step {
             UpStep::ClusterRole => self.role(RoleKind::Cluster).await,
             UpStep::NodeRole => self.role(RoleKind::Node).await,
@@ -450,7 +477,6 @@ impl Up<'_, '_> {
         Fut: Future<Output = Result<T, AwsError>>,
     {
         let started = std::time::Instant::now();
-        let mut attempt = 0;
         loop {
             match call().await {
                 Err(e) if refused(&e) && started.elapsed() < IAM_PROPAGATION => {
@@ -459,8 +485,8 @@ impl Up<'_, '_> {
                         resource: what.into(),
                         reason: format!("IAM has not spread the role yet: {e}"),
                     });
-                    attempt += 1;
-                    if !self.run.retry_pause(step, started, attempt).await? {
+                    let delay = self.run.opts.wait.next_poll(WaitKind::IamPropagation, started.elapsed());
+                    if !self.run.retry_pause(step, started, delay).await? {
                         // The wait deadline came first: a time-out, as for any wait.
                         return Err(WorkflowError::Timeout {
                             resource: what.into(),
@@ -573,7 +599,7 @@ impl Up<'_, '_> {
     async fn wait_addon(&self, step: &str, addon: &str) -> Result<(), WorkflowError> {
         let (aws, cluster) = (self.aws(), self.plan.name.as_str());
         self.run
-            .wait_until(step, &format!("add-on {addon}"), || async {
+            .wait_until(step, WaitKind::AddonCreate, &format!("add-on {addon}"), || async {
                 match aws.describe_addon(cluster, addon).await? {
                     Some(a) if a.status == AddonStatus::Active => Ok(Poll::Ready(())),
                     Some(a)
@@ -627,7 +653,7 @@ impl Up<'_, '_> {
         let step = UpStep::Sample.name();
         // The cluster's own workloads first: the CNI on every node, and CoreDNS (the
         // managed add-ons are ACTIVE in EKS's eyes before their pods are all Ready).
-        run.wait_until(step, "kube-system/aws-node and kube-system/coredns", || async {
+        run.wait_until(step, WaitKind::SampleRollout, "kube-system/aws-node and kube-system/coredns", || async {
             let cni = match kube.daemonset("kube-system", "aws-node").await {
                 Err(e) if e.is_transient() => return Ok(Poll::Pending(format!("the API: {e}"))),
                 r => r?.and_then(|d| d.status),
@@ -645,7 +671,7 @@ impl Up<'_, '_> {
         .await?;
         let changed = kube.apply_sample(sample, self.plan_id()).await?;
         let resource = format!("deployment {}/{}", sample.namespace, crate::plan::SAMPLE_DEPLOYMENT);
-        run.wait_until(step, &resource, || async {
+        run.wait_until(step, WaitKind::SampleRollout, &resource, || async {
             let (ready, wanted, waiting) = match kube.sample_rollout(sample).await {
                 Err(e) if e.is_transient() => return Ok(Poll::Pending(format!("the API: {e}"))),
                 r => r?,
@@ -734,7 +760,7 @@ impl Up<'_, '_> {
         run.record("vpc", "vpc", &id, true)?;
         // The Amazon-provided /56 arrives asynchronously.
         let v6 = run
-            .wait_until("vpc", &id, || async {
+            .wait_until("vpc", WaitKind::VpcIpv6Block, &id, || async {
                 let vpc = aws.vpc(&id).await?;
                 Ok(match vpc.and_then(|v| v.ipv6.first().copied()) {
                     Some(b) => Poll::Ready(b),
@@ -1102,7 +1128,7 @@ impl Up<'_, '_> {
             created = true;
         }
         for id in pending {
-            run.wait_until("nat-gateways", &id, || async {
+            run.wait_until("nat-gateways", WaitKind::NatGatewayCreate, &id, || async {
                 let all = aws.nat_gateways(&vpc_id).await?;
                 match all.iter().find(|n| n.id == id).map(|n| n.state.clone()) {
                     Some(NatGatewayState::Available) => Ok(Poll::Ready(())),
@@ -1288,7 +1314,7 @@ impl Up<'_, '_> {
         run.record("cluster", "eks-cluster", &plan.name, true)?;
         let name = plan.name.clone();
         let info = run
-            .wait_until("cluster", &format!("cluster {name}"), || async {
+            .wait_until("cluster", WaitKind::ClusterCreate, &format!("cluster {name}"), || async {
                 match aws.describe_cluster(&name).await? {
                     Some(c) if c.status == ClusterStatus::Active => Ok(Poll::Ready(c)),
                     Some(c) if matches!(c.status, ClusterStatus::Failed | ClusterStatus::Deleting) => {
@@ -1420,7 +1446,7 @@ impl Up<'_, '_> {
         }
         run.record("nodegroup", "eks-nodegroup", &ng.name, true)?;
         let (cluster, name) = (plan.name.clone(), ng.name.clone());
-        run.wait_until("nodegroup", &format!("nodegroup {name}"), || async {
+        run.wait_until("nodegroup", WaitKind::NodegroupCreate, &format!("nodegroup {name}"), || async {
             match aws.describe_nodegroup(&cluster, &name).await? {
                 Some(n) if n.status == NodegroupStatus::Active => Ok(Poll::Ready(())),
                 Some(n)

@@ -142,8 +142,13 @@ pub struct Check {
     pub status: CheckStatus,
     /// One line: what was checked and what was found.
     pub summary: String,
-    /// Evidence: ids, addresses, rules.
+    /// Evidence: ids, addresses, rules; every line, failures first.
     pub evidence: Vec<String>,
+    /// How many of the first evidence lines are failures. The text form shows them all,
+    /// then at most [`EVIDENCE_TEXT_LINES`] of the rest and how many more there are
+    /// (a thousand nodes are summarized; `--output json` has every line).
+    #[serde(default)]
+    pub failing: usize,
     /// How to fix a failure.
     pub fix: Option<String>,
 }
@@ -154,9 +159,36 @@ impl Check {
             name: name.into(),
             status: if ok { CheckStatus::Pass } else { CheckStatus::Fail },
             summary: summary.into(),
+            failing: if ok { 0 } else { evidence.len() },
             evidence,
             fix: Some(fix.into()),
         }
+    }
+
+    /// A check of many items: it passes when none is `bad`; the evidence lists the bad
+    /// ones first.
+    fn of_items(name: &str, summary: impl Into<String>, good: Vec<String>, bad: Vec<String>, fix: &str) -> Self {
+        Self {
+            name: name.into(),
+            status: if bad.is_empty() { CheckStatus::Pass } else { CheckStatus::Fail },
+            summary: summary.into(),
+            failing: bad.len(),
+            evidence: bad.into_iter().chain(good).collect(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    /// The evidence the text form shows: every failure, then at most
+    /// [`EVIDENCE_TEXT_LINES`] other lines and a count of the rest.
+    pub fn evidence_summary(&self) -> Vec<String> {
+        let failing = self.failing.min(self.evidence.len());
+        let rest = &self.evidence[failing..];
+        let mut out: Vec<String> = self.evidence[..failing].to_vec();
+        out.extend(rest.iter().take(EVIDENCE_TEXT_LINES).cloned());
+        if rest.len() > EVIDENCE_TEXT_LINES {
+            out.push(format!("... and {} more (every line in --output json)", rest.len() - EVIDENCE_TEXT_LINES));
+        }
+        out
     }
 
     fn skipped(name: &str, summary: impl Into<String>) -> Self {
@@ -165,10 +197,14 @@ impl Check {
             status: CheckStatus::Skipped,
             summary: summary.into(),
             evidence: Vec::new(),
+            failing: 0,
             fix: None,
         }
     }
 }
+
+/// At most this many evidence lines besides the failures in a check's text form.
+pub const EVIDENCE_TEXT_LINES: usize = 20;
 
 /// The report of `verify`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +219,10 @@ pub struct VerifyReport {
     pub checks: Vec<Check>,
     /// AWS API calls (HTTP attempts).
     pub api_calls: u64,
+    /// Kubernetes API requests (each page of a list is one; 0 without the Kubernetes
+    /// checks).
+    #[serde(default)]
+    pub kube_api_calls: u64,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
 }
@@ -205,7 +245,7 @@ impl fmt::Display for VerifyReport {
         writeln!(f, "verify {} in {}", self.cluster, self.region)?;
         for c in &self.checks {
             writeln!(f, "  {:<8} {:<16} {}", c.status.to_string(), c.name, c.summary)?;
-            for e in &c.evidence {
+            for e in c.evidence_summary() {
                 writeln!(f, "           {e}")?;
             }
             if let (CheckStatus::Fail, Some(fix)) = (c.status, &c.fix) {
@@ -310,6 +350,7 @@ async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Resu
     checks.push(probe_port_open(aws, &facts, target, opts).await?);
     checks.push(addresses(&facts, opts));
     checks.push(http_probe(&facts, opts).await);
+    let mut kube_api_calls = 0;
     if let Some(access) = &opts.kubernetes {
         let kube = match access {
             KubeAccess::Eks => Kube::for_cluster(aws, name).await?,
@@ -322,6 +363,7 @@ async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Resu
         checks.push(k8s_service(&facts, &k, &sample));
         checks.push(k8s_addons(&k));
         checks.push(k8s_probe(&kube, &k, &sample, opts.probe_pod_deadline.unwrap_or(PROBE_POD_DEADLINE)).await?);
+        kube_api_calls = kube.api_calls();
     }
     Ok(VerifyReport {
         schema_version: SCHEMA_VERSION,
@@ -329,6 +371,7 @@ async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Resu
         region: region.into(),
         checks: checks.list,
         api_calls: aws.total_calls() - calls_before,
+        kube_api_calls,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })
 }
@@ -459,24 +502,24 @@ fn nodes_ipv6(f: &Facts) -> Check {
     }
     let subnet_blocks: BTreeMap<&str, Option<Ipv6Net>> =
         f.subnets.iter().map(|s| (s.id.as_str(), s.ipv6.first().copied())).collect();
-    let mut evidence = Vec::new();
-    let mut ok = true;
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
     for i in &f.instances {
         let block = subnet_blocks.get(i.subnet_id.as_str()).copied().flatten();
         let inside = i.ipv6.iter().any(|a| parse_addr(a).ok().zip(block).is_some_and(|(a, b)| contains(b, a)));
-        ok &= inside;
-        evidence.push(format!(
+        let line = format!(
             "{} in {}: {}",
             i.id,
             i.subnet_id,
             if i.ipv6.is_empty() { "NO IPv6 address".to_string() } else { i.ipv6.join(", ") }
-        ));
+        );
+        if inside { good.push(line) } else { bad.push(line) }
     }
-    Check::new(
+    let n = f.instances.len();
+    Check::of_items(
         "nodes-ipv6",
-        ok,
-        format!("{} node(s) hold an IPv6 address inside their subnet's /64", f.instances.len()),
-        evidence,
+        format!("{} of {n} node(s) hold an IPv6 address inside their subnet's /64", n - bad.len()),
+        good,
+        bad,
         "nodes get IPv6 only from subnets with auto-assign IPv6 on: fix the subnets, then replace the nodes",
     )
 }
@@ -599,6 +642,7 @@ async fn http_probe(f: &Facts, opts: &VerifyOptions) -> Check {
                 format!("connect {} ms, first byte {} ms, total {} ms", a.connect_ms, a.first_byte_ms, a.total_ms),
                 format!("body: {}", a.body.chars().take(80).collect::<String>().replace(['\r', '\n'], " ")),
             ],
+            failing: 0,
             fix: None,
         },
         Err(e) => {
@@ -672,18 +716,6 @@ impl KubeFacts {
     }
 }
 
-/// At most this many evidence lines per check for what passed; every failure is listed.
-const EVIDENCE_OK_LINES: usize = 20;
-
-fn capped(mut ok: Vec<String>, bad: Vec<String>) -> Vec<String> {
-    let total = ok.len();
-    ok.truncate(EVIDENCE_OK_LINES);
-    if total > EVIDENCE_OK_LINES {
-        ok.push(format!("... and {} more that pass", total - EVIDENCE_OK_LINES));
-    }
-    bad.into_iter().chain(ok).collect()
-}
-
 /// Every node Ready, with an IPv6 InternalIP that is one of its EC2 instance's addresses
 /// (`kubectl get nodes -o wide`: INTERNAL-IP is IPv6).
 fn k8s_nodes(f: &Facts, k: &KubeFacts) -> Check {
@@ -726,11 +758,11 @@ fn k8s_nodes(f: &Facts, k: &KubeFacts) -> Check {
         if ok { good.push(line) } else { bad.push(format!("{line}{why}")) }
     }
     let n = k.nodes.len();
-    Check::new(
+    Check::of_items(
         "k8s-nodes",
-        bad.is_empty(),
         format!("{} of {n} node(s) Ready with an IPv6 InternalIP of their instance", n - bad.len()),
-        capped(good, bad),
+        good,
+        bad,
         "a node without an IPv6 InternalIP is in a subnet without IPv6 auto-assign, or of an IPv4 cluster: replace the nodes",
     )
 }
@@ -770,11 +802,11 @@ fn k8s_pods(k: &KubeFacts) -> Check {
         if running && inside { good.push(line) } else { bad.push(line) }
     }
     let n = k.pods.len();
-    Check::new(
+    Check::of_items(
         "k8s-pods",
-        bad.is_empty(),
         format!("{} of {n} sample pod(s) Running with an address in their node's /80", n - bad.len()),
-        capped(good, bad),
+        good,
+        bad,
         "pod addresses come from the /80 the VPC CNI delegates to the node's ENI: check aws-node (ENABLE_IPv6, ENABLE_PREFIX_DELEGATION) on that node",
     )
 }
@@ -921,9 +953,8 @@ async fn k8s_probe(
                     None => bad.push(format!("GET http://[{t}]/ from {name}: no result reported")),
                 }
             }
-            Check::new(
+            Check::of_items(
                 "k8s-probe",
-                bad.is_empty(),
                 format!(
                     "{} of {} sample pod(s) answered HTTP over IPv6 from inside the VPC{}",
                     good.len(),
@@ -934,7 +965,8 @@ async fn k8s_probe(
                         String::new()
                     }
                 ),
-                capped(good, bad),
+                good,
+                bad,
                 "check the pod listens on port 80 and no NetworkPolicy or security group for pods blocks it",
             )
         }
