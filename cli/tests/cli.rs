@@ -206,3 +206,37 @@ fn error_messages_quote_little_of_a_huge_input() {
     assert!(err.len() < 2_000, "{} bytes of message", err.len());
     assert!(err.contains("characters in all"), "{err}");
 }
+
+/// `eks6 plan` prints the step graphs `up` and `down` run (every step after what it
+/// needs), the waits each makes and the critical path; the JSON has the graphs and
+/// every kind of wait with its usual duration (scaled by `--time-scale`) and source.
+#[test]
+fn plan_prints_the_step_graphs_and_the_usual_durations() {
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/cluster.toml");
+    let o = eks6(&["plan", "--config", config]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("up steps (each starts when the steps after \"needs\" are done):"), "{text}");
+    let cluster = text.lines().find(|l| l.trim_start().starts_with("cluster ")).unwrap();
+    assert!(cluster.contains("cluster-role, subnets") && cluster.contains("cluster-create ~600s"), "{cluster}");
+    assert!(text.contains("critical path at the usual pace:"), "{text}");
+
+    let o = eks6(&["plan", "--config", config, "--time-scale", "0.01", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (up, down) = (&v["graphs"][0], &v["graphs"][1]);
+    assert_eq!((up["workflow"].as_str(), down["workflow"].as_str()), (Some("up"), Some("down")));
+    let needs = |g: &serde_json::Value, step: &str| -> Vec<String> {
+        let node = g["steps"].as_array().unwrap().iter().find(|s| s["step"] == step).unwrap();
+        node["needs"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect()
+    };
+    assert!(!needs(up, "cluster").contains(&"nat-gateways".to_string()), "{v}");
+    assert!(needs(up, "nodegroup").contains(&"addons".to_string()), "{v}");
+    assert!(needs(down, "network").contains(&"nat-gateways".to_string()), "{v}");
+    let cluster = v["expected"].as_array().unwrap().iter().find(|e| e["kind"] == "cluster-create").unwrap();
+    assert!((cluster["seconds"].as_f64().unwrap() - 6.0).abs() < 1e-6, "{cluster}");
+    assert!(cluster["source"].as_str().unwrap().contains("EKS"), "{cluster}");
+
+    let o = eks6(&["plan", "--config", config, "--time-scale", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0: give a finite factor above zero"), "{}", stderr(&o));
+}

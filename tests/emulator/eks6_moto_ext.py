@@ -2078,8 +2078,12 @@ def _settle(backend: Any) -> None:
 def eks_call_action(self: Any) -> Any:
     """EKSResponse.call_action: the timed transitions that are due end first, so every EKS call
     (List*, CreateNodegroup's ACTIVE check, ...) sees them; then moto's dispatch."""
-    with _LOCK:
-        _settle(self.eks_backend)
+    if time_scale() is not None:
+        # The backend is looked up outside the lock: moto's BackendDict takes a lock of
+        # its own while it makes an account's backends (which may call patched code).
+        backend = self.eks_backend
+        with _LOCK:
+            _settle(backend)
     original = _ORIGINAL["EKSResponse.call_action"]
     return (BaseResponse.call_action if original is _ABSENT else original)(self)
 

@@ -36,6 +36,22 @@ use eks6_tests::emulator::{Emulator, fresh_account};
 use eks6_tests::fixtures;
 use eks6_tests::nginx::Nginx;
 
+/// A line of figures on stdout.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// A line of progress on stderr.
+macro_rules! note {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 /// One wait, as its `waited` event reports it.
 struct Wait {
     step: String,
@@ -147,17 +163,17 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 async fn graph_part(scale: f64, runs: usize) -> Result<(), String> {
     let emu = Emulator::timed(scale);
-    println!("## up and down against the critical path (time scale {scale}, {runs} runs)\n");
-    println!(
+    out!("## up and down against the critical path (time scale {scale}, {runs} runs)\n");
+    out!(
         "| run | workflow | wall | critical path | outside waits on it | ratio | one after another | its ratio to the path | steps at once |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    out!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let mut ratios: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut last = None;
     for run in 1..=runs {
         let (u, d) = walkthrough_once(&emu, scale).await?;
         for (name, f) in [("up", &u), ("down", &d)] {
-            println!(
+            out!(
                 "| {run} | {name} | {:.2} s | {:.2} s | {:.2} s | {:.3} | {:.2} s | {:.2} | {} |",
                 f.wall_ms as f64 / 1e3,
                 f.floor_ms as f64 / 1e3,
@@ -172,19 +188,24 @@ async fn graph_part(scale: f64, runs: usize) -> Result<(), String> {
         last = Some((u, d));
     }
     for (name, r) in &ratios {
-        println!("\nmedian ratio of {name}: {:.3}", median(r.clone()));
+        out!("\nmedian ratio of {name}: {:.3}", median(r.clone()));
     }
     if let Some((u, d)) = last {
         for (name, f) in [("up", u), ("down", d)] {
-            println!("\n### the waits of the last {name} (critical path: {})\n", f.path.join(" > "));
-            println!("| step | resource | kind | expected | waited | lag | lag bound | polls |");
-            println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+            out!("\n### the waits of the last {name} (critical path: {})\n", f.path.join(" > "));
+            out!("| step | resource | kind | expected | waited | lag | lag bound | polls |");
+            out!("| --- | --- | --- | --- | --- | --- | --- | --- |");
             for w in &f.waits {
                 let lag = w.waited_ms.saturating_sub(w.expected_ms);
                 let bound = (w.expected_ms as f64 * 0.02).max(1000.0 * scale);
-                println!(
+                out!(
                     "| {} | {} | {} | {} ms | {} ms | {lag} ms | {bound:.0} ms | {} |",
-                    w.step, w.resource, w.kind, w.expected_ms, w.waited_ms, w.polls
+                    w.step,
+                    w.resource,
+                    w.kind,
+                    w.expected_ms,
+                    w.waited_ms,
+                    w.polls
                 );
             }
         }
@@ -235,7 +256,7 @@ async fn verify_at(emu: &'static Emulator, nginx: &Nginx, nodes: u32, pods_per_n
         .filter(|c| c.status == eks6::workflow::CheckStatus::Fail)
         .map(|c| c.name.as_str())
         .collect();
-    println!(
+    out!(
         "| {nodes} | {} | {} | {} | {:.2} s | {:.2} s | {text_lines} | {json_lines} | {} | {:.0} s |",
         nodes * pods_per_node,
         report.api_calls,
@@ -269,7 +290,7 @@ async fn scale_sample(cp: &ControlPlane, plan: &ClusterPlan, pods: u32) -> Resul
             return Ok(());
         }
         if ready != last {
-            eprintln!("eks6-bench: {ready} of {pods} sample pods Ready after {:.0} s", started.elapsed().as_secs_f64());
+            note!("eks6-bench: {ready} of {pods} sample pods Ready after {:.0} s", started.elapsed().as_secs_f64());
             last = ready;
         }
         if started.elapsed() > Duration::from_secs(3600) {
@@ -282,11 +303,11 @@ async fn scale_sample(cp: &ControlPlane, plan: &ClusterPlan, pods: u32) -> Resul
 async fn verify_part(sizes: &[u32], pods_per_node: u32) -> Result<(), String> {
     let emu = Emulator::shared();
     let nginx = Nginx::start();
-    println!("\n## verify at scale ({pods_per_node} sample pods a node)\n");
-    println!(
+    out!("\n## verify at scale ({pods_per_node} sample pods a node)\n");
+    out!(
         "| nodes | pods | AWS API calls | Kubernetes API calls | eks6 CPU | wall | evidence lines (text) | evidence lines (JSON) | failed checks | up took |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    out!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for &n in sizes {
         verify_at(emu, &nginx, n, pods_per_node).await?;
     }
@@ -319,7 +340,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("eks6-bench: {e}");
+            note!("eks6-bench: {e}");
             ExitCode::from(1)
         }
     }
