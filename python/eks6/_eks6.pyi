@@ -103,7 +103,7 @@ class _Client:
         profile: Optional[str] = None,
         endpoint_url: Optional[str] = None,
         role_arn: Optional[str] = None,
-        wait: Optional[tuple[float, float, float]] = None,
+        wait: Optional[tuple[Optional[float], float, float]] = None,  # (poll_interval, deadline, time_scale)
     ) -> _Client: ...
     @property
     def region(self) -> str: ...
@@ -152,3 +152,5 @@ def _probe(
     timeout: float = 10.0,
     blocking: bool = False,
 ) -> Any: ...
+
+def _step_graph(workflow: str) -> str: ...

@@ -49,7 +49,9 @@ pub use journal::{Journal, JournalEntry, state_dir};
 pub(crate) use journal::{Mode as FileMode, write_private};
 pub use preflight::{DEFAULT_VPC_QUOTA, PreflightOptions, preflight};
 pub use up::{IAM_PROPAGATION, MANAGED_ADDONS, UpStep, up};
-pub use verify::{Check, CheckStatus, KubeAccess, PROBE_POD_DEADLINE, VerifyOptions, VerifyReport, verify};
+pub use verify::{
+    Check, CheckStatus, EVIDENCE_TEXT_LINES, KubeAccess, PROBE_POD_DEADLINE, VerifyOptions, VerifyReport, verify,
+};
 pub use wait::{ExpectedWait, MAX_INTERVAL, MIN_INTERVAL, WaitKind, WaitPolicy};
 
 use crate::aws::AwsError;

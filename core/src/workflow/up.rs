@@ -39,7 +39,7 @@ pub const IAM_PROPAGATION: std::time::Duration = std::time::Duration::from_secs(
 
 /// A step of `up`. Each names the steps it needs ([`needs`](Self::needs)), so the table
 /// is the one description of the workflow: `up` starts each step as soon as those are
-/// done, several at once ([`StepGraph`]); events, reports and the journal use the names.
+/// done, several at once ([`StepGraph`](super::StepGraph)); events, reports and the journal use the names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::VariantArray, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case")]
 #[non_exhaustive]
