@@ -511,3 +511,36 @@ fn toml_without_probe(plan: &ClusterPlan) -> String {
     p.probe = None;
     p.to_toml()
 }
+
+/// `up` and `down` on the emulator's time-based mode (every state lasts AWS's usual
+/// duration × 0.002: a cluster 1.2 s), the library given the same scale: both finish,
+/// leave a clean up's state and then nothing, and each wait is placed by its kind's
+/// expected duration: the cluster was seen `CREATING` first, and a handful of polls
+/// found it `ACTIVE` (a fixed 10 ms poll would have made about 120).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_and_down_on_aws_clock_scaled() {
+    let emu: &'static Emulator = Box::leak(Box::new(Emulator::timed(0.002)));
+    let (account, plan) = (fresh_account(), plan());
+    let aws = emu.aws(&account, &plan.region).await;
+    let wait = eks6::workflow::WaitPolicy::new(None, std::time::Duration::from_secs(60), 0.002).unwrap();
+    let (o, events) = recording(RunOptions::new(fixtures::journal("timed", &account)).with_wait(wait));
+    up(&aws, &plan, &o).await.unwrap();
+    let waited: Vec<(String, u32, u64, u64)> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Waited { kind, polls, waited_ms, expected_ms, .. } => {
+                Some((kind.name().to_string(), *polls, *waited_ms, *expected_ms))
+            }
+            _ => None,
+        })
+        .collect();
+    let cluster = waited.iter().find(|w| w.0 == "cluster-create").expect("a cluster wait");
+    assert!(cluster.1 >= 2 && cluster.1 <= 20, "cluster polls: {waited:?}");
+    assert!(waited.iter().any(|w| w.0 == "nat-gateway-create" && w.1 >= 2), "{waited:?}");
+    assert!(waited.iter().any(|w| w.0 == "nodegroup-create" && w.1 >= 2), "{waited:?}");
+    assert_eq!(emu.inventory(&account, &plan).await.get("cluster AWSNewsBlog").map(String::as_str), Some("ACTIVE"));
+    down(&aws, Target::Plan(&plan), &o).await.unwrap();
+    assert_eq!(emu.inventory(&account, &plan).await, BTreeMap::new());
+}
