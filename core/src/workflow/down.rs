@@ -286,11 +286,11 @@ impl Down<'_, '_> {
                     continue;
                 }
                 run.retry_in_use("addons", &format!("add-on {addon}"), || aws.delete_addon(name, addon)).await?;
-                deleted.push(addon.to_string());
+                deleted.push((addon.to_string(), std::time::Instant::now()));
             }
             // Deleted together, waited for one after another: EKS deletes them at once.
-            for addon in &deleted {
-                run.wait_until("addons", WaitKind::AddonDelete, &format!("add-on {addon}"), || async {
+            for (addon, began) in &deleted {
+                run.wait_from("addons", WaitKind::AddonDelete, &format!("add-on {addon}"), *began, || async {
                     Ok(match aws.describe_addon(name, addon).await? {
                         None => Poll::Ready(()),
                         Some(a) => Poll::Pending(a.status.as_str().into()),
@@ -300,7 +300,7 @@ impl Down<'_, '_> {
             }
         }
         run.forget(|role| !role.starts_with("addon/"));
-        Ok(deleted)
+        Ok(deleted.into_iter().map(|(a, _)| a).collect())
     }
 
     /// The roles and the policy eks6 made for this plan: found by their names, deleted
@@ -442,14 +442,16 @@ impl Down<'_, '_> {
             .into_iter()
             .filter(|n| self.owned(&n.tags) && n.state != NatGatewayState::Deleted)
             .collect();
+        let mut began = Vec::new();
         for n in &nats {
             if n.state != NatGatewayState::Deleting {
                 aws.delete_nat_gateway(&n.id).await?;
             }
+            began.push(std::time::Instant::now());
         }
-        for n in &nats {
+        for (n, began) in nats.iter().zip(began) {
             let id = n.id.clone();
-            run.wait_until(step.name(), WaitKind::NatGatewayDelete, &format!("NAT gateway {id}"), || async {
+            run.wait_from(step.name(), WaitKind::NatGatewayDelete, &format!("NAT gateway {id}"), began, || async {
                 let all = aws.nat_gateways(vpc_id).await?;
                 Ok(match all.iter().find(|x| x.id == id).map(|x| &x.state) {
                     None | Some(NatGatewayState::Deleted) => Poll::Ready(()),

@@ -573,6 +573,7 @@ impl Up<'_, '_> {
             return Ok(Done::skipped());
         }
         let mut created = false;
+        let mut began = std::collections::HashMap::new();
         for addon in MANAGED_ADDONS {
             let ours = match aws.describe_addon(&plan.name, addon).await? {
                 Some(a) => owned_by(&a.tags, pid),
@@ -583,6 +584,7 @@ impl Up<'_, '_> {
                     let life = self.net().cluster_created.unwrap_or_default();
                     let token = token(pid, &format!("addon-{addon}-{life}"), &plan.name);
                     aws.create_addon(&self.owner, &plan.name, addon, &version, &token).await?;
+                    began.insert(*addon, std::time::Instant::now());
                     created = true;
                     true
                 }
@@ -591,15 +593,17 @@ impl Up<'_, '_> {
             run.record(&format!("addon/{addon}"), "eks-addon", addon, ours)?;
         }
         for addon in ["vpc-cni", "kube-proxy"] {
-            self.wait_addon(UpStep::Addons.name(), addon).await?;
+            let began = began.get(addon).copied().unwrap_or_else(std::time::Instant::now);
+            self.wait_addon(UpStep::Addons.name(), addon, began).await?;
         }
         Ok(Done::created_if(created, MANAGED_ADDONS.iter().map(|a| a.to_string()).collect()))
     }
 
-    async fn wait_addon(&self, step: &str, addon: &str) -> Result<(), WorkflowError> {
+    /// Waits for an add-on created at `began` to be `ACTIVE`.
+    async fn wait_addon(&self, step: &str, addon: &str, began: std::time::Instant) -> Result<(), WorkflowError> {
         let (aws, cluster) = (self.aws(), self.plan.name.as_str());
         self.run
-            .wait_until(step, WaitKind::AddonCreate, &format!("add-on {addon}"), || async {
+            .wait_from(step, WaitKind::AddonCreate, &format!("add-on {addon}"), began, || async {
                 match aws.describe_addon(cluster, addon).await? {
                     Some(a) if a.status == AddonStatus::Active => Ok(Poll::Ready(())),
                     Some(a)
@@ -715,7 +719,7 @@ impl Up<'_, '_> {
         if plan.cluster.addons == AddonMode::SelfManaged {
             return Ok(Done::skipped());
         }
-        self.wait_addon(UpStep::Coredns.name(), "coredns").await?;
+        self.wait_addon(UpStep::Coredns.name(), "coredns", std::time::Instant::now()).await?;
         Ok(Done::new(Outcome::Found, vec!["coredns".into()]))
     }
 
@@ -1089,7 +1093,8 @@ impl Up<'_, '_> {
                 run.record(&role, "nat-gateway", &n.id, true)?;
                 nats.insert(z, n.id.clone());
                 if n.state != NatGatewayState::Available {
-                    pending.push(n.id.clone());
+                    // Made by an earlier run: how long ago is not known here.
+                    pending.push((n.id.clone(), std::time::Instant::now()));
                 }
                 continue;
             }
@@ -1124,11 +1129,11 @@ impl Up<'_, '_> {
                 .await?;
             run.record(&role, "nat-gateway", &id, true)?;
             nats.insert(z, id.clone());
-            pending.push(id);
+            pending.push((id, std::time::Instant::now()));
             created = true;
         }
-        for id in pending {
-            run.wait_until("nat-gateways", WaitKind::NatGatewayCreate, &id, || async {
+        for (id, began) in pending {
+            run.wait_from("nat-gateways", WaitKind::NatGatewayCreate, &id, began, || async {
                 let all = aws.nat_gateways(&vpc_id).await?;
                 match all.iter().find(|n| n.id == id).map(|n| n.state.clone()) {
                     Some(NatGatewayState::Available) => Ok(Poll::Ready(())),

@@ -271,6 +271,26 @@ impl Run<'_> {
         step: &str,
         kind: WaitKind,
         resource: &str,
+        poll: F,
+    ) -> Result<T, WorkflowError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Poll<T>, WorkflowError>>,
+    {
+        self.wait_from(step, kind, resource, Instant::now(), poll).await
+    }
+
+    /// [`wait_until`](Self::wait_until) for a transition that began at `began` (the
+    /// create or delete that started it, a while before the wait when one step starts
+    /// several): the schedule counts from then, so a resource whose time is nearly up
+    /// is not first polled again half an expected duration later. The deadline counts
+    /// from the wait's start.
+    pub(crate) async fn wait_from<T, F, Fut>(
+        &self,
+        step: &str,
+        kind: WaitKind,
+        resource: &str,
+        began: Instant,
         mut poll: F,
     ) -> Result<T, WorkflowError>
     where
@@ -306,7 +326,7 @@ impl Run<'_> {
                 status,
                 waited_ms: waited.as_millis() as u64,
             });
-            self.pause(step, policy.next_poll(kind, waited), waited).await?;
+            self.pause(step, policy.next_poll(kind, began.elapsed()), waited).await?;
         }
     }
 
