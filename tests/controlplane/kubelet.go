@@ -233,6 +233,12 @@ func nth(prefix string, n int64) string {
 	return out.String()
 }
 
+// podsPerPass bounds the pods one pass starts, so that a pass (and the nodes' heartbeats
+// it begins with) comes round within a few seconds even while thousands of pods wait
+// (the scale bench): without it the nodes' leases lapsed and the node controller
+// tainted them.
+const podsPerPass = 100
+
 func podPass(ctx context.Context, s settings, c *kubernetes.Clientset, nodes map[string]*corev1.Node) error {
 	pods, err := c.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -244,7 +250,11 @@ func podPass(ctx context.Context, s settings, c *kubernetes.Clientset, nodes map
 			used[p.Status.PodIP] = true
 		}
 	}
+	started := 0
 	for idx := range pods.Items {
+		if started >= podsPerPass {
+			break // the rest next pass: the nodes' heartbeats come first
+		}
 		p := &pods.Items[idx]
 		n := nodes[p.Spec.NodeName]
 		if n == nil || p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
@@ -283,6 +293,7 @@ func podPass(ctx context.Context, s settings, c *kubernetes.Clientset, nodes map
 			}
 		}
 		setRunning(p, nodeIP, ip)
+		started++
 		if _, err := c.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil && !apierrors.IsConflict(err) {
 			return err
 		}

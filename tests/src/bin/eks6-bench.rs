@@ -233,7 +233,12 @@ async fn verify_at(emu: &'static Emulator, nginx: &Nginx, nodes: u32, pods_per_n
     plan.sample = Some(SamplePlan::default());
     let account = fresh_account();
     let cp = ControlPlane::start(emu, &account, &plan.region, &plan.name, nginx.port);
-    let aws: Aws = emu.aws(&account, &plan.region).await;
+    // moto launches a thousand instances in one CreateNodegroup slowly: longer call
+    // time-outs than the tests'.
+    let mut o = emu.options(&account, &plan.region);
+    o.attempt_timeout = Some(Duration::from_secs(600));
+    o.operation_timeout = Some(Duration::from_secs(600));
+    let aws = Aws::connect(&o).await.map_err(|e| format!("connect: {e}"))?;
     let opts = RunOptions::new(fixtures::journal("bench-verify", &account))
         .with_wait(WaitPolicy::every(Duration::from_millis(200), Duration::from_secs(3600)));
     let set_up = Instant::now();
