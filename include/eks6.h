@@ -423,12 +423,15 @@ eks6_status eks6_client_new(const char *region,
  * `deadline_secs` how long to wait for any one resource; `time_scale` the factor on
  * the usual durations (1 for AWS, 0.01 for an emulator a hundred times faster). The
  * default is (0, 1800, 1). A negative or non-finite number, a zero deadline or scale,
- * gives `EKS6_INVALID_ARGUMENT`.
+ * a scale above 1000, gives `EKS6_INVALID_ARGUMENT`. (It replaces
+ * `eks6_client_set_wait(first_delay_ms, max_delay_ms, deadline_secs)`, gone with the
+ * doubling schedule: a new name, so that old calls fail to link instead of meaning
+ * something else.)
  */
-eks6_status eks6_client_set_wait(const eks6_client *client,
-                                 double poll_interval_secs,
-                                 double deadline_secs,
-                                 double time_scale);
+eks6_status eks6_client_set_wait_policy(const eks6_client *client,
+                                        double poll_interval_secs,
+                                        double deadline_secs,
+                                        double time_scale);
 
 /**
  * The step graph of `workflow` (`"up"` or `"down"`) as JSON, by the text-out rules:

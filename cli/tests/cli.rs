@@ -238,5 +238,7 @@ fn plan_prints_the_step_graphs_and_the_usual_durations() {
 
     let o = eks6(&["plan", "--config", config, "--time-scale", "0"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("0: give a finite factor above zero"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("0: give a factor above zero and at most 1000"), "{}", stderr(&o));
+    let o = eks6(&["plan", "--config", config, "--time-scale", "1e17"]);
+    assert_eq!(o.status.code(), Some(2), "a huge scale is refused, not a panic: {}", stderr(&o));
 }

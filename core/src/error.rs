@@ -315,7 +315,7 @@ pub trait ErrorDetails: std::error::Error {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what}: {message}")]
 pub struct ArgumentError {
-    /// The argument (`--timeout`, `wait.first_delay`, `region`).
+    /// The argument (`--timeout`, `wait time scale`, `region`).
     pub what: String,
     /// What is wrong with it.
     pub message: String,

@@ -157,9 +157,12 @@ pub unsafe extern "C" fn eks6_client_new(
 /// `deadline_secs` how long to wait for any one resource; `time_scale` the factor on
 /// the usual durations (1 for AWS, 0.01 for an emulator a hundred times faster). The
 /// default is (0, 1800, 1). A negative or non-finite number, a zero deadline or scale,
-/// gives `EKS6_INVALID_ARGUMENT`.
+/// a scale above 1000, gives `EKS6_INVALID_ARGUMENT`. (It replaces
+/// `eks6_client_set_wait(first_delay_ms, max_delay_ms, deadline_secs)`, gone with the
+/// doubling schedule: a new name, so that old calls fail to link instead of meaning
+/// something else.)
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn eks6_client_set_wait(
+pub unsafe extern "C" fn eks6_client_set_wait_policy(
     client: *const eks6_client,
     poll_interval_secs: f64,
     deadline_secs: f64,

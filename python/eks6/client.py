@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Iterable, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import _eks6
+from .errors import ArgumentError
 from .model import AddressPlan, Event, Finding, PlanReport, ProbeAnswer, RunReport, VerifyReport
 
 __all__ = ["Cancel", "ClusterPlan", "Client", "WaitPolicy", "probe", "probe_sync", "step_graph"]
@@ -251,6 +252,12 @@ class Client:
         role_arn: Optional[str] = None,
         wait: Optional[WaitPolicy] = None,
     ) -> None:
+        if wait is not None and not isinstance(wait, WaitPolicy):
+            raise ArgumentError(
+                f"wait: {wait!r}: give an eks6.WaitPolicy(poll_interval=, deadline=, time_scale=) "
+                "(the (first_delay, max_delay, deadline) tuple of earlier releases is gone with the doubling schedule)",
+                {"kind": "invalid_argument"},
+            )
         native_wait = None if wait is None else (wait.poll_interval, wait.deadline, wait.time_scale)
         self._native = _eks6._Client(region, profile, endpoint_url, role_arn, native_wait)
 

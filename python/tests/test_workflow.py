@@ -202,8 +202,10 @@ def test_bad_profile_region_and_endpoint_are_argument_errors(tmp_path, monkeypat
         eks6.Client("us-west-2", endpoint_url="not a url")
     with pytest.raises(eks6.ArgumentError, match="wait poll interval: 0 seconds: give a finite number"):
         eks6.Client("us-west-2", wait=eks6.WaitPolicy(poll_interval=0.0))
-    with pytest.raises(eks6.ArgumentError, match="wait time scale: -1: give a finite factor"):
+    with pytest.raises(eks6.ArgumentError, match="wait time scale: -1: give a factor above zero"):
         eks6.Client("us-west-2", wait=eks6.WaitPolicy(time_scale=-1.0))
+    with pytest.raises(eks6.ArgumentError, match=r"wait: \(5, 30, 1800\): give an eks6.WaitPolicy"):
+        eks6.Client("us-west-2", wait=(5, 30, 1800))
 
 
 def test_preflight_asks_iam_about_the_node_role(endpoint, account):

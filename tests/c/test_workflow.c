@@ -205,11 +205,11 @@ static void test_arguments(eks6_client *client, eks6_plan *plan) {
     CHECK(eks6_down(client, plan, NULL, 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "down NULL journal");
     CHECK(eks6_verify(client, NULL, NULL, 0, NULL, NULL, NULL, &r) == EKS6_NULL_ARGUMENT, "verify NULL plan");
     CHECK(strstr(last_error(), "plan") != NULL, "message names the argument: %s", last_error());
-    CHECK(eks6_client_set_wait(client, -1, 10, 1) == EKS6_INVALID_ARGUMENT, "negative interval");
+    CHECK(eks6_client_set_wait_policy(client, -1, 10, 1) == EKS6_INVALID_ARGUMENT, "negative interval");
     CHECK(strstr(last_error(), "wait poll interval: -1 seconds") != NULL, "names the interval: %s", last_error());
-    CHECK(eks6_client_set_wait(client, 0, 10, 0) == EKS6_INVALID_ARGUMENT, "zero scale");
-    CHECK(strstr(last_error(), "wait time scale: 0") != NULL, "names the scale: %s", last_error());
-    CHECK(eks6_client_set_wait(client, 0, 0, 1) == EKS6_INVALID_ARGUMENT, "zero deadline");
+    CHECK(eks6_client_set_wait_policy(client, 0, 10, 0) == EKS6_INVALID_ARGUMENT, "zero scale");
+    CHECK(strstr(last_error(), "wait time scale: 0: give a factor above zero") != NULL, "names the scale: %s", last_error());
+    CHECK(eks6_client_set_wait_policy(client, 0, 0, 1) == EKS6_INVALID_ARGUMENT, "zero deadline");
     /* The graphs up and down run, with the usual durations. */
     {
         char graph[16384];
@@ -312,13 +312,13 @@ int main(void) {
     }
 
     /* 1. A time-out: the first wait polls after 3 s, the limit is 1 s. */
-    CHECK(eks6_client_set_wait(client, 3.0, 60, 1) == EKS6_OK, "set_wait");
+    CHECK(eks6_client_set_wait_policy(client, 3.0, 60, 1) == EKS6_OK, "set_wait");
     s = eks6_up(client, plan, journal, 1, NULL, NULL, NULL, &report);
     CHECK(s == EKS6_TIMEOUT, "up past its limit: %s: %s", eks6_status_name(s), last_error());
     CHECK(strstr(last_error(), "time limit of 1s") != NULL, "time-out message: %s", last_error());
 
     /* 2. A cancel from another thread after the first step of a resumed up. */
-    CHECK(eks6_client_set_wait(client, 0.01, 60, 1) == EKS6_OK, "set_wait");
+    CHECK(eks6_client_set_wait_policy(client, 0.01, 60, 1) == EKS6_OK, "set_wait");
     eks6_cancel *cancel = NULL;
     CHECK(eks6_cancel_new(&cancel) == EKS6_OK, "cancel_new");
     struct events ev;

@@ -1,4 +1,5 @@
-//! `down`: tears down exactly what carries this plan's ownership tags, in reverse order.
+//! `down`: tears down exactly what carries this plan's ownership tags, as a graph of
+//! steps ([`DownStep::needs`]) that undoes `up`'s.
 
 use std::collections::BTreeSet;
 
@@ -54,8 +55,13 @@ impl DownStep {
 
     /// The steps that must be gone first. Nodes go before the add-ons (the CNI serves
     /// them until they end) and before the cluster (EKS refuses to delete a cluster
-    /// with nodegroups: ResourceInUseException); the network goes last but for IAM,
-    /// and EKS must be done with the roles (the cluster gone) before they are deleted.
+    /// with nodegroups: ResourceInUseException); the network after the cluster and the
+    /// NAT gateways (an internet gateway with mapped public addresses cannot be
+    /// detached: DependencyViolation); IAM once EKS is done with the roles (the
+    /// cluster gone), beside the network. The NAT gateways go while the nodes drain:
+    /// private nodes lose IPv4 egress for the last minutes of their drain, which EKS's
+    /// delete does not need (it drains through the cluster's API); a trade for the
+    /// minute or two of NAT deletion off the critical path.
     pub fn needs(self) -> &'static [DownStep] {
         use DownStep::*;
         match self {
@@ -98,8 +104,9 @@ impl Step for DownStep {
     }
 }
 
-/// Deletes everything this plan owns: the nodegroup, the probe rule, the add-ons, the
-/// cluster, the network, then the IAM roles and policy ([`DownStep`]). Waits where AWS needs it; a delete refused with
+/// Deletes everything this plan owns: the sample, the nodegroup (the NAT gateways
+/// meanwhile), the probe rule, the add-ons, the cluster, then the network and the IAM
+/// roles and policy side by side ([`DownStep`]). Waits where AWS needs it; a delete refused with
 /// `DependencyViolation` or `ResourceInUseException` is tried again until the deadline,
 /// then the error names what still blocks it. Resources of other owners, and
 /// bring-your-own resources, are never touched. Idempotent: `down` of nothing succeeds.

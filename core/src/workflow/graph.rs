@@ -152,7 +152,8 @@ pub(crate) struct Done {
 
 /// Runs the workflow's steps as a graph: every step whose needs are done is started
 /// (in table order), up to all of them at once, each step's AWS calls counted apart.
-/// The journal has one writer ([`Run::end`] under its lock). The first error stops
+/// The journal is written under the run's lock only ([`Run::end`], and [`Run::record`]
+/// from inside steps), each record whole. The first error stops
 /// the run: the other steps in flight are dropped where they are (as a crash would
 /// leave them, which the next run resumes) and the error is returned.
 pub(crate) async fn run_steps<S, F, Fut>(run: &Run<'_>, exec: F) -> Result<(), WorkflowError>
@@ -206,7 +207,7 @@ mod tests {
     fn up_runs_the_nat_gateways_beside_the_cluster_and_waits_coredns_after_the_nodes() {
         let (_, path) = StepGraph::up().critical_path(&WaitPolicy::default());
         assert!(!path.contains(&"nat-gateways".to_string()), "{path:?}");
-        let at = |s: &str| path.iter().position(|p| p == s);
+        let at = |s: &str| path.iter().position(|p| p == s).unwrap_or_else(|| panic!("{s} not on {path:?}"));
         assert!(at("cluster") < at("nodegroup") && at("addons") < at("nodegroup"), "{path:?}");
         let g = StepGraph::up();
         let needs = |s: &str| g.steps.iter().find(|n| n.step == s).unwrap().needs.clone();

@@ -346,7 +346,8 @@ pub struct RunReport {
     pub plan_id: String,
     /// The region.
     pub region: String,
-    /// Steps in order.
+    /// The steps, in the order they ended (they run side by side; each has its
+    /// `started_ms`).
     pub steps: Vec<StepReport>,
     /// Findings made while running.
     pub findings: Vec<Finding>,

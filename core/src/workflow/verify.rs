@@ -268,7 +268,10 @@ impl fmt::Display for VerifyReport {
 pub async fn verify(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Result<VerifyReport, WorkflowError> {
     let checks = async {
         tokio::select! {
-            r = run_checks(aws, target, opts) => r,
+            (r, calls) = crate::aws::counting_calls(run_checks(aws, target, opts)) => {
+                // This run's calls only, whatever else shares the client.
+                r.map(|report| VerifyReport { api_calls: calls, ..report })
+            }
             () = opts.cancel.cancelled() => Err(WorkflowError::Cancelled { step: "verify".into() }),
         }
     };
@@ -336,7 +339,6 @@ impl Checks<'_> {
 
 async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Result<VerifyReport, WorkflowError> {
     let started = Instant::now();
-    let calls_before = aws.total_calls();
     let (name, region) = (target.name(), target.region());
     if aws.region() != region {
         return Err(WorkflowError::RegionMismatch { plan: region.into(), client: aws.region().into() });
@@ -370,7 +372,7 @@ async fn run_checks(aws: &Aws, target: Target<'_>, opts: &VerifyOptions) -> Resu
         cluster: name.into(),
         region: region.into(),
         checks: checks.list,
-        api_calls: aws.total_calls() - calls_before,
+        api_calls: 0, // counted around the run (`verify`)
         kube_api_calls,
         elapsed_ms: started.elapsed().as_millis() as u64,
     })

@@ -94,24 +94,27 @@ impl WaitKind {
 }
 
 /// How to wait for resources. By default each poll is placed by how long the kind of
-/// resource usually takes ([`WaitKind::typical`] × [`time_scale`](Self::time_scale)):
-/// one poll at once, then half the remaining expected time at each poll until the last
-/// 2 % (at least [`MIN_INTERVAL`] × scale), then every 2 %; past the expected time the
-/// pause grows by a quarter of the overrun, up to [`MAX_INTERVAL`] × scale. So a
-/// ten-minute cluster is described about eight times, the last poll at most 12 s after
-/// it is ready. A fixed [`poll_interval`](Self::poll_interval) overrides the schedule.
+/// resource usually takes (E = [`WaitKind::typical`] × [`time_scale`](Self::time_scale)):
+/// one poll at once; then pauses of half the expected time left, but never longer than
+/// a tenth of E or [`MAX_INTERVAL`] × scale, whichever is longer; in the last 2 % of E
+/// (at least [`MIN_INTERVAL`] × scale) every 2 %; past E the pause grows by a quarter of
+/// the overrun, up to [`MAX_INTERVAL`] × scale. A ten-minute cluster is described about
+/// fourteen times: noticed at most 12 s after it is ready near its usual time, at most
+/// a minute when it is early. A fixed [`poll_interval`](Self::poll_interval) overrides
+/// the schedule.
 /// (The SDK's EKS waiters poll at a fixed 30 s and report nothing; this loop reports
 /// every poll.)
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WaitPolicy {
     /// A fixed pause between polls instead of the derived schedule (also the first
-    /// pause of a refused call's retries).
+    /// pause of a refused call's retries, which double from it).
     pub poll_interval: Option<Duration>,
     /// Give up on one resource after this long, with [`WorkflowError::Timeout`].
     pub deadline: Duration,
-    /// The factor on AWS's durations: 1 for AWS; 0.01 for an emulator that runs a
-    /// hundred times faster (its `EKS6_MOTO_TIME_SCALE`). It scales the expected
-    /// durations and the schedule's shortest and longest pauses, not the deadline.
+    /// The factor on AWS's durations, above zero and at most [`MAX_TIME_SCALE`]: 1 for
+    /// AWS; 0.01 for an emulator that runs a hundred times faster (its
+    /// `EKS6_MOTO_TIME_SCALE`). It scales the expected durations and the schedule's
+    /// shortest and longest pauses, not the deadline.
     pub time_scale: f64,
 }
 
@@ -132,6 +135,14 @@ pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The longest pause of the derived schedule, before scaling (a wait that runs late).
 pub const MAX_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The largest [`WaitPolicy::time_scale`]: a thousand times AWS's pace is already days.
+pub const MAX_TIME_SCALE: f64 = 1000.0;
+
+/// The first pause of a refused call's retries, before scaling: EC2's describes are
+/// eventually consistent, so a create whose answer was lost is looked for again after
+/// this (terraform-provider-aws waits likewise before reading back).
+pub const RETRY_FIRST: Duration = Duration::from_secs(5);
 
 /// The share of an expected duration polled at its end.
 const LAST_SHARE: f64 = 0.02;
@@ -166,10 +177,10 @@ impl WaitPolicy {
         if deadline.is_zero() {
             return Err(ArgumentError::new("wait deadline", "must be above zero"));
         }
-        if !(time_scale.is_finite() && time_scale > 0.0) {
+        if !(time_scale.is_finite() && time_scale > 0.0 && time_scale <= MAX_TIME_SCALE) {
             return Err(ArgumentError::new(
                 "wait time scale",
-                format!("{time_scale}: give a finite factor above zero (1 for AWS)"),
+                format!("{time_scale}: give a factor above zero and at most {MAX_TIME_SCALE} (1 for AWS)"),
             ));
         }
         Ok(Self { poll_interval, deadline, time_scale })
@@ -208,22 +219,25 @@ impl WaitPolicy {
     }
 
     /// The pause before try `attempt` (from 1) of a call AWS refused for now (in use,
-    /// an answer lost): [`MIN_INTERVAL`] × scale doubling up to [`MAX_INTERVAL`] × scale,
-    /// or the fixed interval.
+    /// an answer lost): [`RETRY_FIRST`] × scale (or the fixed interval) doubling up to
+    /// [`MAX_INTERVAL`] × scale (or the fixed interval, if longer).
     ///
     /// ```
     /// use std::time::Duration;
     /// use eks6::workflow::WaitPolicy;
     /// let p = WaitPolicy::default();
-    /// assert_eq!(p.retry_delay(1), Duration::from_secs(1));
-    /// assert_eq!(p.retry_delay(3), Duration::from_secs(4));
+    /// assert_eq!(p.retry_delay(1), Duration::from_secs(5));
+    /// assert_eq!(p.retry_delay(2), Duration::from_secs(10));
     /// assert_eq!(p.retry_delay(40), Duration::from_secs(30));
+    /// let fixed = WaitPolicy::every(Duration::from_secs(2), Duration::from_secs(60));
+    /// assert_eq!((fixed.retry_delay(1), fixed.retry_delay(3)), (Duration::from_secs(2), Duration::from_secs(8)));
     /// ```
     pub fn retry_delay(&self, attempt: u32) -> Duration {
-        if let Some(fixed) = self.poll_interval {
-            return fixed;
-        }
-        MIN_INTERVAL.saturating_mul(1 << attempt.saturating_sub(1).min(10)).min(MAX_INTERVAL).mul_f64(self.time_scale)
+        let (first, cap) = match self.poll_interval {
+            Some(fixed) => (fixed, MAX_INTERVAL.mul_f64(self.time_scale).max(fixed)),
+            None => (RETRY_FIRST.mul_f64(self.time_scale), MAX_INTERVAL.mul_f64(self.time_scale)),
+        };
+        first.saturating_mul(1 << attempt.saturating_sub(1).min(10)).min(cap)
     }
 
     /// The pause before the next poll of a wait of `kind` that has gone on for
@@ -234,7 +248,10 @@ impl WaitPolicy {
     /// use eks6::workflow::{WaitKind, WaitPolicy};
     /// let p = WaitPolicy::default();
     /// let e = p.expected(WaitKind::ClusterCreate);
-    /// assert_eq!(p.next_poll(WaitKind::ClusterCreate, Duration::ZERO), e / 2);
+    /// // Early on, a tenth of the expected time (a minute for a ten-minute cluster).
+    /// assert_eq!(p.next_poll(WaitKind::ClusterCreate, Duration::ZERO), e / 10);
+    /// // Then half of what is left.
+    /// assert_eq!(p.next_poll(WaitKind::ClusterCreate, e.mul_f64(0.9)), e / 20);
     /// // Near the end, every 2 %.
     /// assert_eq!(p.next_poll(WaitKind::ClusterCreate, e.mul_f64(0.99)), e.mul_f64(0.02));
     /// assert_eq!(WaitPolicy::every(Duration::from_secs(3), e).next_poll(WaitKind::ClusterCreate, e), Duration::from_secs(3));
@@ -247,7 +264,8 @@ impl WaitPolicy {
         let step = expected.mul_f64(LAST_SHARE).max(MIN_INTERVAL.mul_f64(self.time_scale));
         let cap = MAX_INTERVAL.mul_f64(self.time_scale).max(step);
         if elapsed < expected {
-            ((expected - elapsed) / 2).max(step)
+            let early = (expected / 10).max(MAX_INTERVAL.mul_f64(self.time_scale));
+            ((expected - elapsed) / 2).min(early).max(step)
         } else {
             ((elapsed - expected) / 4).clamp(step, cap)
         }
@@ -387,7 +405,15 @@ mod tests {
             let lag = t - e;
             let bound = e.mul_f64(LAST_SHARE).max(MIN_INTERVAL);
             assert!(lag <= bound, "{}: noticed {lag:?} late, more than {bound:?}", kind.name());
-            assert!(polls <= 12, "{}: {polls} polls", kind.name());
+            assert!(polls <= 16, "{}: {polls} polls", kind.name());
+            // Ready early (at a third of its time), it is noticed within a tenth of the
+            // expected time or MAX_INTERVAL.
+            let (mut t, early) = (Duration::ZERO, e / 3);
+            while t < early {
+                t += p.next_poll(kind, t);
+            }
+            let bound = (e / 10).max(MAX_INTERVAL);
+            assert!(t - early <= bound, "{}: noticed {:?} late", kind.name(), t - early);
         }
     }
 
