@@ -52,7 +52,7 @@ pub use up::{IAM_PROPAGATION, MANAGED_ADDONS, UpStep, up};
 pub use verify::{
     Check, CheckStatus, EVIDENCE_TEXT_LINES, KubeAccess, PROBE_POD_DEADLINE, VerifyOptions, VerifyReport, verify,
 };
-pub use wait::{ExpectedWait, MAX_INTERVAL, MIN_INTERVAL, WaitKind, WaitPolicy};
+pub use wait::{ExpectedWait, MAX_INTERVAL, MAX_TIME_SCALE, MIN_INTERVAL, RETRY_FIRST, WaitKind, WaitPolicy};
 
 use crate::aws::AwsError;
 use crate::error::{ErrorDetails, ErrorKind};
