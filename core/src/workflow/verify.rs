@@ -974,3 +974,29 @@ async fn k8s_probe(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix} {i}")).collect()
+    }
+
+    #[test]
+    fn a_thousand_nodes_are_summarized_in_text_and_kept_whole_in_json() {
+        let c = Check::of_items("k8s-nodes", "998 of 1000", lines("ok", 998), lines("bad", 2), "fix");
+        assert_eq!((c.status, c.failing, c.evidence.len()), (CheckStatus::Fail, 2, 1000));
+        let text = c.evidence_summary();
+        // Every failure, first; then 20 that pass and how many more.
+        assert_eq!(text.len(), 2 + EVIDENCE_TEXT_LINES + 1, "{text:?}");
+        assert_eq!((text[0].as_str(), text[1].as_str(), text[2].as_str()), ("bad 0", "bad 1", "ok 0"));
+        assert_eq!(text.last().unwrap(), "... and 978 more (every line in --output json)");
+        let json: Check = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(json.evidence.len(), 1000);
+
+        // Few lines: all of them, no count; a passing check has no failing lines.
+        let c = Check::of_items("k8s-pods", "3 of 3", lines("ok", 3), Vec::new(), "fix");
+        assert_eq!((c.status, c.failing, c.evidence_summary()), (CheckStatus::Pass, 0, lines("ok", 3)));
+    }
+}
