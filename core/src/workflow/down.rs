@@ -401,9 +401,9 @@ impl Down<'_, '_> {
     async fn nat_gateways(&self) -> Result<Vec<String>, WorkflowError> {
         let mut deleted = Vec::new();
         for vpc_id in &self.vpcs().await? {
-            self.delete_nats(DownStep::NatGateways, vpc_id, &mut deleted).await?;
+            self.delete_nats(vpc_id, &mut deleted).await?;
         }
-        self.release_eips(DownStep::NatGateways, &mut deleted).await?;
+        self.release_eips(&mut deleted).await?;
         self.run.forget(|role| !role.starts_with("nat/") && !role.starts_with("eip/"));
         Ok(deleted)
     }
@@ -416,24 +416,23 @@ impl Down<'_, '_> {
         for vpc_id in &self.vpcs().await? {
             self.teardown_vpc(vpc_id, &mut deleted).await?;
         }
-        // Leftovers outside any VPC: an internet gateway created but never attached, an
-        // Elastic IP whose NAT gateway was never made.
+        // Leftovers outside any VPC: an internet gateway created but never attached (an
+        // Elastic IP whose NAT gateway was never made went in `nat-gateways`).
         for g in aws.internet_gateways_by_plan(pid).await? {
             if g.vpcs.is_empty() && self.owned(&g.tags) {
                 aws.delete_internet_gateway(&g.id).await?;
                 deleted.push(g.id);
             }
         }
-        self.release_eips(DownStep::Network, &mut deleted).await?;
         Ok(deleted)
     }
 
-    async fn release_eips(&self, step: DownStep, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
+    async fn release_eips(&self, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
         let (run, aws) = (self.run, self.run.aws);
         for e in aws.addresses_by_plan(&run.plan_id).await? {
             if self.owned(&e.tags) {
                 let what = format!("Elastic IP {}", e.allocation_id);
-                run.retry_in_use(step.name(), &what, || aws.release_address(&e.allocation_id)).await?;
+                run.retry_in_use(DownStep::NatGateways.name(), &what, || aws.release_address(&e.allocation_id)).await?;
                 deleted.push(e.allocation_id);
             }
         }
@@ -441,7 +440,7 @@ impl Down<'_, '_> {
     }
 
     /// Deletes the plan's NAT gateways in a VPC and waits until they are deleted.
-    async fn delete_nats(&self, step: DownStep, vpc_id: &str, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
+    async fn delete_nats(&self, vpc_id: &str, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
         let (run, aws) = (self.run, self.run.aws);
         let nats: Vec<_> = aws
             .nat_gateways(vpc_id)
@@ -458,13 +457,19 @@ impl Down<'_, '_> {
         }
         for (n, began) in nats.iter().zip(began) {
             let id = n.id.clone();
-            run.wait_from(step.name(), WaitKind::NatGatewayDelete, &format!("NAT gateway {id}"), began, || async {
-                let all = aws.nat_gateways(vpc_id).await?;
-                Ok(match all.iter().find(|x| x.id == id).map(|x| &x.state) {
-                    None | Some(NatGatewayState::Deleted) => Poll::Ready(()),
-                    Some(s) => Poll::Pending(s.as_str().into()),
-                })
-            })
+            run.wait_from(
+                DownStep::NatGateways.name(),
+                WaitKind::NatGatewayDelete,
+                &format!("NAT gateway {id}"),
+                began,
+                || async {
+                    let all = aws.nat_gateways(vpc_id).await?;
+                    Ok(match all.iter().find(|x| x.id == id).map(|x| &x.state) {
+                        None | Some(NatGatewayState::Deleted) => Poll::Ready(()),
+                        Some(s) => Poll::Pending(s.as_str().into()),
+                    })
+                },
+            )
             .await?;
             deleted.push(n.id.clone());
         }
@@ -474,11 +479,8 @@ impl Down<'_, '_> {
     /// Deletes what this plan owns in one VPC, and the VPC itself if it is the plan's.
     async fn teardown_vpc(&self, vpc_id: &str, deleted: &mut Vec<String>) -> Result<(), WorkflowError> {
         let (run, aws) = (self.run, self.run.aws);
+        // The NAT gateways and Elastic IPs are gone: this step needs `nat-gateways`.
         let Some(vpc) = aws.vpc(vpc_id).await? else { return Ok(()) };
-        // Left by a NAT step that did not run to its end (a plan made before it existed).
-        self.delete_nats(DownStep::Network, vpc_id, deleted).await?;
-        self.release_eips(DownStep::Network, deleted).await?;
-
         // Route tables: disassociate, delete.
         for t in aws.route_tables(vpc_id).await? {
             if !self.owned(&t.tags) || t.main {
