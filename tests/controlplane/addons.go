@@ -36,7 +36,9 @@ func runAddonManager(ctx context.Context, s settings, c *kubernetes.Clientset) {
 			if applied[addon] {
 				continue
 			}
-			var out struct{ Addon struct{ Status, AddonVersion string } }
+			var out struct {
+				Addon struct{ Status, AddonVersion string }
+			}
 			err := eksGet(ctx, s, "/clusters/"+url.PathEscape(s.cluster)+"/addons/"+addon, &out)
 			if err != nil || out.Addon.Status == "" || out.Addon.Status == "CREATING" || out.Addon.Status == "DELETING" {
 				continue

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -16,7 +17,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
 )
 
 // What the kubelets of the nodegroup's instances would do, played as kwok plays it, and
@@ -35,18 +41,128 @@ const (
 	prefixAnnot     = "eks6.test/ipv6-prefix"
 )
 
+// kubelets is the harness's state: the nodes it registered (refreshed by the node loop,
+// read by the pod loop), and what it knows of each pod beyond the API's answer (when it
+// first saw it, when it saw it being deleted, the address it gave it while its cache has
+// not caught up), so that two passes never give one address twice or start a pod twice.
+type kubelets struct {
+	s      settings
+	c      *kubernetes.Clientset
+	pods   corelisters.PodLister
+	kick   chan struct{}
+	mu     sync.Mutex
+	nodes  map[string]*corev1.Node
+	seen   map[types.UID]time.Time
+	ending map[types.UID]time.Time
+	given  map[types.UID]string
+	gone   map[types.UID]bool
+}
+
+// poke asks the pod loop for a pass soon (passes asked for while one runs coalesce).
+func (k *kubelets) poke() {
+	select {
+	case k.kick <- struct{}{}:
+	default:
+	}
+}
+
+// note records when a pod was first seen, and first seen being deleted: the clock of
+// --pod-start-delay and --pod-stop-delay (a pod's own timestamps have whole seconds).
+func (k *kubelets) note(obj any) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	k.mu.Lock()
+	if _, ok := k.seen[p.UID]; !ok {
+		k.seen[p.UID] = now
+	}
+	if _, ok := k.ending[p.UID]; !ok && p.DeletionTimestamp != nil {
+		k.ending[p.UID] = now
+	}
+	k.mu.Unlock()
+	k.poke()
+}
+
+func (k *kubelets) forget(obj any) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return
+	}
+	k.mu.Lock()
+	delete(k.seen, p.UID)
+	delete(k.ending, p.UID)
+	delete(k.given, p.UID)
+	delete(k.gone, p.UID)
+	k.mu.Unlock()
+}
+
 func runKubelets(ctx context.Context, s settings, c *kubernetes.Clientset) {
-	lastBeat := map[string]time.Time{}
+	factory := informers.NewSharedInformerFactory(c, 0)
+	podInformer := factory.Core().V1().Pods()
+	k := &kubelets{
+		s: s, c: c, pods: podInformer.Lister(), kick: make(chan struct{}, 1),
+		nodes: map[string]*corev1.Node{}, seen: map[types.UID]time.Time{}, ending: map[types.UID]time.Time{},
+		given: map[types.UID]string{}, gone: map[types.UID]bool{},
+	}
+	_, _ = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    k.note,
+		UpdateFunc: func(_, obj any) { k.note(obj) },
+		DeleteFunc: k.forget,
+	})
+	factory.Start(ctx.Done())
+	factory.WaitForCacheSync(ctx.Done())
+	go k.nodeLoop(ctx)
+	// The pod loop: at every pod event (coalesced), at the next pod due to start or stop,
+	// and on the interval.
 	tick := time.NewTicker(s.kubeletEvery)
 	defer tick.Stop()
+	due := time.NewTimer(s.kubeletEvery)
+	defer due.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-k.kick:
+		case <-due.C:
 		}
-		if err := kubeletPass(ctx, s, c, lastBeat); err != nil && ctx.Err() == nil {
+		next, err := k.podPass(ctx)
+		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(os.Stderr, "controlplane: kubelet: %v\n", err)
+		}
+		if !due.Stop() {
+			select {
+			case <-due.C:
+			default:
+			}
+		}
+		wait := s.kubeletEvery
+		if !next.IsZero() {
+			wait = min(max(time.Until(next), time.Millisecond), s.kubeletEvery)
+		}
+		due.Reset(wait)
+	}
+}
+
+// nodeLoop registers a node per running instance and renews their heartbeats, on the
+// interval and apart from the pods, so that no amount of pod work lets a lease lapse.
+func (k *kubelets) nodeLoop(ctx context.Context) {
+	lastBeat := map[string]time.Time{}
+	tick := time.NewTicker(k.s.kubeletEvery)
+	defer tick.Stop()
+	for {
+		if err := k.nodePass(ctx, lastBeat); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(os.Stderr, "controlplane: kubelet: %v\n", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
 	}
 }
@@ -58,7 +174,8 @@ func nodeName(i instance) string {
 	return i.ID + "." + "compute.internal"
 }
 
-func kubeletPass(ctx context.Context, s settings, c *kubernetes.Clientset, lastBeat map[string]time.Time) error {
+func (k *kubelets) nodePass(ctx context.Context, lastBeat map[string]time.Time) error {
+	s, c := k.s, k.c
 	instances, err := ec2Instances(ctx, s)
 	if err != nil {
 		return err
@@ -103,7 +220,14 @@ func kubeletPass(ctx context.Context, s settings, c *kubernetes.Clientset, lastB
 			lastBeat[name] = time.Now()
 		}
 	}
-	return podPass(ctx, s, c, have)
+	k.mu.Lock()
+	fresh := len(have) != len(k.nodes)
+	k.nodes = have
+	k.mu.Unlock()
+	if fresh {
+		k.poke()
+	}
+	return nil
 }
 
 func registerNode(ctx context.Context, s settings, c *kubernetes.Clientset, name string, i instance) (*corev1.Node, error) {
@@ -233,43 +357,78 @@ func nth(prefix string, n int64) string {
 	return out.String()
 }
 
-// podsPerPass bounds the pods one pass starts, so that a pass (and the nodes' heartbeats
-// it begins with) comes round within a few seconds even while thousands of pods wait
-// (the scale bench): without it the nodes' leases lapsed and the node controller
-// tainted them.
-const podsPerPass = 100
+// updateWorkers is how many pod status writes one pass has in flight at once.
+const updateWorkers = 8
 
-func podPass(ctx context.Context, s settings, c *kubernetes.Clientset, nodes map[string]*corev1.Node) error {
-	pods, err := c.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+// podPass does what the nodes' kubelets would do now, from the informer's cache: start
+// every pod bound to a node whose start delay is over (an address from the node's /80,
+// Running and Ready), remove every pod being deleted whose stop delay is over, and run
+// probe pods. It returns when the next waiting pod is due (zero: none waits).
+func (k *kubelets) podPass(ctx context.Context) (time.Time, error) {
+	s, c := k.s, k.c
+	cached, err := k.pods.List(labels.Everything())
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
+	now := time.Now()
+	var next time.Time
+	later := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	k.mu.Lock()
+	nodes := k.nodes
 	used := map[string]bool{}
-	for _, p := range pods.Items {
+	for _, p := range cached {
 		if p.Status.PodIP != "" {
 			used[p.Status.PodIP] = true
 		}
 	}
-	started := 0
-	for idx := range pods.Items {
-		if started >= podsPerPass {
-			break // the rest next pass: the nodes' heartbeats come first
+	for _, ip := range k.given {
+		used[ip] = true
+	}
+	type job struct {
+		pod   *corev1.Pod
+		node  *corev1.Node
+		probe bool
+	}
+	var starts []job
+	var removes []*corev1.Pod
+	for _, cp := range cached {
+		n := nodes[cp.Spec.NodeName]
+		if n == nil || cp.Status.Phase == corev1.PodSucceeded || cp.Status.Phase == corev1.PodFailed {
+			continue
 		}
-		p := &pods.Items[idx]
-		n := nodes[p.Spec.NodeName]
-		if n == nil || p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			if p.DeletionTimestamp != nil && n != nil {
-				// The kubelet stops the containers, then the pod object goes.
-				zero := int64(0)
-				_ = c.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+		if cp.DeletionTimestamp != nil {
+			// The kubelet stops the containers (--pod-stop-delay), then the pod object goes.
+			at := k.ending[cp.UID].Add(s.podStopDelay)
+			if k.gone[cp.UID] {
+				continue
 			}
+			if at.After(now) {
+				later(at)
+				continue
+			}
+			k.gone[cp.UID] = true
+			removes = append(removes, cp)
 			continue
 		}
+		if _, ok := k.given[cp.UID]; ok || podReady(cp) {
+			continue
+		}
+		// The cluster's own pods (kube-system) start at once: on EKS they run before the
+		// node is Ready, inside the nodegroup's wait. Others after --pod-start-delay.
+		if cp.Namespace != "kube-system" {
+			if at := k.seen[cp.UID].Add(s.podStartDelay); at.After(now) {
+				later(at)
+				continue
+			}
+		}
+		p := cp.DeepCopy()
 		if p.Labels[probeLabel] == probeLabelValue {
-			runProbe(ctx, s, c, p, n)
-			continue
-		}
-		if podReady(p) {
+			k.given[p.UID] = ""
+			starts = append(starts, job{pod: p, node: n, probe: true})
 			continue
 		}
 		nodeIP := ""
@@ -284,21 +443,58 @@ func podPass(ctx context.Context, s settings, c *kubernetes.Clientset, nodes map
 			if prefix == "" {
 				continue // no delegated prefix: the CNI has nothing to give
 			}
-			for k := int64(1); ; k++ {
-				if cand := nth(prefix, k); !used[cand] {
+			for i := int64(1); ; i++ {
+				if cand := nth(prefix, i); !used[cand] {
 					ip = cand
 					used[cand] = true
 					break
 				}
 			}
 		}
+		k.given[p.UID] = ip
 		setRunning(p, nodeIP, ip)
-		started++
-		if _, err := c.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil && !apierrors.IsConflict(err) {
-			return err
-		}
+		starts = append(starts, job{pod: p, node: n})
 	}
-	return nil
+	k.mu.Unlock()
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var firstErr error
+	slots := make(chan struct{}, updateWorkers)
+	for _, j := range starts {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func(j job) {
+			defer func() { <-slots; wg.Done() }()
+			if j.probe {
+				runProbe(ctx, s, c, j.pod, j.node)
+				return
+			}
+			if _, err := c.CoreV1().Pods(j.pod.Namespace).UpdateStatus(ctx, j.pod, metav1.UpdateOptions{}); err != nil {
+				// Not started after all (a newer version, or gone): the next pass looks again.
+				k.mu.Lock()
+				delete(k.given, j.pod.UID)
+				k.mu.Unlock()
+				if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+					errMu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					errMu.Unlock()
+				}
+			}
+		}(j)
+	}
+	for _, p := range removes {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func(p *corev1.Pod) {
+			defer func() { <-slots; wg.Done() }()
+			zero := int64(0)
+			_ = c.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+		}(p)
+	}
+	wg.Wait()
+	return next, firstErr
 }
 
 func podReady(p *corev1.Pod) bool {

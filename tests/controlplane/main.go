@@ -43,6 +43,11 @@ type settings struct {
 	serviceCIDR  string
 	nginxPort    int
 	kubeletEvery time.Duration
+	// How long a kubelet takes to start a pod outside kube-system (pull, start, Ready),
+	// and to stop one being deleted: zero by default; the time-based bench sets them
+	// from eks6's table of usual durations (sample-rollout), scaled.
+	podStartDelay time.Duration
+	podStopDelay  time.Duration
 }
 
 func main() {
@@ -55,6 +60,8 @@ func main() {
 	flag.StringVar(&s.serviceCIDR, "service-cidr", "fd00:10:96::/108", "the IPv6 service range")
 	flag.IntVar(&s.nginxPort, "nginx-port", 0, "nginx on [::1] that the probe pod's requests reach")
 	flag.DurationVar(&s.kubeletEvery, "kubelet-interval", 200*time.Millisecond, "how often the kubelets look")
+	flag.DurationVar(&s.podStartDelay, "pod-start-delay", 0, "how long after it first appears a pod outside kube-system is Running and Ready")
+	flag.DurationVar(&s.podStopDelay, "pod-stop-delay", 0, "how long after it is marked for deletion a pod's object is removed")
 	klogFlags := flag.NewFlagSet("klog", flag.ExitOnError)
 	klog.InitFlags(klogFlags)
 	_ = klogFlags.Set("v", "0")
@@ -136,10 +143,10 @@ func run(ctx context.Context, s settings) error {
 		go runAddonManager(ctx, s, client)
 	}
 	ready, _ := json.Marshal(map[string]string{
-		"endpoint":        endpoint,
-		"ca":              base64.StdEncoding.EncodeToString(pki.caPEM),
+		"endpoint":         endpoint,
+		"ca":               base64.StdEncoding.EncodeToString(pki.caPEM),
 		"admin_kubeconfig": admin,
-		"service_cidr":    s.serviceCIDR,
+		"service_cidr":     s.serviceCIDR,
 	})
 	fmt.Printf("EKS6_CONTROL_PLANE=%s\n", ready)
 	<-ctx.Done()

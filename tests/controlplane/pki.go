@@ -20,19 +20,19 @@ import (
 // certificate and the harness's admin client certificate (O=system:masters); the
 // service-account key signs pod tokens.
 type pki struct {
-	dir             string
-	caPEM           []byte
-	caFile          string
-	serverCert      string
-	serverKey       string
-	adminCert       string
-	adminKey        string
-	saKey           string
-	saPub           string
-	adminCertPEM    []byte
-	adminKeyPEM     []byte
-	caKey           *ecdsa.PrivateKey
-	caCert          *x509.Certificate
+	dir          string
+	caPEM        []byte
+	caFile       string
+	serverCert   string
+	serverKey    string
+	adminCert    string
+	adminKey     string
+	saKey        string
+	saPub        string
+	adminCertPEM []byte
+	adminKeyPEM  []byte
+	caKey        *ecdsa.PrivateKey
+	caCert       *x509.Certificate
 }
 
 func writePEM(path, kind string, der []byte) ([]byte, error) {

@@ -62,6 +62,28 @@ impl ControlPlane {
         nginx_port: u16,
         service_cidr: &str,
     ) -> Self {
+        Self::launch(emulator, (account, region, cluster), nginx_port, service_cidr, &[])
+    }
+
+    /// [`start`](Self::start) on AWS's clock, for the emulator's time-based mode
+    /// ([`Emulator::timed`]) at the same `scale`: the harness's kubelets start a pod
+    /// outside kube-system the sample's usual rollout time after it appears
+    /// ([`WaitKind::SampleRollout`](eks6::workflow::WaitKind::SampleRollout) × scale).
+    /// Deleting a namespace stays at the real controller manager's pace (it comes back
+    /// in whole seconds: half the pods' grace period plus one).
+    pub fn timed(emulator: &Emulator, account: &str, region: &str, cluster: &str, nginx_port: u16, scale: f64) -> Self {
+        let delay = eks6::workflow::WaitKind::SampleRollout.typical().mul_f64(scale);
+        let flag = format!("--pod-start-delay={}ms", delay.as_millis());
+        Self::launch(emulator, (account, region, cluster), nginx_port, "fd00:10:96::/108", &[flag])
+    }
+
+    fn launch(
+        emulator: &Emulator,
+        (account, region, cluster): (&str, &str, &str),
+        nginx_port: u16,
+        service_cidr: &str,
+        extra: &[String],
+    ) -> Self {
         let bin = binary();
         assert!(bin.exists(), "the Kubernetes control plane {} is not built: run `make controlplane`", bin.display());
         let dir = std::env::temp_dir().join(format!("eks6-cp-{}-{account}-{cluster}", std::process::id()));
@@ -73,6 +95,7 @@ impl ControlPlane {
             .args(["--dir", &dir.to_string_lossy(), "--cluster", cluster, "--account", account, "--region", region])
             .args(["--aws-endpoint", &emulator.endpoint, "--service-cidr", service_cidr])
             .args(["--nginx-port", &nginx_port.to_string()])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(log)
