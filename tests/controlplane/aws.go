@@ -15,7 +15,8 @@ import (
 // The harness reads the emulator as EKS's own components read AWS, unsigned: the emulator
 // picks the service from the credential scope and the account from x-moto-account-id.
 
-var awsClient = &http.Client{Timeout: 10 * time.Second}
+// A minute: at 1,000 instances the emulator renders a page for seconds on a busy machine.
+var awsClient = &http.Client{Timeout: time.Minute}
 
 func authHeader(s settings, service string) string {
 	return fmt.Sprintf("AWS4-HMAC-SHA256 Credential=AKIDEKS6HARNESS/20260101/%s/%s/aws4_request, SignedHeaders=host, Signature=0", s.region, service)
@@ -51,7 +52,26 @@ type instance struct {
 	IPv6, Prefixes           []string
 }
 
+// ec2Instances is every running instance of the cluster, page by page (EC2 answers at
+// most 1,000 reservations a page, and the emulator 100 when no MaxResults is given: a
+// harness that read one page registered only 100 of 1,000 nodes).
 func ec2Instances(ctx context.Context, s settings) ([]instance, error) {
+	var out []instance
+	token := ""
+	for {
+		page, next, err := ec2InstancesPage(ctx, s, token)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if next == "" {
+			return out, nil
+		}
+		token = next
+	}
+}
+
+func ec2InstancesPage(ctx context.Context, s settings, token string) ([]instance, string, error) {
 	form := url.Values{
 		"Action":           {"DescribeInstances"},
 		"Version":          {"2016-11-15"},
@@ -59,24 +79,29 @@ func ec2Instances(ctx context.Context, s settings) ([]instance, error) {
 		"Filter.1.Value.1": {s.cluster},
 		"Filter.2.Name":    {"instance-state-name"},
 		"Filter.2.Value.1": {"running"},
+		"MaxResults":       {"1000"},
+	}
+	if token != "" {
+		form.Set("NextToken", token)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.awsEndpoint, "/")+"/", strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", authHeader(s, "ec2"))
 	req.Header.Set("x-moto-account-id", s.account)
 	resp, err := awsClient.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("EC2 DescribeInstances: HTTP %d: %s", resp.StatusCode, body)
+		return nil, "", fmt.Errorf("EC2 DescribeInstances: HTTP %d: %s", resp.StatusCode, body)
 	}
 	var doc struct {
+		NextToken    string `xml:"nextToken"`
 		Reservations []struct {
 			Instances []struct {
 				ID   string `xml:"instanceId"`
@@ -94,7 +119,7 @@ func ec2Instances(ctx context.Context, s settings) ([]instance, error) {
 		} `xml:"reservationSet>item"`
 	}
 	if err := xml.Unmarshal(body, &doc); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var out []instance
 	for _, r := range doc.Reservations {
@@ -112,5 +137,5 @@ func ec2Instances(ctx context.Context, s settings) ([]instance, error) {
 			out = append(out, in)
 		}
 	}
-	return out, nil
+	return out, doc.NextToken, nil
 }

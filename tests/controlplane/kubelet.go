@@ -56,6 +56,8 @@ type kubelets struct {
 	ending map[types.UID]time.Time
 	given  map[types.UID]string
 	gone   map[types.UID]bool
+	// When a started pod was last reported Ready again (see podPass).
+	resynced map[types.UID]time.Time
 }
 
 // poke asks the pod loop for a pass soon (passes asked for while one runs coalesce).
@@ -98,6 +100,7 @@ func (k *kubelets) forget(obj any) {
 	delete(k.ending, p.UID)
 	delete(k.given, p.UID)
 	delete(k.gone, p.UID)
+	delete(k.resynced, p.UID)
 	k.mu.Unlock()
 }
 
@@ -107,7 +110,7 @@ func runKubelets(ctx context.Context, s settings, c *kubernetes.Clientset) {
 	k := &kubelets{
 		s: s, c: c, pods: podInformer.Lister(), kick: make(chan struct{}, 1),
 		nodes: map[string]*corev1.Node{}, seen: map[types.UID]time.Time{}, ending: map[types.UID]time.Time{},
-		given: map[types.UID]string{}, gone: map[types.UID]bool{},
+		given: map[types.UID]string{}, gone: map[types.UID]bool{}, resynced: map[types.UID]time.Time{},
 	}
 	_, _ = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    k.note,
@@ -131,7 +134,7 @@ func runKubelets(ctx context.Context, s settings, c *kubernetes.Clientset) {
 		case <-k.kick:
 		case <-due.C:
 		}
-		next, err := k.podPass(ctx)
+		next, scan, err := k.podPass(ctx)
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(os.Stderr, "controlplane: kubelet: %v\n", err)
 		}
@@ -146,24 +149,127 @@ func runKubelets(ctx context.Context, s settings, c *kubernetes.Clientset) {
 			wait = min(max(time.Until(next), time.Millisecond), s.kubeletEvery)
 		}
 		due.Reset(wait)
+		// Pod events come without pause while thousands of pods start, and a pass reads
+		// every pod of the cache: at least twice that reading's time between passes
+		// (at most the interval), so the harness's scans never take more than a third
+		// of a core. (The time of its writes is not counted: that is the API server's.)
+		if rest := min(2*scan, s.kubeletEvery); rest > time.Millisecond {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(rest):
+			}
+		}
 	}
 }
 
-// nodeLoop registers a node per running instance and renews their heartbeats, on the
-// interval and apart from the pods, so that no amount of pod work lets a lease lapse.
+// nodeLoop registers a node per running instance on the interval, apart from the pods
+// (the instances come from EC2, which at 1,000 nodes answers in seconds); leaseLoop
+// keeps the registered nodes alive.
 func (k *kubelets) nodeLoop(ctx context.Context) {
-	lastBeat := map[string]time.Time{}
-	tick := time.NewTicker(k.s.kubeletEvery)
-	defer tick.Stop()
+	go k.leaseLoop(ctx)
 	for {
-		if err := k.nodePass(ctx, lastBeat); err != nil && ctx.Err() == nil {
+		began := time.Now()
+		if err := k.nodePass(ctx); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(os.Stderr, "controlplane: kubelet: %v\n", err)
 		}
+		// At least three times a pass's own time between passes: at 1,000 instances the
+		// emulator takes a second or more to answer, and polled back to back it would
+		// take a core from the API server.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(max(k.s.kubeletEvery, 3*time.Since(began))):
+		}
+	}
+}
+
+// leaseRenew and statusReport are how often a kubelet renews its node's lease (a tenth
+// of the lease's 40 s, kubelet's nodeLeaseRenewIntervalFraction) and reports its status
+// when nothing changed (kubelet's nodeStatusReportFrequency is 5 min; 1 min here). The
+// node lifecycle controller counts either as the node's heartbeat.
+const (
+	leaseRenew   = 10 * time.Second
+	statusReport = time.Minute
+)
+
+// leaseWorkers is how many lease renewals are in flight at once: a thousand kubelets
+// renew on their own; eight at once fell behind the 40 s grace period while the API
+// server wrote 30,000 pods' status, and nine nodes went NotReady.
+const leaseWorkers = 64
+
+// leaseLoop renews the leases of the registered nodes, leaseWorkers at once, so that a
+// thousand nodes stay Ready while the API server is busy with thousands of pods.
+func (k *kubelets) leaseLoop(ctx context.Context) {
+	renewed := map[string]time.Time{}
+	reported := map[string]time.Time{}
+	leases := map[string]*coordinationv1.Lease{}
+	var mu sync.Mutex
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+		k.mu.Lock()
+		nodes := k.nodes
+		k.mu.Unlock()
+		for name := range renewed {
+			if nodes[name] == nil {
+				delete(renewed, name)
+				delete(reported, name)
+				delete(leases, name)
+			}
+		}
+		// What is due, read before any worker writes the maps (they write under mu).
+		type due struct {
+			name          string
+			lease, status bool
+		}
+		var jobs []due
+		now := time.Now()
+		for name := range nodes {
+			lease, status := now.Sub(renewed[name]) >= leaseRenew, now.Sub(reported[name]) >= statusReport
+			if lease || status {
+				jobs = append(jobs, due{name, lease, status})
+			}
+		}
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, leaseWorkers)
+		for _, j := range jobs {
+			name, lease, status := j.name, j.lease, j.status
+			slots <- struct{}{}
+			wg.Add(1)
+			go func(name string) {
+				defer func() { <-slots; wg.Done() }()
+				mu.Lock()
+				l := leases[name]
+				mu.Unlock()
+				if lease {
+					l, err := renewLease(ctx, k.c, name, l)
+					mu.Lock()
+					leases[name] = l
+					if err == nil {
+						renewed[name] = now
+					}
+					mu.Unlock()
+					if err != nil && ctx.Err() == nil {
+						fmt.Fprintf(os.Stderr, "controlplane: kubelet: lease of %s: %v\n", name, err)
+					}
+				}
+				if status {
+					err := reportStatus(ctx, k.c, name)
+					mu.Lock()
+					if err == nil {
+						reported[name] = now
+					}
+					mu.Unlock()
+				}
+			}(name)
+		}
+		wg.Wait()
 	}
 }
 
@@ -174,7 +280,7 @@ func nodeName(i instance) string {
 	return i.ID + "." + "compute.internal"
 }
 
-func (k *kubelets) nodePass(ctx context.Context, lastBeat map[string]time.Time) error {
+func (k *kubelets) nodePass(ctx context.Context) error {
 	s, c := k.s, k.c
 	instances, err := ec2Instances(ctx, s)
 	if err != nil {
@@ -196,29 +302,45 @@ func (k *kubelets) nodePass(ctx context.Context, lastBeat map[string]time.Time) 
 		n := &nodes.Items[idx]
 		if _, ok := live[n.Name]; !ok && n.Labels["eks6.test/harness"] == "true" {
 			_ = c.CoreV1().Nodes().Delete(ctx, n.Name, metav1.DeleteOptions{})
-			delete(lastBeat, n.Name)
 			continue
 		}
 		have[n.Name] = n
 	}
+	// New nodes register eight at once (a thousand instances join within seconds).
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	joined := map[string]*corev1.Node{}
+	slots := make(chan struct{}, updateWorkers)
 	for name, i := range live {
 		if n, ok := have[name]; ok && len(n.Status.Conditions) == 0 {
 			delete(have, name)
 		}
-		if _, ok := have[name]; !ok {
+		if _, ok := have[name]; ok {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func(name string, i instance) {
+			defer func() { <-slots; wg.Done() }()
 			n, err := registerNode(ctx, s, c, name, i)
+			mu.Lock()
+			defer mu.Unlock()
 			if err != nil {
-				return err
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
 			}
-			have[name] = n
-			lastBeat[name] = time.Time{}
-		}
-		if time.Since(lastBeat[name]) > 10*time.Second {
-			if err := heartbeat(ctx, c, have[name]); err != nil {
-				return err
-			}
-			lastBeat[name] = time.Now()
-		}
+			joined[name] = n
+		}(name, i)
+	}
+	wg.Wait()
+	for name, n := range joined {
+		have[name] = n
+	}
+	if firstErr != nil {
+		return firstErr
 	}
 	k.mu.Lock()
 	fresh := len(have) != len(k.nodes)
@@ -313,31 +435,50 @@ func readyConditions(now time.Time) []corev1.NodeCondition {
 	}
 }
 
-// heartbeat renews the node's lease and its Ready condition, as a kubelet does.
-func heartbeat(ctx context.Context, c *kubernetes.Clientset, n *corev1.Node) error {
+// renewLease renews a node's lease as a kubelet does, from the copy it last wrote (one
+// call; a conflict or a missing lease reads or makes it afresh).
+func renewLease(ctx context.Context, c *kubernetes.Clientset, name string, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
 	now := metav1.NewMicroTime(time.Now())
-	seconds := int32(40)
 	leases := c.CoordinationV1().Leases("kube-node-lease")
-	lease, err := leases.Get(ctx, n.Name, metav1.GetOptions{})
+	if l != nil {
+		l = l.DeepCopy()
+		l.Spec.RenewTime = &now
+		if updated, err := leases.Update(ctx, l, metav1.UpdateOptions{}); err == nil {
+			return updated, nil
+		}
+	}
+	l, err := leases.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		_, err = leases.Create(ctx, &coordinationv1.Lease{
-			ObjectMeta: metav1.ObjectMeta{Name: n.Name},
-			Spec:       coordinationv1.LeaseSpec{HolderIdentity: &n.Name, LeaseDurationSeconds: &seconds, RenewTime: &now},
+		seconds := int32(40)
+		return leases.Create(ctx, &coordinationv1.Lease{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec:       coordinationv1.LeaseSpec{HolderIdentity: &name, LeaseDurationSeconds: &seconds, RenewTime: &now},
 		}, metav1.CreateOptions{})
-	} else if err == nil {
-		lease.Spec.RenewTime = &now
-		_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fresh, err := c.CoreV1().Nodes().Get(ctx, n.Name, metav1.GetOptions{})
+	l.Spec.RenewTime = &now
+	return leases.Update(ctx, l, metav1.UpdateOptions{})
+}
+
+// reportStatus renews the node's conditions' heartbeat times, as a kubelet's periodic
+// status report does.
+func reportStatus(ctx context.Context, c *kubernetes.Clientset, name string) error {
+	fresh, err := c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return err
 	}
 	beat := metav1.NewTime(time.Now())
 	for k := range fresh.Status.Conditions {
 		fresh.Status.Conditions[k].LastHeartbeatTime = beat
+		if fresh.Status.Conditions[k].Status == corev1.ConditionUnknown {
+			// The node lifecycle controller's "Kubelet stopped posting node status":
+			// this kubelet is alive, so it reports its conditions again. (A condition
+			// someone set False on purpose is left as it is.)
+			fresh.Status.Conditions = readyConditions(beat.Time)
+			break
+		}
 	}
 	_, err = c.CoreV1().Nodes().UpdateStatus(ctx, fresh, metav1.UpdateOptions{})
 	return err
@@ -363,14 +504,15 @@ const updateWorkers = 8
 // podPass does what the nodes' kubelets would do now, from the informer's cache: start
 // every pod bound to a node whose start delay is over (an address from the node's /80,
 // Running and Ready), remove every pod being deleted whose stop delay is over, and run
-// probe pods. It returns when the next waiting pod is due (zero: none waits).
-func (k *kubelets) podPass(ctx context.Context) (time.Time, error) {
+// probe pods. It returns when the next waiting pod is due (zero: none waits) and how
+// long it took to read the cache and decide.
+func (k *kubelets) podPass(ctx context.Context) (time.Time, time.Duration, error) {
 	s, c := k.s, k.c
+	now := time.Now()
 	cached, err := k.pods.List(labels.Everything())
 	if err != nil {
-		return time.Time{}, err
+		return time.Time{}, time.Since(now), err
 	}
-	now := time.Now()
 	var next time.Time
 	later := func(t time.Time) {
 		if next.IsZero() || t.Before(next) {
@@ -389,9 +531,9 @@ func (k *kubelets) podPass(ctx context.Context) (time.Time, error) {
 		used[ip] = true
 	}
 	type job struct {
-		pod   *corev1.Pod
-		node  *corev1.Node
-		probe bool
+		pod           *corev1.Pod
+		node          *corev1.Node
+		probe, resync bool
 	}
 	var starts []job
 	var removes []*corev1.Pod
@@ -414,7 +556,21 @@ func (k *kubelets) podPass(ctx context.Context) (time.Time, error) {
 			removes = append(removes, cp)
 			continue
 		}
-		if _, ok := k.given[cp.UID]; ok || podReady(cp) {
+		if podReady(cp) {
+			continue
+		}
+		if ip, ok := k.given[cp.UID]; ok {
+			// Started, and its Ready condition since turned False by the node lifecycle
+			// controller (its node's lease lapsed a while): the kubelet, alive, reports
+			// the pod Ready again at its next status sync. (A pod whose address was changed
+			// by someone else, or whose start is still in flight, is left alone.)
+			if ip == "" || cp.Status.PodIP != ip || now.Sub(k.resynced[cp.UID]) < 5*time.Second {
+				continue
+			}
+			k.resynced[cp.UID] = now
+			p := cp.DeepCopy()
+			setRunning(p, p.Status.HostIP, ip)
+			starts = append(starts, job{pod: p, node: n, resync: true})
 			continue
 		}
 		// The cluster's own pods (kube-system) start at once: on EKS they run before the
@@ -456,6 +612,7 @@ func (k *kubelets) podPass(ctx context.Context) (time.Time, error) {
 		starts = append(starts, job{pod: p, node: n})
 	}
 	k.mu.Unlock()
+	scan := time.Since(now)
 	var wg sync.WaitGroup
 	var errMu sync.Mutex
 	var firstErr error
@@ -470,10 +627,13 @@ func (k *kubelets) podPass(ctx context.Context) (time.Time, error) {
 				return
 			}
 			if _, err := c.CoreV1().Pods(j.pod.Namespace).UpdateStatus(ctx, j.pod, metav1.UpdateOptions{}); err != nil {
-				// Not started after all (a newer version, or gone): the next pass looks again.
-				k.mu.Lock()
-				delete(k.given, j.pod.UID)
-				k.mu.Unlock()
+				// Not started after all (a newer version, or gone): the next pass looks again
+				// (a resync keeps its address and is tried again after its pause).
+				if !j.resync {
+					k.mu.Lock()
+					delete(k.given, j.pod.UID)
+					k.mu.Unlock()
+				}
 				if !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
 					errMu.Lock()
 					if firstErr == nil {
@@ -494,7 +654,7 @@ func (k *kubelets) podPass(ctx context.Context) (time.Time, error) {
 		}(p)
 	}
 	wg.Wait()
-	return next, firstErr
+	return next, scan, firstErr
 }
 
 func podReady(p *corev1.Pod) bool {

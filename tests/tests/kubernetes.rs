@@ -169,6 +169,50 @@ async fn the_walkthrough_kubernetes_side_passes_then_fails_with_evidence_then_do
         "{report}"
     );
 
+    // An instance of the nodegroup that is not a node: its IPv6 address taken from its
+    // interface, the harness's kubelet stops running it (a node of an IPv6 cluster
+    // registers with its IPv6 address) and its Node goes; verify names the instance.
+    let id = all[0].spec.as_ref().and_then(|s| s.provider_id.clone()).unwrap();
+    let id = id.rsplit('/').next().unwrap().to_string();
+    let (ec2, _) = emu.sdk(&c.account, &plan.region).await;
+    let described = ec2.describe_instances().instance_ids(&id).send().await.unwrap();
+    let eni = described.reservations()[0].instances()[0].network_interfaces()[0].clone();
+    let addresses: Vec<String> =
+        eni.ipv6_addresses().iter().filter_map(|a| a.ipv6_address().map(String::from)).collect();
+    ec2.unassign_ipv6_addresses()
+        .network_interface_id(eni.network_interface_id().unwrap())
+        .set_ipv6_addresses(Some(addresses.clone()))
+        .send()
+        .await
+        .unwrap();
+    let began = std::time::Instant::now();
+    while nodes.get_opt(&first).await.unwrap().is_some() {
+        assert!(began.elapsed() < Duration::from_secs(60), "the harness kept node {first} of instance {id}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // (The other node is still cordoned: the probe pod fails fast, as above.)
+    let report = verify(aws, Target::Plan(plan), &vo).await.unwrap();
+    let n = check(&report, "k8s-nodes");
+    assert_eq!(n.status, CheckStatus::Fail, "{report}");
+    assert!(n.summary.contains("1 of the nodegroup's 2 instance(s) not registered"), "{report}");
+    assert!(
+        n.evidence.iter().any(|e| e.starts_with(&format!("instance {id} of nodegroup "))
+            && e.ends_with("(no IPv6 address) has not registered as a node")),
+        "{report}"
+    );
+    // Its address back: the node registers again (its pods stay bound to it).
+    ec2.assign_ipv6_addresses()
+        .network_interface_id(eni.network_interface_id().unwrap())
+        .set_ipv6_addresses(Some(addresses))
+        .send()
+        .await
+        .unwrap();
+    let began = std::time::Instant::now();
+    while nodes.get_opt(&first).await.unwrap().is_none() {
+        assert!(began.elapsed() < Duration::from_secs(60), "node {first} of instance {id} did not come back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // down deletes the sample's namespace, and waits for it to go, before the nodes.
     let steps = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = steps.clone();

@@ -718,8 +718,17 @@ impl KubeFacts {
     }
 }
 
+/// The nodegroup's instances that no node names in its providerID: instances that never
+/// joined (a node that does not register is what EKS's `NodeCreationFailure` health
+/// issue reports: "Instances failed to join the kubernetes cluster").
+fn unregistered<'a>(instances: &'a [InstanceInfo], nodes: &[NodeView]) -> Vec<&'a InstanceInfo> {
+    let joined: std::collections::BTreeSet<&str> = nodes.iter().filter_map(|n| n.instance_id.as_deref()).collect();
+    instances.iter().filter(|i| !joined.contains(i.id.as_str())).collect()
+}
+
 /// Every node Ready, with an IPv6 InternalIP that is one of its EC2 instance's addresses
-/// (`kubectl get nodes -o wide`: INTERNAL-IP is IPv6).
+/// (`kubectl get nodes -o wide`: INTERNAL-IP is IPv6), and every instance of the
+/// nodegroup registered as a node.
 fn k8s_nodes(f: &Facts, k: &KubeFacts) -> Check {
     if k.nodes.is_empty() {
         return Check::new(
@@ -760,12 +769,32 @@ fn k8s_nodes(f: &Facts, k: &KubeFacts) -> Check {
         if ok { good.push(line) } else { bad.push(format!("{line}{why}")) }
     }
     let n = k.nodes.len();
+    let failing_nodes = bad.len();
+    let missing = unregistered(&f.instances, &k.nodes);
+    bad.extend(missing.iter().map(|i| {
+        format!(
+            "instance {} of nodegroup {} ({}) has not registered as a node",
+            i.id,
+            f.nodegroup,
+            if i.ipv6.is_empty() { "no IPv6 address".to_string() } else { i.ipv6.join(", ") }
+        )
+    }));
+    let mut summary = format!("{} of {n} node(s) Ready with an IPv6 InternalIP of their instance", n - failing_nodes);
+    if !missing.is_empty() {
+        summary.push_str(&format!(
+            "; {} of the nodegroup's {} instance(s) not registered",
+            missing.len(),
+            f.instances.len()
+        ));
+    }
     Check::of_items(
         "k8s-nodes",
-        format!("{} of {n} node(s) Ready with an IPv6 InternalIP of their instance", n - bad.len()),
+        summary,
         good,
         bad,
-        "a node without an IPv6 InternalIP is in a subnet without IPv6 auto-assign, or of an IPv4 cluster: replace the nodes",
+        "a node without an IPv6 InternalIP is in a subnet without IPv6 auto-assign, or of an IPv4 cluster: replace the nodes; \
+         an instance that never registers could not reach the API or is not mapped (the node role's access entry): see the \
+         nodegroup's health issues",
     )
 }
 
@@ -981,6 +1010,33 @@ mod tests {
 
     fn lines(prefix: &str, n: usize) -> Vec<String> {
         (0..n).map(|i| format!("{prefix} {i}")).collect()
+    }
+
+    #[test]
+    fn instances_without_a_node_are_found() {
+        let instance = |id: &str| InstanceInfo {
+            id: id.into(),
+            subnet_id: "subnet-1".into(),
+            ipv6: vec!["2600:1f14::1".into()],
+            ipv6_prefixes: Vec::new(),
+            security_groups: Vec::new(),
+        };
+        let node = |name: &str, id: Option<&str>| NodeView {
+            name: name.into(),
+            ready: true,
+            internal_ips: Vec::new(),
+            provider_id: id.map(|i| format!("aws:///us-west-2a/{i}")),
+            instance_id: id.map(Into::into),
+            version: "v1.35.8-eks".into(),
+        };
+        let instances: Vec<InstanceInfo> = (0..1000).map(|i| instance(&format!("i-{i:04}"))).collect();
+        // The first 100 joined (as a harness that read one page of instances would have
+        // it), and one node of no instance.
+        let mut nodes: Vec<NodeView> = (0..100).map(|i| node(&format!("n{i}"), Some(&format!("i-{i:04}")))).collect();
+        nodes.push(node("self-managed", None));
+        let missing: Vec<&str> = unregistered(&instances, &nodes).iter().map(|i| i.id.as_str()).collect();
+        assert_eq!((missing.len(), missing[0], missing[899]), (900, "i-0100", "i-0999"));
+        assert!(unregistered(&instances[..100], &nodes).is_empty());
     }
 
     #[test]

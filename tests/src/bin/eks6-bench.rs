@@ -19,7 +19,8 @@
 //!    time outside the scaled waits.
 //! 2. **verify at scale.** A cluster of 10, 100 and 1,000 nodes (the emulator launches
 //!    the instances; the test control plane's harness registers a node for each and runs
-//!    the sample's pods, 30 a node): `verify`'s AWS and Kubernetes API calls, eks6's own
+//!    the sample's pods, 30 a node, bound to their nodes by the bench: see
+//!    `fill_nodes`): `verify`'s AWS and Kubernetes API calls, eks6's own
 //!    CPU time (this process; the emulator and the control plane are other processes)
 //!    and its wall time, with the text form's evidence lines beside the JSON's.
 //!
@@ -271,9 +272,8 @@ async fn verify_at(emu: &'static Emulator, nginx: &Nginx, nodes: u32, pods_per_n
     let set_up = Instant::now();
     up(&aws, &plan, &opts).await.map_err(|e| format!("up of {nodes} nodes: {e}"))?;
     // The plan caps the sample at MAX_SAMPLE_REPLICAS (it probes the network; it is not
-    // a load test): the bench scales the Deployment itself, as a user's workload would be.
-    let pods = nodes * pods_per_node;
-    scale_sample(&cp, &plan, pods).await?;
+    // a load test): the bench adds the pods itself, as a user's workload would be.
+    let pods = fill_nodes(&cp, &plan, nodes, pods_per_node).await?;
     let set_up = set_up.elapsed();
     let cpu = cpu_time();
     let report = verify(&aws, Target::Plan(&plan), &VerifyOptions::default().with_kubernetes_default(Some(&plan)))
@@ -290,7 +290,7 @@ async fn verify_at(emu: &'static Emulator, nginx: &Nginx, nodes: u32, pods_per_n
         .collect();
     out!(
         "| {nodes} | {} | {} | {} | {:.2} s | {:.2} s | {text_lines} | {json_lines} | {} | {:.0} s |",
-        nodes * pods_per_node,
+        pods,
         report.api_calls,
         report.kube_api_calls,
         cpu.as_secs_f64(),
@@ -303,32 +303,108 @@ async fn verify_at(emu: &'static Emulator, nginx: &Nginx, nodes: u32, pods_per_n
     Ok(())
 }
 
-/// Scales the sample's Deployment to `pods` replicas and waits until they are Ready.
-async fn scale_sample(cp: &ControlPlane, plan: &ClusterPlan, pods: u32) -> Result<(), String> {
+/// Puts `per_node` pods of the sample's template on each of the cluster's `nodes` nodes,
+/// bound by name (as a DaemonSet's pods are), and waits until they are all Ready.
+///
+/// Why not scale the Deployment: kube-scheduler, in the test control plane's one process
+/// on this machine's two cores, placed about 20 pods a second at 1,000 nodes and fell
+/// further behind as pods accumulated, so 30,000 pods did not start within the hour.
+/// The pods carry the sample's `app` label and not its ReplicaSet's `pod-template-hash`,
+/// so `verify` counts them among the sample's pods and the ReplicaSet leaves them alone;
+/// the harness's kubelets start them as any other pod.
+async fn fill_nodes(cp: &ControlPlane, plan: &ClusterPlan, nodes: u32, per_node: u32) -> Result<u32, String> {
     use k8s_openapi::api::apps::v1::Deployment;
-    use kube::api::{Api, Patch, PatchParams};
+    use k8s_openapi::api::core::v1::{Node, Pod};
+    use kube::api::{Api, ListParams, PostParams};
+    let client = cp.admin().await;
     let namespace = plan.sample.as_ref().map(|s| s.namespace.clone()).unwrap_or_default();
-    let api: Api<Deployment> = Api::namespaced(cp.admin().await, &namespace);
-    let body = serde_json::json!({ "spec": { "replicas": pods } });
-    api.patch(SAMPLE_DEPLOYMENT, &PatchParams::default(), &Patch::Merge(&body))
-        .await
-        .map_err(|e| format!("scale the sample: {e}"))?;
     let started = Instant::now();
-    let mut last = 0;
-    loop {
-        let d = api.get(SAMPLE_DEPLOYMENT).await.map_err(|e| format!("read the sample: {e}"))?;
-        let ready = d.status.and_then(|s| s.ready_replicas).unwrap_or(0);
-        if ready >= pods as i32 {
-            return Ok(());
+    let node_api: Api<Node> = Api::all(client.clone());
+    let names: Vec<String> = loop {
+        let list = node_api.list_metadata(&ListParams::default()).await.map_err(|e| format!("list nodes: {e}"))?;
+        if list.items.len() >= nodes as usize {
+            break list.items.into_iter().filter_map(|n| n.metadata.name).collect();
         }
-        if ready != last {
-            note!("eks6-bench: {ready} of {pods} sample pods Ready after {:.0} s", started.elapsed().as_secs_f64());
-            last = ready;
-        }
-        if started.elapsed() > Duration::from_secs(3600) {
-            return Err(format!("{ready} of {pods} sample pods Ready after an hour"));
+        if started.elapsed() > Duration::from_secs(1800) {
+            return Err(format!("{} of {nodes} nodes registered after half an hour", list.items.len()));
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    note!("eks6-bench: {} nodes registered after {:.0} s", names.len(), started.elapsed().as_secs_f64());
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), &namespace);
+    let template = deployments
+        .get(SAMPLE_DEPLOYMENT)
+        .await
+        .map_err(|e| format!("read the sample: {e}"))?
+        .spec
+        .map(|s| s.template)
+        .ok_or("the sample has no template")?;
+    let pods: Api<Pod> = Api::namespaced(client, &namespace);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut created = 0u32;
+    for (n, node) in names.iter().enumerate() {
+        for k in 0..per_node {
+            let mut meta = template.metadata.clone().unwrap_or_default();
+            meta.name = Some(format!("{SAMPLE_DEPLOYMENT}-bench-{n}-{k}"));
+            let mut spec = template.spec.clone().unwrap_or_default();
+            spec.node_name = Some(node.clone());
+            let pod = Pod { metadata: meta, spec: Some(spec), status: None };
+            let api = pods.clone();
+            tasks.spawn(async move { api.create(&PostParams::default(), &pod).await.map(|_| ()) });
+            if tasks.len() >= 16
+                && let Some(r) = tasks.join_next().await
+            {
+                r.map_err(|e| e.to_string())?.map_err(|e| format!("create a pod: {e}"))?;
+                created += 1;
+            }
+        }
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(|e| e.to_string())?.map_err(|e| format!("create a pod: {e}"))?;
+        created += 1;
+    }
+    note!("eks6-bench: {created} pods created after {:.0} s", started.elapsed().as_secs_f64());
+    let wanted = created as usize;
+    let selector = format!("app={}", eks6::plan::SAMPLE_APP_LABEL);
+    'poll: loop {
+        if started.elapsed() > Duration::from_secs(3600) {
+            return Err("the sample pods not Ready after an hour".into());
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let (mut ready, mut total, mut token) = (0usize, 0usize, None::<String>);
+        loop {
+            let mut lp = ListParams::default().labels(&selector).limit(500);
+            if let Some(t) = &token {
+                lp = lp.continue_token(t);
+            }
+            // A busy API server may drop a request: the next poll lists again.
+            let page = match pods.list(&lp).await {
+                Ok(page) => page,
+                Err(e) => {
+                    note!("eks6-bench: list pods: {e} (listing again)");
+                    continue 'poll;
+                }
+            };
+            total += page.items.len();
+            ready += page
+                .items
+                .iter()
+                .filter(|p| {
+                    p.status
+                        .as_ref()
+                        .and_then(|s| s.conditions.as_ref())
+                        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+                })
+                .count();
+            token = page.metadata.continue_.filter(|t| !t.is_empty());
+            if token.is_none() {
+                break;
+            }
+        }
+        note!("eks6-bench: {ready} of {total} sample pods Ready after {:.0} s", started.elapsed().as_secs_f64());
+        if ready >= wanted && ready == total {
+            return Ok(total as u32);
+        }
     }
 }
 
