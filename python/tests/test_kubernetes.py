@@ -3,11 +3,28 @@ and friends; the emulator's DescribeCluster points at it): a plan with ``[sample
 verified on both halves by default, ``Client.eks_token`` is what gets eks6 in, a missing
 kubeconfig context and a refused identity raise the classes that say which."""
 
+import time
+
 import pytest
 
 import eks6
 
 from emu import ControlPlane, boto, client, fresh_account, plan_toml
+
+
+def by_check(report):
+    return {ch.name: ch for ch in report.checks}
+
+
+def wait_for(read, done, seconds=60):
+    """``read()`` again until ``done`` holds of it (the harness acts on its own interval)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            assert done(value), value
+            return value
+        time.sleep(0.2)
 
 
 def test_sample_verify_token_and_refusals(endpoint, python_server, tmp_path):
@@ -27,6 +44,25 @@ def test_sample_verify_token_and_refusals(endpoint, python_server, tmp_path):
         for name in ("k8s-nodes", "k8s-pods", "k8s-service", "k8s-addons", "k8s-probe"):
             assert by_name[name].status == "pass", report
         assert "k8s-nodes" not in {ch.name for ch in c.verify_sync(plan, kubernetes=False).checks}
+
+        # An instance of the nodegroup that is no node: its IPv6 address taken away, the
+        # harness's kubelet stops running it; k8s-nodes names the instance.
+        ec2 = boto(endpoint, account, "ec2")
+        found = ec2.describe_instances(Filters=[{"Name": "tag:eks:cluster-name", "Values": ["py-kube"]}])
+        instance = found["Reservations"][0]["Instances"][0]
+        eni = instance["NetworkInterfaces"][0]
+        addresses = [a["Ipv6Address"] for a in eni["Ipv6Addresses"]]
+        ec2.unassign_ipv6_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"], Ipv6Addresses=addresses)
+        # (Before the harness notices, the node is there and its InternalIP no longer its
+        # instance's: a failure too, for that reason.)
+        nodes = wait_for(lambda: by_check(c.verify_sync(plan))["k8s-nodes"],
+                         lambda ch: "not registered" in ch.summary)
+        assert nodes.status == "fail", nodes
+        assert "1 of the nodegroup's 2 instance(s) not registered" in nodes.summary, nodes
+        assert any(line.startswith(f"instance {instance['InstanceId']} of nodegroup ")
+                   and line.endswith("has not registered as a node") for line in nodes.evidence), nodes
+        ec2.assign_ipv6_addresses(NetworkInterfaceId=eni["NetworkInterfaceId"], Ipv6Addresses=addresses)
+        wait_for(lambda: by_check(c.verify_sync(plan))["k8s-nodes"], lambda ch: ch.status == "pass")
 
         cred = c.eks_token("py-kube")
         assert cred["kind"] == "ExecCredential" and cred["status"]["token"].startswith("k8s-aws-v1.")
