@@ -43,19 +43,18 @@ const (
 
 // kubelets is the harness's state: the nodes it registered (refreshed by the node loop,
 // read by the pod loop), and what it knows of each pod beyond the API's answer (when it
-// first saw it, when it saw it being deleted, the address it gave it while its cache has
+// first saw it, whether it removed it, the address it gave it while its cache has
 // not caught up), so that two passes never give one address twice or start a pod twice.
 type kubelets struct {
-	s      settings
-	c      *kubernetes.Clientset
-	pods   corelisters.PodLister
-	kick   chan struct{}
-	mu     sync.Mutex
-	nodes  map[string]*corev1.Node
-	seen   map[types.UID]time.Time
-	ending map[types.UID]time.Time
-	given  map[types.UID]string
-	gone   map[types.UID]bool
+	s     settings
+	c     *kubernetes.Clientset
+	pods  corelisters.PodLister
+	kick  chan struct{}
+	mu    sync.Mutex
+	nodes map[string]*corev1.Node
+	seen  map[types.UID]time.Time
+	given map[types.UID]string
+	gone  map[types.UID]bool
 	// When a started pod was last reported Ready again (see podPass).
 	resynced map[types.UID]time.Time
 }
@@ -68,8 +67,8 @@ func (k *kubelets) poke() {
 	}
 }
 
-// note records when a pod was first seen, and first seen being deleted: the clock of
-// --pod-start-delay and --pod-stop-delay (a pod's own timestamps have whole seconds).
+// note records when a pod was first seen (the clock of
+// --pod-start-delay: a pod's own timestamps have whole seconds) and wakes the pod loop.
 func (k *kubelets) note(obj any) {
 	p, ok := obj.(*corev1.Pod)
 	if !ok {
@@ -79,9 +78,6 @@ func (k *kubelets) note(obj any) {
 	k.mu.Lock()
 	if _, ok := k.seen[p.UID]; !ok {
 		k.seen[p.UID] = now
-	}
-	if _, ok := k.ending[p.UID]; !ok && p.DeletionTimestamp != nil {
-		k.ending[p.UID] = now
 	}
 	k.mu.Unlock()
 	k.poke()
@@ -97,7 +93,6 @@ func (k *kubelets) forget(obj any) {
 	}
 	k.mu.Lock()
 	delete(k.seen, p.UID)
-	delete(k.ending, p.UID)
 	delete(k.given, p.UID)
 	delete(k.gone, p.UID)
 	delete(k.resynced, p.UID)
@@ -109,7 +104,7 @@ func runKubelets(ctx context.Context, s settings, c *kubernetes.Clientset) {
 	podInformer := factory.Core().V1().Pods()
 	k := &kubelets{
 		s: s, c: c, pods: podInformer.Lister(), kick: make(chan struct{}, 1),
-		nodes: map[string]*corev1.Node{}, seen: map[types.UID]time.Time{}, ending: map[types.UID]time.Time{},
+		nodes: map[string]*corev1.Node{}, seen: map[types.UID]time.Time{},
 		given: map[types.UID]string{}, gone: map[types.UID]bool{}, resynced: map[types.UID]time.Time{},
 	}
 	_, _ = podInformer.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -503,7 +498,8 @@ const updateWorkers = 8
 
 // podPass does what the nodes' kubelets would do now, from the informer's cache: start
 // every pod bound to a node whose start delay is over (an address from the node's /80,
-// Running and Ready), remove every pod being deleted whose stop delay is over, and run
+// Running and Ready), remove every pod being deleted, report Ready again what the node
+// controller marked not Ready, and run
 // probe pods. It returns when the next waiting pod is due (zero: none waits) and how
 // long it took to read the cache and decide.
 func (k *kubelets) podPass(ctx context.Context) (time.Time, time.Duration, error) {
@@ -543,13 +539,8 @@ func (k *kubelets) podPass(ctx context.Context) (time.Time, time.Duration, error
 			continue
 		}
 		if cp.DeletionTimestamp != nil {
-			// The kubelet stops the containers (--pod-stop-delay), then the pod object goes.
-			at := k.ending[cp.UID].Add(s.podStopDelay)
+			// The kubelet stops the containers, then the pod object goes (once).
 			if k.gone[cp.UID] {
-				continue
-			}
-			if at.After(now) {
-				later(at)
 				continue
 			}
 			k.gone[cp.UID] = true

@@ -46,11 +46,10 @@ type settings struct {
 	serviceCIDR  string
 	nginxPort    int
 	kubeletEvery time.Duration
-	// How long a kubelet takes to start a pod outside kube-system (pull, start, Ready),
-	// and to stop one being deleted: zero by default; the time-based bench sets them
-	// from eks6's table of usual durations (sample-rollout), scaled.
+	// How long a kubelet takes to start a pod outside kube-system (pull, start, Ready):
+	// zero by default; the time-based bench sets it from eks6's table of usual
+	// durations (sample-rollout), scaled.
 	podStartDelay time.Duration
-	podStopDelay  time.Duration
 	pprof         string
 }
 
@@ -65,7 +64,6 @@ func main() {
 	flag.IntVar(&s.nginxPort, "nginx-port", 0, "nginx on [::1] that the probe pod's requests reach")
 	flag.DurationVar(&s.kubeletEvery, "kubelet-interval", 200*time.Millisecond, "how often the kubelets look")
 	flag.DurationVar(&s.podStartDelay, "pod-start-delay", 0, "how long after it first appears a pod outside kube-system is Running and Ready")
-	flag.DurationVar(&s.podStopDelay, "pod-stop-delay", 0, "how long after it is marked for deletion a pod's object is removed")
 	flag.StringVar(&s.pprof, "pprof", os.Getenv("EKS6_CONTROLPLANE_PPROF"), "serve Go's net/http/pprof on this address (say [::1]:6060), to see where the process's CPU goes")
 	klogFlags := flag.NewFlagSet("klog", flag.ExitOnError)
 	klog.InitFlags(klogFlags)

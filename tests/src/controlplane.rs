@@ -35,6 +35,10 @@ pub struct ControlPlane {
     dir: PathBuf,
 }
 
+/// The service range a control plane gets unless a test names another (the Go
+/// program's own default).
+pub const SERVICE_CIDR: &str = "fd00:10:96::/108";
+
 /// The control plane binary.
 pub fn binary() -> PathBuf {
     if let Some(p) = std::env::var_os("EKS6_CONTROLPLANE") {
@@ -50,7 +54,7 @@ impl ControlPlane {
     /// on `[::1]:nginx_port`), waits until its API answers, and registers it with the
     /// emulator.
     pub fn start(emulator: &Emulator, account: &str, region: &str, cluster: &str, nginx_port: u16) -> Self {
-        Self::start_with(emulator, account, region, cluster, nginx_port, "fd00:10:96::/108")
+        Self::start_with(emulator, account, region, cluster, nginx_port, SERVICE_CIDR)
     }
 
     /// [`start`](Self::start) with a service range of the test's choosing.
@@ -74,7 +78,7 @@ impl ControlPlane {
     pub fn timed(emulator: &Emulator, account: &str, region: &str, cluster: &str, nginx_port: u16, scale: f64) -> Self {
         let delay = eks6::workflow::WaitKind::SampleRollout.typical().mul_f64(scale);
         let flag = format!("--pod-start-delay={}ms", delay.as_millis());
-        Self::launch(emulator, (account, region, cluster), nginx_port, "fd00:10:96::/108", &[flag])
+        Self::launch(emulator, (account, region, cluster), nginx_port, SERVICE_CIDR, &[flag])
     }
 
     fn launch(

@@ -3,7 +3,7 @@
 //! in the sample's namespace and deleted on every way out); works on clusters eks6 did
 //! not create.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Instant;
 
@@ -722,7 +722,7 @@ impl KubeFacts {
 /// joined (a node that does not register is what EKS's `NodeCreationFailure` health
 /// issue reports: "Instances failed to join the kubernetes cluster").
 fn unregistered<'a>(instances: &'a [InstanceInfo], nodes: &[NodeView]) -> Vec<&'a InstanceInfo> {
-    let joined: std::collections::BTreeSet<&str> = nodes.iter().filter_map(|n| n.instance_id.as_deref()).collect();
+    let joined: BTreeSet<&str> = nodes.iter().filter_map(|n| n.instance_id.as_deref()).collect();
     instances.iter().filter(|i| !joined.contains(i.id.as_str())).collect()
 }
 
